@@ -1,0 +1,377 @@
+"""The district configuration: ``district.toml`` parsed into typed, frozen dataclasses.
+
+Every number that changes a result lives here (and so in the TOML), never in code. Unknown keys and values
+that make no sense raise :class:`~siteplan.errors.ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .crs import normalize_frame, is_geographic_frame
+from .errors import ConfigError, CRSError
+
+__all__ = [
+    "DistrictConfig",
+    "DistrictInfo",
+    "Target",
+    "LayerSpec",
+    "SiteTypePreset",
+    "RadioConfig",
+    "RulesConfig",
+    "CostsConfig",
+    "AwardConfig",
+    "ReviewConfig",
+    "LAYER_NAMES",
+    "SCENARIOS",
+    "load_config",
+    "config_to_dict",
+]
+
+LAYER_NAMES = (
+    "boundary",
+    "subdistricts",
+    "existing_sites",
+    "candidates",
+    "poles",
+    "plan_sites",
+    "plan_zones",
+    "public_facilities",
+    "hotspots",
+)
+
+#: The seven application scenarios of the 2020 work plan, with their Chinese names.
+SCENARIOS = {
+    "manufacturing": "智能制造",
+    "smart_grid": "智能电网",
+    "commercial": "智慧商圈",
+    "healthcare": "智慧医疗",
+    "education": "智慧教育",
+    "culture_tourism": "智慧文旅",
+    "media": "智慧媒体",
+}
+
+
+@dataclass(frozen=True)
+class DistrictInfo:
+    name: str
+    name_zh: str = ""
+    code: str = ""
+    working_crs: str = "EPSG:4548"
+    #: True when the layers are generated sample data (labelled as such in every output).
+    sample: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    sites: int
+    due: str
+    label: str = ""
+    label_zh: str = ""
+    #: Outdoor coverage share the phase aims for (0-1); None = as much as the site count gives.
+    coverage_outdoor: float | None = None
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    file: str
+    frame: str
+    layer: str | None = None
+    sheet: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    encoding: str | None = None
+    sample: bool = False
+
+
+@dataclass(frozen=True)
+class SiteTypePreset:
+    """Radio preset of one site type (macro, micro, indoor)."""
+
+    height_m: float
+    #: Transmit power per resource element (SS/PBCH EPRE) [dBm].
+    tx_power_per_re_dbm: float
+    antenna_gain_dbi: float
+    #: Sector azimuths [deg]; empty = omni.
+    azimuths_deg: tuple[float, ...] = ()
+    h_beamwidth_deg: float = 65.0
+    v_beamwidth_deg: float = 10.0
+    tilt_deg: float = 6.0
+    front_to_back_db: float = 30.0
+    cable_loss_db: float = 2.0
+    #: Total transmit power [dBm] over the carrier, used for the EMF compliance distance.
+    total_power_dbm: float = 53.0
+    #: Propagation model for this type ("uma", "umi", ...).
+    model: str = "uma"
+
+
+def _default_site_types() -> dict[str, SiteTypePreset]:
+    return {
+        "macro": SiteTypePreset(30.0, 18.0, 17.0, (0.0, 120.0, 240.0), 65.0, 10.0, 6.0, 30.0, 2.0, 53.0, "uma"),
+        "micro": SiteTypePreset(10.0, 6.0, 10.0, (), 360.0, 30.0, 0.0, 0.0, 1.0, 40.0, "umi"),
+        "indoor": SiteTypePreset(3.0, -5.0, 3.0, (), 360.0, 60.0, 0.0, 0.0, 0.0, 24.0, "inh"),
+    }
+
+
+@dataclass(frozen=True)
+class RadioConfig:
+    band: str = "n78"
+    #: "los_weighted" mixes LOS and NLOS path loss by the TR 38.901 LOS probability.
+    los_mode: str = "los_weighted"
+    grid_resolution_m: float = 20.0
+    ue_height_m: float = 1.5
+    rsrp_threshold_dbm: float = -105.0
+    sinr_threshold_db: float = -3.0
+    body_loss_db: float = 3.0
+    shadowing_margin_db: float = 6.0
+    indoor_penetration_db: float = 15.0
+    #: Sites farther than this from a cell are not evaluated for it.
+    max_reach_m: float = 2500.0
+    noise_figure_db: float = 7.0
+    site_types: dict[str, SiteTypePreset] = field(default_factory=_default_site_types)
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    #: Minimum spacing to an existing site of the same operator and band [m], by site type.
+    min_spacing_m: dict[str, float] = field(default_factory=lambda: {"macro": 150.0, "micro": 40.0, "indoor": 0.0})
+    duplicate_distance_m: float = 5.0
+    #: Lowest pole that can carry a micro site [m].
+    pole_min_height_m: float = 6.0
+    #: Pole kinds usable by site type.
+    pole_kinds_for_type: dict[str, list[str]] = field(
+        default_factory=lambda: {"micro": ["street_lamp", "monitoring", "other"], "macro": [], "indoor": []}
+    )
+    #: Max distance from a candidate to its pole when it names one [m].
+    pole_match_distance_m: float = 10.0
+    #: Plan-type compatibility: candidate site type -> planned site types it may fill.
+    plan_type_compatible: dict[str, list[str]] = field(
+        default_factory=lambda: {"macro": ["macro"], "micro": ["micro", "macro"], "indoor": ["indoor", "macro", "micro"]}
+    )
+    #: Fraction of the GB 8702-2014 public limit a single project is held to.
+    emf_limit_fraction: float = 0.2
+    emf_receptors: list[str] = field(default_factory=lambda: ["school", "kindergarten", "hospital"])
+    #: Reuse search distance by asset kind [m].
+    reuse_distance_m: dict[str, float] = field(
+        default_factory=lambda: {
+            "existing_site": 30.0,
+            "street_lamp": 15.0,
+            "monitoring": 15.0,
+            "public_facility": 50.0,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    """Cost per build kind [CNY]; the optimizer prefers the cheaper ones."""
+
+    public_facility: float = 80_000.0
+    existing_site: float = 100_000.0
+    pole: float = 120_000.0
+    rooftop: float = 200_000.0
+    tower: float = 350_000.0
+    indoor: float = 150_000.0
+    #: Extra cost factor for conditional candidates (special approval, disguised antennas).
+    conditional_penalty: float = 1.25
+
+
+@dataclass(frozen=True)
+class AwardConfig:
+    per_site_cny: float = 20_000.0
+    window_start: str = "2019-01-01"
+    window_end: str = "2020-12-31"
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    registry: str = "registry.gpkg"
+    #: Responsible units for work lists (key -> Chinese name).
+    units: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DistrictConfig:
+    district: DistrictInfo
+    targets: tuple[Target, ...]
+    layers: dict[str, LayerSpec]
+    radio: RadioConfig = field(default_factory=RadioConfig)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    costs: CostsConfig = field(default_factory=CostsConfig)
+    award: AwardConfig = field(default_factory=AwardConfig)
+    #: Hotspot weight per scenario.
+    scenarios: dict[str, float] = field(default_factory=lambda: {s: 1.0 for s in SCENARIOS})
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+    #: Folder of district.toml; not part of the config's content.
+    root: Path = field(default=Path("."), compare=False)
+
+
+def _where(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _coerce(value: Any, tp: Any, where: str, source: str) -> Any:
+    """Coerce a TOML value to a dataclass field type, or raise ConfigError naming the key."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], where, source)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{where}] must be a table")
+        return _build(tp, value, where, source)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {where} must be a table, got {value!r}")
+        return {str(k): _coerce(v, args[1], _where(where, k), source) for k, v in value.items()}
+    if origin in (list, tuple):
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {where} must be a list, got {value!r}")
+        return origin(_coerce(v, args[0], f"{where}[{i}]", source) for i, v in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {where} must be true or false, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source}: {where} must be a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: {where} must be a whole number, got {value!r}")
+        return value
+    if tp is str:
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            return value.isoformat()
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {where} must be text, got {value!r}")
+        return value
+    return value
+
+
+def _build(cls: type, data: dict, path: str, source: str):
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "root"}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key {_where(path, unknown[0])!r}; "
+            f"expected one of: {', '.join(sorted(names))}"
+        )
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{source}: missing required key {_where(path, f.name)!r}")
+            continue
+        kwargs[f.name] = _coerce(data[f.name], hints[f.name], _where(path, f.name), source)
+    return cls(**kwargs)
+
+
+def _check(cfg: DistrictConfig, source: str) -> None:
+    """Values that parse but make no sense."""
+    try:
+        wcrs = normalize_frame(cfg.district.working_crs)
+    except CRSError as e:
+        raise ConfigError(f"{source}: district.working_crs: {e}") from None
+    if is_geographic_frame(wcrs):
+        raise ConfigError(
+            f"{source}: district.working_crs {cfg.district.working_crs!r} is geographic; "
+            "expected a projected CRS in metres (e.g. EPSG:4548), since distances and areas are never computed in degrees"
+        )
+    if wcrs == "EPSG:3857":
+        raise ConfigError(f"{source}: district.working_crs must not be Web Mercator (EPSG:3857): its metres are not metres")
+    if "boundary" not in cfg.layers:
+        raise ConfigError(f"{source}: missing required table [layers.boundary]")
+    for name, spec in cfg.layers.items():
+        if name not in LAYER_NAMES:
+            raise ConfigError(f"{source}: unknown layer [layers.{name}]; expected one of: {', '.join(LAYER_NAMES)}")
+        try:
+            normalize_frame(spec.frame)
+        except CRSError as e:
+            raise ConfigError(f"{source}: layers.{name}.frame: {e}") from None
+    prev_sites, prev_due, seen = 0, "", set()
+    for i, t in enumerate(cfg.targets):
+        where = f"targets[{i}] (id {t.id!r})"
+        if t.id in seen:
+            raise ConfigError(f"{source}: {where}: duplicate target id")
+        seen.add(t.id)
+        try:
+            _dt.date.fromisoformat(t.due + "-01")
+        except ValueError:
+            raise ConfigError(f"{source}: {where}.due = {t.due!r}: expected a month as YYYY-MM") from None
+        if t.sites <= 0:
+            raise ConfigError(f"{source}: {where}.sites = {t.sites}: expected a positive number of sites")
+        if t.sites < prev_sites:
+            raise ConfigError(
+                f"{source}: {where}.sites = {t.sites} is below the previous target's {prev_sites}: "
+                "targets are cumulative and must not decrease"
+            )
+        if t.due <= prev_due:
+            raise ConfigError(f"{source}: {where}.due = {t.due!r} is not after the previous target's {prev_due!r}")
+        if t.coverage_outdoor is not None and not 0.0 < t.coverage_outdoor <= 1.0:
+            raise ConfigError(f"{source}: {where}.coverage_outdoor = {t.coverage_outdoor}: expected a fraction in (0, 1]")
+        prev_sites, prev_due = t.sites, t.due
+    r = cfg.radio
+    if not 1.0 <= r.grid_resolution_m <= 1000.0:
+        raise ConfigError(f"{source}: radio.grid_resolution_m = {r.grid_resolution_m}: expected 1-1000 m")
+    if not -150.0 <= r.rsrp_threshold_dbm <= -40.0:
+        raise ConfigError(f"{source}: radio.rsrp_threshold_dbm = {r.rsrp_threshold_dbm}: expected -150 to -40 dBm")
+    for k, w in cfg.scenarios.items():
+        if k not in SCENARIOS:
+            raise ConfigError(f"{source}: unknown scenario scenarios.{k}; expected one of: {', '.join(SCENARIOS)}")
+        if w < 0:
+            raise ConfigError(f"{source}: scenarios.{k} = {w}: expected a weight >= 0")
+    for k, v in dataclasses.asdict(cfg.costs).items():
+        if v < 0:
+            raise ConfigError(f"{source}: costs.{k} = {v}: expected >= 0")
+    if not 0.0 < cfg.rules.emf_limit_fraction <= 1.0:
+        raise ConfigError(f"{source}: rules.emf_limit_fraction = {cfg.rules.emf_limit_fraction}: expected (0, 1]")
+
+
+def load_config(path: str | Path) -> DistrictConfig:
+    """Read and check ``district.toml`` (or the folder holding it).
+
+    Raises
+    ------
+    ConfigError
+        On a missing file, TOML syntax error, unknown key, wrong type or a value that makes no sense.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "district.toml"
+    source = str(p)
+    if not p.is_file():
+        raise ConfigError(f"{source}: district config not found (expected a district folder with district.toml)")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text") from None
+    if "targets" in data and not isinstance(data["targets"], list):
+        raise ConfigError(f"{source}: targets must be an array of tables ([[targets]])")
+    data.setdefault("targets", [])
+    data.setdefault("layers", {})
+    cfg = _build(DistrictConfig, data, "", source)
+    cfg = dataclasses.replace(cfg, root=p.parent.resolve(), targets=tuple(cfg.targets))
+    _check(cfg, source)
+    return cfg
+
+
+def config_to_dict(cfg: DistrictConfig) -> dict:
+    """The config as plain JSON-able data, recorded in every output that depends on it."""
+    d = dataclasses.asdict(cfg)
+    d.pop("root", None)
+    return d
