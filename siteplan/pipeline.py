@@ -1,0 +1,106 @@
+"""The main job: load a district, run each step in order, write ``summary.json`` and the run's GeoPackage.
+
+Each step is a module with ``run(ctx: RunContext) -> None`` (see docs/briefs/contracts.md). The pipeline owns
+nothing of the steps' logic; it only orders them and records what was written.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from .io import District, provenance, read_district, write_gpkg_layers, write_json
+from .progress import progress, status
+
+__all__ = ["RunContext", "STEPS", "run", "base_summary", "finish"]
+
+#: Step name -> module providing ``run(ctx)``, in run order.
+STEPS: dict[str, str] = {
+    "check": "siteplan.compliance.step",
+    "coverage": "siteplan.coverage.step",
+    "optimize": "siteplan.optimize.step",
+    "map": "siteplan.maps.step",
+    "review": "siteplan.review.step",
+}
+
+
+@dataclass
+class RunContext:
+    district: District
+    out_dir: Path
+    summary: dict = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+    progress: Callable = progress
+    #: Extra layers for the run's GeoPackage (name -> GeoDataFrame in the working CRS).
+    gpkg_layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+
+def base_summary(district: District) -> dict:
+    """The district's own figures: area, layer counts and frames, targets, and the run's provenance."""
+    cfg = district.config
+    return {
+        "district": {
+            "name": cfg.district.name,
+            "name_zh": cfg.district.name_zh,
+            "code": cfg.district.code,
+            "working_crs": district.crs,
+            "area_km2": round(district.area_km2, 4),
+            "sample_data": district.sample,
+        },
+        "layers": {
+            name: {
+                "count": int(len(gdf)),
+                "frame": cfg.layers[name].frame if name in cfg.layers else None,
+                "file": cfg.layers[name].file if name in cfg.layers else None,
+            }
+            for name, gdf in district.layers.items()
+        },
+        "targets": [
+            {"id": t.id, "label": t.label, "label_zh": t.label_zh, "sites": t.sites, "due": t.due,
+             "coverage_outdoor": t.coverage_outdoor}
+            for t in cfg.targets
+        ],
+        "provenance": provenance(district),
+    }
+
+
+def finish(ctx: RunContext) -> list[Path]:
+    """Write the run's GeoPackage (district layers + step layers) and summary.json; return every path written."""
+    layers = {name: gdf for name, gdf in ctx.district.layers.items()}
+    layers.update(ctx.gpkg_layers)
+    gpkg = write_gpkg_layers(ctx.out_dir / "siteplan.gpkg", layers)
+    ctx.written.append(gpkg)
+    ctx.summary["outputs"] = sorted({p.name for p in ctx.written} | {"summary.json"})
+    summary = write_json(ctx.summary, ctx.out_dir / "summary.json")
+    ctx.written.append(summary)
+    return list(dict.fromkeys(ctx.written))
+
+
+def run(district_path: str | Path, out_dir: str | Path, *, steps: list[str] | None = None) -> RunContext:
+    """Run the main job on a district folder, writing every output into ``out_dir``.
+
+    Parameters
+    ----------
+    steps
+        Step names to run, in pipeline order (default: all of :data:`STEPS` that are installed).
+    """
+    status("loading district")
+    district = read_district(district_path)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = RunContext(district=district, out_dir=out, summary=base_summary(district))
+    wanted = list(STEPS) if steps is None else steps
+    for name in STEPS:
+        if name not in wanted:
+            continue
+        status(f"step {name}")
+        module = importlib.import_module(STEPS[name])
+        module.run(ctx)
+    finish(ctx)
+    return ctx

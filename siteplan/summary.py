@@ -1,0 +1,100 @@
+"""Human-readable summaries of a district and a run (the CLI prints these; notebooks can too)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .crs import convert
+from .io import write_json
+
+__all__ = ["district_info", "run_summary_lines", "status_lines", "update_summary_status"]
+
+
+def district_info(district) -> str:
+    """Each layer's count, frame and extent (WGS84 degrees), and the district's area."""
+    cfg = district.config
+    lines = [
+        f"{cfg.district.name_zh} {cfg.district.name} ({cfg.district.code}) — working CRS {district.crs}, "
+        f"area {district.area_km2:.2f} km²" + ("  [样例数据 SAMPLE DATA: only the boundary is real]" if district.sample else ""),
+        f"{'layer':<18} {'count':>7}  {'frame':<10} {'extent (lon/lat, WGS84)':<44} file",
+    ]
+    for name, gdf in district.layers.items():
+        spec = cfg.layers.get(name)
+        if len(gdf):
+            x0, y0, x1, y1 = gdf.total_bounds
+            lon, lat = convert(np.array([x0, x1]), np.array([y0, y1]), district.crs, "WGS84")
+            extent = f"{lon[0]:.4f},{lat[0]:.4f} .. {lon[1]:.4f},{lat[1]:.4f}"
+        else:
+            extent = "—"
+        lines.append(
+            f"{name:<18} {len(gdf):>7}  {(spec.frame if spec else '—'):<10} {extent:<44} {spec.file if spec else '(absent)'}"
+        )
+    for t in cfg.targets:
+        lines.append(f"target {t.id}: {t.sites} sites by {t.due} ({t.label_zh} {t.label})")
+    return "\n".join(lines)
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{100 * float(v):.1f}%"
+
+
+def run_summary_lines(ctx, title: str) -> list[str]:
+    """A short summary of a run: the figures a planner looks at first."""
+    s = ctx.summary
+    d = s["district"]
+    lines = [f"siteplan {title}: {d['name_zh']} {d['name']}, {d['area_km2']:.2f} km²"
+             + ("  [样例数据 SAMPLE DATA]" if d.get("sample_data") else "")]
+    chk = s.get("check")
+    if chk:
+        by = chk.get("by_status", {})
+        lines.append(
+            f"  candidates: {chk.get('total', sum(by.values()))} — compliant {by.get('compliant', 0)}, "
+            f"conditional {by.get('conditional', 0)}, non-compliant {by.get('non_compliant', 0)}; "
+            f"reuse ratio {_pct(chk.get('reuse_ratio'))}"
+        )
+    cov = s.get("coverage")
+    if cov:
+        for key, label in (("existing", "existing sites"), ("existing+candidates", "existing + compliant candidates")):
+            sc = cov.get("scenarios", {}).get(key)
+            if sc:
+                lines.append(f"  coverage with {label}: outdoor {_pct(sc.get('outdoor_fraction'))}, "
+                             f"indoor {_pct(sc.get('indoor_fraction'))}")
+    opt = s.get("optimize")
+    if opt:
+        for ph in opt.get("phases", []):
+            lines.append(
+                f"  phase {ph['id']}: {ph['sites']} sites (target {ph.get('target_sites')}), outdoor "
+                f"{_pct(ph.get('coverage_outdoor'))}, cost CNY {ph.get('cost_cny', 0):,.0f}"
+                + ("" if ph.get("met", True) else "  — target not met: " + str(ph.get("note", "")))
+            )
+    return lines
+
+
+def status_lines(st: dict) -> list[str]:
+    """Progress against each target, one line each."""
+    lines = []
+    counts = st.get("counts", {})
+    lines.append("sites: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for t in st.get("targets", []):
+        lines.append(
+            f"target {t.get('id')} ({t.get('due')}): {t.get('in_service', 0)} in service, {t.get('approved', 0)} approved, "
+            f"{t.get('planned', 0)} planned of {t.get('sites')}"
+        )
+    return lines
+
+
+def update_summary_status(out_dir: Path, st: dict) -> Path:
+    """Put the status figures into ``out_dir/summary.json``, keeping what an earlier run wrote."""
+    path = Path(out_dir) / "summary.json"
+    data = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = {}
+    data["status"] = st
+    return write_json(data, path)
+
