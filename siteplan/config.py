@@ -27,6 +27,7 @@ __all__ = [
     "RadioConfig",
     "RulesConfig",
     "CostsConfig",
+    "OptimizeConfig",
     "AwardConfig",
     "ReviewConfig",
     "LAYER_NAMES",
@@ -185,6 +186,24 @@ class CostsConfig:
 
 
 @dataclass(frozen=True)
+class OptimizeConfig:
+    """Site selection settings."""
+
+    #: Demand layer: "outdoor", "indoor" or "both" (cells counted once per layer).
+    demand: str = "outdoor"
+    #: A point hotspot weights the demand cells within this radius [m].
+    hotspot_radius_m: float = 150.0
+    #: Conditional candidates may be selected (at ``costs.conditional_penalty``).
+    include_conditional: bool = True
+    #: Time limit of each MILP solve [s]; past it the best solution and its proven gap are reported.
+    time_limit_s: float = 8.0
+    #: Relative MIP gap at which a solve stops as proven good enough.
+    mip_rel_gap: float = 0.005
+    #: Coverage shares for "the fewest sites for X% coverage".
+    fewest_sites_fractions: list[float] = field(default_factory=lambda: [0.9, 0.95])
+
+
+@dataclass(frozen=True)
 class AwardConfig:
     per_site_cny: float = 20_000.0
     window_start: str = "2019-01-01"
@@ -206,6 +225,7 @@ class DistrictConfig:
     radio: RadioConfig = field(default_factory=RadioConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
+    optimize: OptimizeConfig = field(default_factory=OptimizeConfig)
     award: AwardConfig = field(default_factory=AwardConfig)
     #: Hotspot weight per scenario.
     scenarios: dict[str, float] = field(default_factory=lambda: {s: 1.0 for s in SCENARIOS})
@@ -336,6 +356,14 @@ def _check(cfg: DistrictConfig, source: str) -> None:
     for k, v in dataclasses.asdict(cfg.costs).items():
         if v < 0:
             raise ConfigError(f"{source}: costs.{k} = {v}: expected >= 0")
+    o = cfg.optimize
+    if o.demand not in ("outdoor", "indoor", "both"):
+        raise ConfigError(f"{source}: optimize.demand = {o.demand!r}: expected 'outdoor', 'indoor' or 'both'")
+    if o.time_limit_s <= 0 or not 0 <= o.mip_rel_gap < 1:
+        raise ConfigError(f"{source}: optimize.time_limit_s must be > 0 and optimize.mip_rel_gap in [0, 1)")
+    for f in o.fewest_sites_fractions:
+        if not 0 < f <= 1:
+            raise ConfigError(f"{source}: optimize.fewest_sites_fractions: {f} is not a share in (0, 1]")
     if not 0.0 < cfg.rules.emf_limit_fraction <= 1.0:
         raise ConfigError(f"{source}: rules.emf_limit_fraction = {cfg.rules.emf_limit_fraction}: expected (0, 1]")
 
