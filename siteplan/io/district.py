@@ -134,7 +134,7 @@ def _apply_schema(gdf: gpd.GeoDataFrame, name: str, spec: LayerSpec, cfg: Distri
         text = _text(raw)
         isnull = (text == "").to_numpy()
         canon = text.map(lambda s: aliases.get(s, aliases.get(s.lower(), s.lower())))
-        canon[isnull] = None
+        canon[isnull] = schema.optional.get(col)  # the column's default ("" / "unknown" / filled later)
         bad = np.flatnonzero(~isnull & ~canon.isin(allowed).to_numpy())
         if bad.size:
             i = int(bad[0])
