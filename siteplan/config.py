@@ -77,8 +77,10 @@ class Target:
     due: str
     label: str = ""
     label_zh: str = ""
-    #: Outdoor coverage share the phase aims for (0-1); None = as much as the site count gives.
+    #: Outdoor / indoor area share the phase aims for (0-1); None = as much as the site count gives. The
+    #: optimizer aims at the one of its demand layer (``[optimize] demand``); the other is reported against.
     coverage_outdoor: float | None = None
+    coverage_indoor: float | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,8 @@ class CostsConfig:
 class OptimizeConfig:
     """Site selection settings."""
 
-    #: Demand layer: "outdoor", "indoor" or "both" (cells counted once per layer).
+    #: Demand layer: "outdoor", "indoor" or "both" (cells counted once per layer). With "both", a phase's
+    #: coverage target (indoor if given, else outdoor) applies to the combined demand.
     demand: str = "outdoor"
     #: A point hotspot weights the demand cells within this radius [m].
     hotspot_radius_m: float = 150.0
@@ -340,8 +343,10 @@ def _check(cfg: DistrictConfig, source: str) -> None:
             )
         if t.due <= prev_due:
             raise ConfigError(f"{source}: {where}.due = {t.due!r} is not after the previous target's {prev_due!r}")
-        if t.coverage_outdoor is not None and not 0.0 < t.coverage_outdoor <= 1.0:
-            raise ConfigError(f"{source}: {where}.coverage_outdoor = {t.coverage_outdoor}: expected a fraction in (0, 1]")
+        for key in ("coverage_outdoor", "coverage_indoor"):
+            v = getattr(t, key)
+            if v is not None and not 0.0 < v <= 1.0:
+                raise ConfigError(f"{source}: {where}.{key} = {v}: expected a fraction in (0, 1]")
         prev_sites, prev_due = t.sites, t.due
     r = cfg.radio
     if not 1.0 <= r.grid_resolution_m <= 1000.0:

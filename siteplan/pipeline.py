@@ -63,7 +63,7 @@ def base_summary(district: District) -> dict:
         },
         "targets": [
             {"id": t.id, "label": t.label, "label_zh": t.label_zh, "sites": t.sites, "due": t.due,
-             "coverage_outdoor": t.coverage_outdoor}
+             "coverage_outdoor": t.coverage_outdoor, "coverage_indoor": t.coverage_indoor}
             for t in cfg.targets
         ],
         "provenance": provenance(district),

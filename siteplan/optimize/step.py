@@ -1,0 +1,385 @@
+"""The site-selection step of the main job: district -> coverage matrix -> phased rollout -> lists and figures.
+
+Demand is the district grid's cells (outdoor, indoor or both, from ``[optimize] demand``), each weighted by its
+area and by the scenario weights of the hotspots within ``hotspot_radius_m``. A candidate covers the cells where
+its own predicted RSRP clears the threshold. Only compliant candidates are eligible (conditional ones too when
+``include_conditional``, at ``costs.conditional_penalty`` times their cost). Sites approved or in service in the
+site registry are fixed and count towards the targets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from ..config import SCENARIOS
+from ..io import provenance, write_csv, write_geojson, write_xlsx
+from ..io.writers import atomic_path
+from .rollout import fewest_sites_for, plan_rollout
+
+__all__ = ["run", "target_fraction", "demand_weights", "candidate_costs", "spacing_conflicts", "fixed_from_registry", "cell_zones"]
+
+#: Registry states whose sites exist or are committed (fixed in the rollout).
+COMMITTED_STATES = ("approved", "approved_with_changes", "under_construction", "in_service")
+
+_COLUMNS_ZH = {
+    "site_id": "站址编号 Site ID", "name": "站名 Name", "phase": "建设期 Phase", "rank": "建设顺序 Build rank",
+    "phase_rank": "期内顺序 Rank in phase", "fixed": "已批/在网 Fixed",
+    "marginal_gain_m2": "新增覆盖面积(m²) Marginal gain m²", "marginal_gain_weight": "新增加权覆盖 Marginal gain (weighted)",
+    "cost_cny": "造价(元) Cost CNY", "build_kind": "建设方式 Build kind", "reuse_kind": "共享设施 Reuse",
+    "reuse_id": "共享设施编号 Reuse ID", "subdistrict": "所属街道 Sub-district", "responsible_unit": "责任单位 Responsible unit",
+    "site_type": "站型 Site type", "operator": "运营商 Operator", "band": "频段 Band", "status": "合规状态 Status",
+    "lon": "经度 Lon (WGS84)", "lat": "纬度 Lat (WGS84)", "data_note": "数据说明 Data note",
+}
+
+
+def demand_weights(grid, hotspots: gpd.GeoDataFrame, scenario_weights: dict[str, float], radius_m: float) -> np.ndarray:
+    """Weight of each inside cell: its area x (1 + the weights of hotspots within ``radius_m``) [m²]."""
+    x, y = grid.cell_xy()
+    w = np.full(x.size, grid.cell_area_m2)
+    if len(hotspots) == 0:
+        return w
+    tree = cKDTree(np.column_stack([x, y]))
+    geoms = hotspots.geometry.values
+    hw = hotspots["weight"].astype(float).fillna(hotspots["scenario"].map(scenario_weights)).fillna(1.0).to_numpy()
+    centres = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    # Polygons weight the cells they hold plus the radius around their representative point.
+    extra = np.zeros(x.size)
+    lists = tree.query_ball_point(centres, r=radius_m)
+    counts = np.fromiter((len(li) for li in lists), dtype=np.int64, count=len(lists))
+    if counts.sum():
+        idx = np.concatenate([np.asarray(li, dtype=np.int64) for li in lists if li])
+        np.add.at(extra, idx, np.repeat(hw, counts))
+    poly = np.flatnonzero(shapely.get_type_id(geoms) != 0)
+    for i in poly:  # few polygons; each a vectorized containment test
+        inside = shapely.contains_xy(geoms[i], x, y)
+        extra[inside] += hw[i]
+    return w * (1.0 + extra)
+
+
+def candidate_costs(check: pd.DataFrame, costs) -> np.ndarray:
+    """Cost per candidate [CNY] by build kind, times the penalty for conditional ones."""
+    table = {"public_facility": costs.public_facility, "existing_site": costs.existing_site, "pole": costs.pole,
+             "rooftop": costs.rooftop, "tower": costs.tower, "indoor": costs.indoor}
+    base = check["build_kind"].map(table).fillna(costs.rooftop).to_numpy(dtype=float)
+    return np.where(check["status"].to_numpy() == "conditional", base * costs.conditional_penalty, base)
+
+
+def spacing_conflicts(check: gpd.GeoDataFrame, min_spacing_m: dict[str, float]) -> np.ndarray:
+    """Pairs of candidates of the same operator and band closer than the minimum spacing of their type."""
+    if len(check) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    xy = shapely.get_coordinates(check.geometry.values)
+    reach = float(max(min_spacing_m.values(), default=0.0))
+    if reach <= 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = cKDTree(xy).query_pairs(r=reach, output_type="ndarray")
+    if len(pairs) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    i, j = pairs[:, 0], pairs[:, 1]
+    op = check["operator"].to_numpy()
+    band = check["band"].to_numpy()
+    stype = check["site_type"].to_numpy()
+    limit = np.minimum(pd.Series(stype[i]).map(min_spacing_m).fillna(0).to_numpy(),
+                       pd.Series(stype[j]).map(min_spacing_m).fillna(0).to_numpy())
+    d = np.hypot(*(xy[i] - xy[j]).T)
+    keep = (op[i] == op[j]) & (band[i] == band[j]) & (d < limit)
+    return np.sort(pairs[keep], axis=1)
+
+
+def fixed_from_registry(district, site_ids: np.ndarray) -> tuple[np.ndarray, str]:
+    """Indices of ``site_ids`` that the registry holds as approved or in service, and a note saying so."""
+    from ..review.registry import open_registry, registry_path
+
+    path = registry_path(district)
+    if not path.exists():
+        return np.zeros(0, dtype=np.int64), "no site registry yet: no site is fixed"
+    sites = open_registry(district, create=False).sites()
+    committed = set(sites.loc[sites["state"].isin(COMMITTED_STATES), "site_id"])
+    idx = np.flatnonzero(np.isin(site_ids, list(committed)))
+    return idx, f"{idx.size} sites approved or in service in the registry are fixed"
+
+
+def cell_zones(grid, zones: gpd.GeoDataFrame, key: str) -> np.ndarray:
+    """The ``key`` value of the zone holding each inside cell's centre ("" where none)."""
+    x, y = grid.cell_xy()
+    out = np.full(x.size, "", dtype=object)
+    for geom, value in zip(zones.geometry.values, zones[key].to_numpy()):  # a dozen zones, vectorized tests
+        out[shapely.contains_xy(geom, x, y) & (out == "")] = value
+    return out
+
+
+def target_fraction(target, demand: str) -> float | None:
+    """The coverage share a phase aims for on the optimizer's demand layer."""
+    if demand == "outdoor":
+        return target.coverage_outdoor
+    if demand == "indoor":
+        return target.coverage_indoor
+    return target.coverage_indoor if target.coverage_indoor is not None else target.coverage_outdoor
+
+
+def _phase_note(ph, target, n_sites: int, n_eligible: int) -> str:
+    """Why a phase has fewer sites than its target, or missed its coverage share; the solver's own note."""
+    notes = [ph.note] if ph.note else []
+    if n_sites < target.sites:
+        if n_eligible < target.sites:
+            notes.append(f"only {n_eligible} eligible candidates for a target of {target.sites} sites")
+        elif ph.target_fraction is not None and ph.met:
+            notes.append(f"coverage target reached with {n_sites} of the {target.sites} sites allowed")
+        else:
+            notes.append(f"no further candidate adds coverage after {n_sites} sites")
+    return "; ".join(notes)
+
+
+def _covered(A: sparse.csr_matrix, chosen: np.ndarray) -> np.ndarray:
+    if chosen.size == 0:
+        return np.zeros(A.shape[0], dtype=bool)
+    return np.asarray(A[:, chosen].sum(axis=1)).ravel() > 0
+
+
+def _marginal_area(A: sparse.csc_matrix, order: np.ndarray, area: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Area [m²] each site adds in build order (a loop over the chosen sites, not over cells)."""
+    covered = start.copy()
+    gains = np.zeros(order.size)
+    for k, j in enumerate(order):
+        rows = A.indices[A.indptr[j]:A.indptr[j + 1]]
+        new = rows[~covered[rows]]
+        gains[k] = area[new].sum()
+        covered[new] = True
+    return gains
+
+
+def _shares(mask: np.ndarray, groups: np.ndarray, weight: np.ndarray) -> dict[str, float]:
+    out = {}
+    for g in sorted(set(groups) - {""}):
+        sel = groups == g
+        total = weight[sel].sum()
+        out[g] = round(float(weight[sel & mask].sum() / total), 6) if total else None
+    return out
+
+
+def _hotspot_cells(grid, hotspots: gpd.GeoDataFrame) -> np.ndarray:
+    """Inside-cell ordinal of each hotspot's representative point (-1 off the grid)."""
+    if len(hotspots) == 0:
+        return np.zeros(0, dtype=np.int64)
+    pts = shapely.get_coordinates(shapely.point_on_surface(hotspots.geometry.values))
+    r, c, ok = grid.rowcol(pts[:, 0], pts[:, 1])
+    ordinal = np.full(grid.shape, -1, dtype=np.int64)
+    ordinal.ravel()[grid.cell_index] = np.arange(grid.n_inside)
+    return np.where(ok, ordinal[np.clip(r, 0, None), np.clip(c, 0, None)], -1)
+
+
+def _scenario_counts(covered: np.ndarray, hot_cells: np.ndarray, hotspots: gpd.GeoDataFrame) -> dict:
+    out = {}
+    for key, zh in SCENARIOS.items():
+        sel = (hotspots["scenario"] == key).to_numpy()
+        if not sel.any():
+            continue
+        cells = hot_cells[sel]
+        ok = int(np.sum((cells >= 0) & covered[np.clip(cells, 0, None)]))
+        out[key] = {"name_zh": zh, "covered": ok, "total": int(sel.sum()), "text": f"{zh} {key}: {ok}/{int(sel.sum())}"}
+    return out
+
+
+def _plot_rollout(path: Path, curve_sites: np.ndarray, curve_cov: np.ndarray, phases: list[dict], sample: bool,
+                  threshold_dbm: float) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    cjk = [f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "WenQuanYi" in f.name]
+    if cjk:
+        plt.rcParams["font.family"] = [cjk[0], "DejaVu Sans"]
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    ax.plot(curve_sites, 100 * curve_cov, color="#1f77b4", lw=2, label="outdoor coverage (build order)")
+    for ph in phases:
+        ax.axvline(ph["target_sites"], color="#d62728", ls="--", lw=1)
+        ax.annotate(f"target {ph['id']}: {ph['target_sites']} sites", (ph["target_sites"], 5), rotation=90,
+                    va="bottom", ha="right", fontsize=8, color="#d62728")
+        if ph.get("target_coverage_outdoor"):
+            ax.axhline(100 * ph["target_coverage_outdoor"], color="#2ca02c", ls=":", lw=1)
+    ax.set_xlabel("5G sites (cumulative)")
+    ax.set_ylabel(f"outdoor area with RSRP ≥ {threshold_dbm:g} dBm [%]")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    title = "Coverage against number of sites" + ("  — SAMPLE DATA" if sample else "")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def run(ctx) -> None:
+    """Phased site selection; writes selected_sites.csv/.xlsx/.geojson, rollout.csv, rollout.png."""
+    from ..compliance import check_candidates
+    from ..coverage import coverage_matrix, grid_for_district
+
+    d = ctx.district
+    cfg = d.config
+    o = cfg.optimize
+    check = ctx.results.get("check")
+    if check is None:
+        check = check_candidates(d)
+    cov = ctx.results.get("coverage")
+    grid = cov.grid if cov is not None else grid_for_district(d)
+    statuses = ("compliant", "conditional") if o.include_conditional else ("compliant",)
+    site_ids_all = check["site_id"].to_numpy()
+    fixed_all, fixed_note = fixed_from_registry(d, site_ids_all)
+    eligible_mask = check["status"].isin(statuses).to_numpy().copy()
+    eligible_mask[fixed_all] = True  # an approved site stays in the plan whatever today's check says
+    cands = check[eligible_mask].reset_index(drop=True)
+    fixed = np.flatnonzero(np.isin(cands["site_id"].to_numpy(), site_ids_all[fixed_all]))
+
+    layers = ["outdoor", "indoor"]
+    mats = {layer: coverage_matrix(grid, cands, cfg.radio, layer=layer, progress=ctx.progress) for layer in layers}
+    w_out = demand_weights(grid, d.layers["hotspots"], cfg.scenarios, o.hotspot_radius_m)
+    if o.demand == "outdoor":
+        A, w = mats["outdoor"], w_out
+    elif o.demand == "indoor":
+        A, w = mats["indoor"], w_out
+    else:
+        A, w = sparse.vstack([mats["outdoor"], mats["indoor"]]).tocsr(), np.concatenate([w_out, w_out])
+    cost = candidate_costs(cands, cfg.costs)
+    conflicts = spacing_conflicts(cands, cfg.rules.min_spacing_m)
+    phases_in = []
+    for t in cfg.targets:
+        frac = target_fraction(t, o.demand)
+        phases_in.append((t.id, t.sites, frac) if frac is not None else (t.id, t.sites))
+    plan = plan_rollout(A, w, cost, fixed=fixed, phases=phases_in, conflicts=conflicts if len(conflicts) else None,
+                        time_limit_s=o.time_limit_s, mip_rel_gap=o.mip_rel_gap, count_fixed=True)
+
+    area = np.full(grid.n_inside, grid.cell_area_m2)
+    total_area = float(area.sum())
+    subd = cell_zones(grid, d.layers["subdistricts"], "name")
+    hot_cells = _hotspot_cells(grid, d.layers["hotspots"])
+    A_out_csc = mats["outdoor"].tocsc()
+    rows = []
+    phases_out = []
+    chosen = fixed.copy()
+    rank = 0
+    curve_sites, curve_cov = [len(fixed)], [float(area[_covered(mats["outdoor"], fixed)].sum() / total_area)]
+    covered_out = _covered(mats["outdoor"], fixed)
+    win_start, win_end = cfg.award.window_start, cfg.award.window_end
+    for t, ph in zip(cfg.targets, plan.phases):
+        order = ph.new_sites
+        gains_m2 = _marginal_area(A_out_csc, order, area, covered_out)
+        for k, (j, g_w, g_a) in enumerate(zip(order, ph.marginal_gain, gains_m2)):
+            rank += 1
+            rows.append({"idx": int(j), "phase": ph.id, "rank": rank, "phase_rank": k + 1,
+                         "marginal_gain_weight": float(g_w), "marginal_gain_m2": float(g_a)})
+            curve_sites.append(curve_sites[-1] + 1)
+            curve_cov.append(curve_cov[-1] + float(g_a) / total_area)
+        chosen = np.concatenate([chosen, order])
+        covered_out = _covered(mats["outdoor"], chosen)
+        covered_in = _covered(mats["indoor"], chosen)
+        new_rows = cands.iloc[order]
+        reuse = int((new_rows["reuse_kind"] != "").sum())
+        due_end = f"{t.due}-31"
+        award_sites = len(order) if win_start[:7] <= t.due <= win_end[:7] else 0
+        res = ph.result
+        phases_out.append({
+            "id": ph.id, "label": t.label, "label_zh": t.label_zh, "due": t.due,
+            "target_sites": t.sites, "target_coverage_outdoor": t.coverage_outdoor,
+            "sites": int(len(chosen)), "new_sites": int(len(order)), "fixed_sites": int(len(fixed)),
+            "coverage_outdoor": round(float(area[covered_out].sum() / total_area), 6),
+            "coverage_indoor": round(float(area[covered_in].sum() / total_area), 6),
+            "coverage_outdoor_by_subdistrict": _shares(covered_out, subd, area),
+            "coverage_by_scenario": _scenario_counts(covered_out, hot_cells, d.layers["hotspots"]),
+            "cost_cny": round(float(ph.cost), 2),
+            "reuse_ratio": round(reuse / len(order), 6) if len(order) else None,
+            "reuse_by_kind": {k: int(v) for k, v in new_rows["reuse_kind"].replace("", "new_build").value_counts().sort_index().items()},
+            "award_cny": float(award_sites * cfg.award.per_site_cny),
+            "award_note": f"CNY {cfg.award.per_site_cny:,.0f} per new site in service {win_start}..{win_end}; "
+                          f"phase due {due_end[:7]}" + ("" if award_sites else " (outside the award window)"),
+            "target_coverage": target_fraction(t, o.demand),
+            "target_coverage_indoor": t.coverage_indoor,
+            "met": bool(ph.met),
+            "note": _phase_note(ph, t, len(chosen), len(cands)),
+            "solver": {"status": res.status, "method": res.method, "objective": res.objective, "bound": res.bound,
+                       "gap": res.gap, "time_s": round(res.time_s, 3)},
+        })
+
+    # The planner's question: the fewest sites for X% coverage (weighted demand).
+    fewest = []
+    for frac in o.fewest_sites_fractions:
+        try:
+            r = fewest_sites_for(A, w, frac, fixed=fixed, conflicts=conflicts if len(conflicts) else None,
+                                 time_limit_s=o.time_limit_s, mip_rel_gap=o.mip_rel_gap)
+            fewest.append({"coverage_fraction": frac, "sites": int(len(r.selected)), "new_sites": int(len(r.new)),
+                           "status": r.status, "bound": r.bound, "gap": r.gap})
+        except Exception as e:  # InfeasibleError: the candidates cannot reach it
+            fewest.append({"coverage_fraction": frac, "sites": None, "note": str(e)})
+
+    sel = pd.DataFrame(rows)
+    if len(fixed):
+        fx = pd.DataFrame({"idx": fixed, "phase": "fixed", "rank": 0, "phase_rank": 0,
+                           "marginal_gain_weight": np.nan, "marginal_gain_m2": np.nan})
+        sel = pd.concat([fx, sel], ignore_index=True)
+    if len(sel) == 0:
+        sel = pd.DataFrame(columns=["idx", "phase", "rank", "phase_rank", "marginal_gain_weight", "marginal_gain_m2"])
+    picked = cands.iloc[sel["idx"].to_numpy(dtype=np.int64)].reset_index(drop=True)
+    out = gpd.GeoDataFrame(
+        {
+            "site_id": picked["site_id"].to_numpy(), "name": picked["name"].to_numpy(),
+            "phase": sel["phase"].to_numpy(), "rank": sel["rank"].to_numpy(dtype=np.int64),
+            "phase_rank": sel["phase_rank"].to_numpy(dtype=np.int64),
+            "marginal_gain_m2": sel["marginal_gain_m2"].to_numpy(dtype=float).round(1),
+            "marginal_gain_weight": sel["marginal_gain_weight"].to_numpy(dtype=float).round(1),
+            "cost_cny": cost[sel["idx"].to_numpy(dtype=np.int64)],
+            "build_kind": picked["build_kind"].to_numpy(), "reuse_kind": picked["reuse_kind"].to_numpy(),
+            "reuse_id": picked["reuse_id"].to_numpy(), "subdistrict": picked["subdistrict"].to_numpy(),
+            "responsible_unit": picked["responsible_unit"].to_numpy(), "site_type": picked["site_type"].to_numpy(),
+            "operator": picked["operator"].to_numpy(), "band": picked["band"].to_numpy(),
+            "status": picked["status"].to_numpy(),
+        },
+        geometry=picked.geometry.values, crs=d.crs,
+    )
+    if d.sample:
+        out["data_note"] = "样例数据 SAMPLE"
+    ctx.results["optimize"] = out
+    ctx.gpkg_layers["selected_sites"] = out
+
+    lonlat = out.to_crs("EPSG:4326").geometry
+    table = pd.DataFrame(out.drop(columns="geometry"))
+    table.insert(2, "lon", np.round(lonlat.x.to_numpy(), 7) if len(out) else [])
+    table.insert(3, "lat", np.round(lonlat.y.to_numpy(), 7) if len(out) else [])
+    od = ctx.out_dir
+    ctx.written.append(write_csv(table, od / "selected_sites.csv"))
+    rollout = pd.DataFrame([{k: v for k, v in p.items() if not isinstance(v, dict)} for p in phases_out])
+    ctx.written.append(write_csv(rollout, od / "rollout.csv"))
+    notice = "样例数据 SAMPLE DATA — 仅行政边界为真实数据 only the district boundary is real" if d.sample else None
+    ctx.written.append(write_xlsx(
+        od / "selected_sites.xlsx",
+        {"入选站址 Selected": table.rename(columns=_COLUMNS_ZH),
+         "分期 Rollout": rollout.rename(columns={"id": "建设期 Phase", "sites": "站址数 Sites",
+                                                 "target_sites": "目标站址数 Target sites",
+                                                 "coverage_outdoor": "室外覆盖率 Outdoor coverage",
+                                                 "coverage_indoor": "室内覆盖率 Indoor coverage",
+                                                 "cost_cny": "造价(元) Cost CNY", "award_cny": "奖励估算(元) Award CNY"})},
+        notice=notice, metadata=provenance(d),
+    ))
+    ctx.written.append(write_geojson(out, od / "selected_sites.geojson"))
+    ctx.written.append(_plot_rollout(od / "rollout.png", np.array(curve_sites), np.array(curve_cov), phases_out,
+                                     d.sample, cfg.radio.rsrp_threshold_dbm))
+    ctx.summary["optimize"] = {
+        "eligible_candidates": int(len(cands)),
+        "eligible_statuses": list(statuses),
+        "fixed": {"count": int(len(fixed)), "note": fixed_note},
+        "demand": {"layer": o.demand, "cells": int(A.shape[0]), "hotspot_radius_m": o.hotspot_radius_m,
+                   "total_weight": float(w.sum())},
+        "conflict_pairs": int(len(conflicts)),
+        "phases": phases_out,
+        "fewest_sites": fewest,
+        "time_s": round(plan.time_s, 3),
+    }
