@@ -104,7 +104,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         name = sheet if sheet is not None else book.sheet_names[0]
         if name not in book.sheet_names:
             raise InputFileError(f"{path}: no sheet {name!r}; sheets are: {', '.join(book.sheet_names)}")
-        df = book.parse(name, dtype=object)
+        df = pd.read_excel(book, sheet_name=name, dtype=object)
     # Spreadsheets give numbers as numbers and empties as NaN: make everything text, as from a CSV.
     return df.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)).astype(object)
 
