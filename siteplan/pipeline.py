@@ -17,7 +17,7 @@ import geopandas as gpd
 from .io import District, provenance, read_district, write_gpkg_layers, write_json
 from .progress import progress, status
 
-__all__ = ["RunContext", "STEPS", "run", "base_summary", "finish"]
+__all__ = ["RunContext", "STEPS", "DEFAULT_STEPS", "run", "base_summary", "finish"]
 
 #: Step name -> module providing ``run(ctx)``, in run order.
 STEPS: dict[str, str] = {
@@ -27,6 +27,10 @@ STEPS: dict[str, str] = {
     "map": "siteplan.maps.step",
     "review": "siteplan.review.step",
 }
+
+#: What ``siteplan run`` does. The review step is left to ``siteplan review export``: it writes to the
+#: district's site registry, which a plain run must never change.
+DEFAULT_STEPS = ("check", "coverage", "optimize", "map")
 
 
 @dataclass
@@ -88,14 +92,17 @@ def run(district_path: str | Path, out_dir: str | Path, *, steps: list[str] | No
     Parameters
     ----------
     steps
-        Step names to run, in pipeline order (default: all of :data:`STEPS` that are installed).
+        Step names to run, in pipeline order (default: :data:`DEFAULT_STEPS`).
     """
     status("loading district")
     district = read_district(district_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(district=district, out_dir=out, summary=base_summary(district))
-    wanted = list(STEPS) if steps is None else steps
+    wanted = list(DEFAULT_STEPS) if steps is None else steps
+    unknown = sorted(set(wanted) - set(STEPS))
+    if unknown:
+        raise ValueError(f"unknown step {unknown[0]!r}; steps are: {', '.join(STEPS)}")
     for name in STEPS:
         if name not in wanted:
             continue
