@@ -1,0 +1,287 @@
+"""The printable review report ``review_report.html``: A4 print CSS, Chinese first, self-contained.
+
+Everything the bureau needs on paper: progress against the targets, coverage figures and a static map (PNG made
+with matplotlib, embedded as base64: the page makes no external request), the top coverage gaps, the compliance
+summary, EMF flags, the award estimate, the parameters used and the inputs' hashes. Rendered by Jinja2 with
+autoescape on, so no input text can inject markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._version import __version__
+from ..config import config_to_dict
+from ..io import atomic_path
+from .labels import SAMPLE_NOTICE, STATUS_ZH, text
+from .progress import progress_status
+from .registry import STATE_ZH, Registry, open_registry, registry_path
+
+__all__ = ["FONT_STACK", "REPORT_NAME", "map_png", "render_report", "write_report"]
+
+REPORT_NAME = "review_report.html"
+#: CSS font stack: CJK fonts first (Debian's fonts-noto-cjk), then common Windows/macOS ones.
+FONT_STACK = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", '
+              '"Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", sans-serif')
+_TOP_GAPS = 10
+_MAX_FLAGS = 40
+_STATE_COLOURS = {"proposed": "#9e9e9e", "under_review": "#1f77b4", "approved": "#2ca02c",
+                  "approved_with_changes": "#98df8a", "rejected": "#d62728", "under_construction": "#ff7f0e",
+                  "in_service": "#9467bd"}
+
+
+def _cjk_font() -> list[str]:
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    wanted = [n for n in ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Micro Hei")
+              if n in names]
+    return wanted + ["DejaVu Sans"]
+
+
+def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None = None, coverage=None,
+            gaps=None, dpi: int = 110) -> bytes:
+    """A static A4-width map of the district as PNG bytes (working CRS, metres; no basemap, no network)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    layers = district.layers
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": _cjk_font(),
+                                "axes.unicode_minus": False, "svg.hashsalt": "siteplan"}):
+        fig, ax = plt.subplots(figsize=(7.0, 6.2), dpi=dpi)
+        handles: list = []
+        cov_drawn = False
+        try:
+            if coverage is not None and getattr(coverage, "covered", None) is not None:
+                g = coverage.grid
+                t = g.transform
+                rows, cols = np.asarray(coverage.covered).shape
+                extent = (t.c, t.c + t.a * cols, t.f + t.e * rows, t.f)
+                mask = np.where(np.asarray(g.inside), np.asarray(coverage.covered, dtype=float), np.nan)
+                ax.imshow(mask, extent=extent, origin="upper", cmap="Greens", vmin=-0.5, vmax=1.5, alpha=0.45,
+                          interpolation="nearest", zorder=0)
+                cov_drawn = True
+        except (AttributeError, TypeError, ValueError):
+            cov_drawn = False  # a coverage result of another shape: the map goes without it
+        if cov_drawn:
+            handles.append(Patch(color="#74c476", alpha=0.6, label="已覆盖 covered (outdoor)"))
+        subs = layers.get("subdistricts")
+        if subs is not None and len(subs):
+            subs.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.6, zorder=1)
+            for name, pt in zip(subs["name"], subs.geometry.representative_point()):
+                ax.annotate(str(name), (pt.x, pt.y), fontsize=6, color="#777777", ha="center", zorder=1)
+        zones = layers.get("plan_zones")
+        if zones is not None and len(zones):
+            for cat, colour, label in (("prohibited", "#d62728", "禁建区 prohibited"),
+                                       ("restricted", "#ff7f0e", "限建区 restricted")):
+                z = zones[zones["category"] == cat]
+                if len(z):
+                    z.plot(ax=ax, color=colour, alpha=0.18, edgecolor=colour, linewidth=0.5, zorder=2)
+                    handles.append(Patch(color=colour, alpha=0.3, label=label))
+        if gaps is not None and len(gaps):
+            top = gaps.sort_values("score", ascending=False).head(_TOP_GAPS) if "score" in gaps else gaps.head(_TOP_GAPS)
+            top.plot(ax=ax, color="none", edgecolor="#e31a1c", linewidth=1.2, zorder=3)
+            handles.append(Patch(facecolor="none", edgecolor="#e31a1c", label="主要覆盖缺口 top gaps"))
+        b = layers["boundary"]
+        b.boundary.plot(ax=ax, color="black", linewidth=1.2, zorder=4)
+        if check is not None and len(check) and "status" in check:
+            nc = check[check["status"] == "non_compliant"]
+            if len(nc):
+                ax.scatter(nc.geometry.x, nc.geometry.y, s=6, marker="x", color="#d62728", linewidths=0.6, zorder=5)
+                handles.append(Line2D([], [], marker="x", color="#d62728", linestyle="", label="不合规候选 non-compliant"))
+        if sites is not None and len(sites):
+            from ..crs import convert
+
+            x, y = convert(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), "WGS84", district.crs)
+            for state, colour in _STATE_COLOURS.items():
+                m = (sites["state"] == state).to_numpy()
+                if m.any():
+                    ax.scatter(np.asarray(x)[m], np.asarray(y)[m], s=9, color=colour, edgecolors="white",
+                               linewidths=0.2, zorder=6)
+                    handles.append(Line2D([], [], marker="o", color=colour, linestyle="",
+                                          label=f"{STATE_ZH[state]} {state} ({int(m.sum())})"))
+        if selected is not None and len(selected):
+            ax.scatter(selected.geometry.x, selected.geometry.y, s=22, facecolors="none", edgecolors="#333333",
+                       linewidths=0.5, zorder=7)
+            handles.append(Line2D([], [], marker="o", markerfacecolor="none", color="#333333", linestyle="",
+                                  label="建设时序入选 in the rollout"))
+        x0, y0, x1, y1 = b.total_bounds
+        pad = 0.03 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        # Scale bar: 1 km in working-CRS metres.
+        sx, sy = x0, y0 - pad * 0.6
+        ax.plot([sx, sx + 1000], [sy, sy], color="black", linewidth=2, zorder=8)
+        ax.annotate("1 km", (sx + 500, sy), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
+        ax.annotate("N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", fontsize=9)
+        if district.sample:
+            ax.annotate("样例数据 SAMPLE DATA", (0.02, 0.97), xycoords="axes fraction", fontsize=9, color="#c00000",
+                        va="top", fontweight="bold")
+        if handles:
+            ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.85)
+        ax.set_title(f"{district.config.district.name_zh} 站址与审查状态 sites and review state ({district.crs})",
+                     fontsize=9)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def _reason_rows(check) -> list[dict]:
+    if check is None or not len(check) or "reasons" not in check:
+        return []
+    try:
+        from ..compliance import REASONS
+    except ImportError:  # pragma: no cover
+        REASONS = {}
+    codes = check["reasons"].astype(str).str.split(";").explode()
+    codes = codes[codes.str.len() > 0]
+    out = []
+    for code, n in codes.value_counts().sort_index().items():
+        r = REASONS.get(code)
+        out.append({"code": code, "zh": r.zh if r else "", "en": r.en if r else "", "effect": r.effect if r else "",
+                    "effect_zh": STATUS_ZH.get(r.effect, "") if r else "", "count": int(n)})
+    return out
+
+
+def _emf_rows(check) -> tuple[list[dict], int]:
+    if check is None or not len(check) or "reasons" not in check:
+        return [], 0
+    flagged = check[check["reasons"].astype(str).str.contains("EMF_SENSITIVE_RECEPTOR", regex=False)]
+    return [{"site_id": text(r.get("site_id")), "name": text(r.get("name")), "subdistrict": text(r.get("subdistrict")),
+             "emf_distance_m": r.get("emf_distance_m"), "status": STATUS_ZH.get(text(r.get("status")), "")}
+            for r in flagged.head(_MAX_FLAGS).to_dict("records")], len(flagged)
+
+
+def _gap_rows(gaps) -> list[dict]:
+    if gaps is None or not len(gaps):
+        return []
+    g = gaps.sort_values("score", ascending=False) if "score" in gaps else gaps
+    out = []
+    for r in g.head(_TOP_GAPS).to_dict("records"):
+        out.append({k: (", ".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v)
+                    for k, v in r.items() if k != "geometry"})
+    return out
+
+
+def _coverage_rows(summary: dict | None) -> list[tuple[str, str]]:
+    cov = (summary or {}).get("coverage")
+    if not isinstance(cov, dict) or not cov:
+        return []
+    rows: list[tuple[str, str]] = []
+
+    def walk(d: dict, prefix: str) -> None:
+        for k, v in d.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, dict):
+                walk(v, key + " / ")
+            elif isinstance(v, bool) or v is None:
+                continue
+            elif isinstance(v, (int, float, np.integer, np.floating)):
+                f = float(v)
+                shown = f"{100 * f:.1f}%" if ("fraction" in k or "share" in k) and 0 <= f <= 1 else f"{f:,.4g}"
+                rows.append((key, shown))
+            elif isinstance(v, str) and len(v) < 80:
+                rows.append((key, v))
+
+    walk(cov, "")
+    return rows[:60]
+
+
+def _phase_rows(summary: dict | None) -> list[dict]:
+    opt = (summary or {}).get("optimize")
+    if not isinstance(opt, dict):
+        return []
+    return [dict(p) for p in opt.get("phases", []) if isinstance(p, dict)]
+
+
+def _flat_config(cfg) -> list[tuple[str, str]]:
+    d = config_to_dict(cfg)
+    d.pop("layers", None)
+    rows: list[tuple[str, str]] = []
+
+    def walk(v: Any, key: str) -> None:
+        if isinstance(v, dict) and v and key.count(".") < 2:
+            for k in sorted(v):
+                walk(v[k], f"{key}.{k}" if key else str(k))
+        else:
+            rows.append((key, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)))
+
+    walk(d, "")
+    return rows
+
+
+def render_report(district, *, check=None, selected=None, summary=None, coverage=None, gaps=None,
+                  registry: Registry | None = None, export_id: str = "", status: dict | None = None) -> str:
+    """The report's HTML text (see :func:`write_report`)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    reg = registry or open_registry(district)
+    status = status or progress_status(district, reg)
+    sites = reg.sites()
+    png = map_png(district, check=check, selected=selected, sites=sites, coverage=coverage, gaps=gaps)
+    emf_rows, emf_total = _emf_rows(check)
+    by_status = ({s: int((check["status"] == s).sum()) for s in STATUS_ZH}
+                 if check is not None and len(check) and "status" in check else {})
+    cfg = district.config
+    env = Environment(loader=FileSystemLoader(str(Path(__file__).with_name("templates"))), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["cny"] = lambda v: f"{float(v):,.0f}"
+    env.filters["num"] = lambda v, nd=1: "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{float(v):,.{nd}f}"
+    tpl = env.get_template("report.html.j2")
+    return tpl.render(
+        cfg=cfg,
+        font_stack=FONT_STACK,
+        sample_notice=SAMPLE_NOTICE if district.sample else "",
+        status=status,
+        state_zh=STATE_ZH,
+        status_zh=STATUS_ZH,
+        area_km2=district.area_km2,
+        map_png_b64=base64.b64encode(png).decode("ascii"),
+        coverage_rows=_coverage_rows(summary),
+        phase_rows=_phase_rows(summary),
+        rollout_run=selected is not None and len(selected) > 0,
+        gap_rows=_gap_rows(gaps),
+        by_status=by_status,
+        n_candidates=0 if check is None else len(check),
+        reason_rows=_reason_rows(check),
+        emf_rows=emf_rows,
+        emf_total=emf_total,
+        config_rows=_flat_config(cfg),
+        hashes=sorted(district.input_hashes.items()),
+        export_id=export_id,
+        registry_name=registry_path(district).name,
+        version=__version__,
+    )
+
+
+def write_report(district, out_dir, *, check=None, selected=None, summary=None, coverage=None, gaps=None,
+                 registry: Registry | None = None, export_id: str = "", status: dict | None = None) -> Path:
+    """Write ``review_report.html`` (A4 print CSS, Chinese first, self-contained) into ``out_dir``.
+
+    Parameters are the results of the earlier steps; any of them may be None (the report then says the step was
+    not run). ``status`` defaults to :func:`progress_status` of the district's registry.
+    """
+    html = render_report(district, check=check, selected=selected, summary=summary, coverage=coverage, gaps=gaps,
+                         registry=registry, export_id=export_id, status=status)
+    path = Path(out_dir) / REPORT_NAME
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return path

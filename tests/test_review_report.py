@@ -1,0 +1,158 @@
+"""The printable review report: escaped, self-contained, A4 print CSS, and (acceptance 4) it prints to PDF in
+headless Chromium with the Chinese text present.
+
+The browser test is skipped when /usr/bin/chromium (or $SITEPLAN_CHROMIUM) is missing, unless
+SITEPLAN_REQUIRE_BROWSER=1. It needs poppler-utils (pdfinfo, pdftotext, pdftoppm) or pypdf for the checks; page 1
+is rendered to test-artifacts/review_report_page1.png (git-ignored) with pdftoppm.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from review_fixtures import make_check, make_district, make_selected
+
+from siteplan.pipeline import RunContext, base_summary
+from siteplan.review import export_review, import_review, open_registry
+from siteplan.review import registry as R
+from siteplan.review.report import FONT_STACK, render_report, write_report
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+EVIL = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def district(tmp_path):
+    d = make_district(tmp_path)
+    return d
+
+
+def _check_with_flags():
+    c = make_check()
+    c.loc[3, "reasons"] = "EMF_SENSITIVE_RECEPTOR"
+    c.loc[3, "reasons_zh"] = "电磁环境敏感目标位于合规距离内"
+    c.loc[3, "status"] = "conditional"
+    c.loc[3, "name"] = EVIL
+    return c
+
+
+def test_report_escapes_and_is_self_contained(district, tmp_path):
+    check = _check_with_flags()
+    export_review(district, tmp_path / "o", check=check)
+    html = render_report(district, check=check, export_id="abc")
+    assert EVIL not in html and "&lt;script&gt;" in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "external request in the report"
+    assert "@import" not in html and "url(" not in html
+    assert "@page { size: A4" in html and "page-break-before: always" in html
+    assert FONT_STACK in html and '"Noto Sans CJK SC"' in html
+    assert html.count('src="data:image/png;base64,') == 1
+    assert "样例数据 SAMPLE DATA" in html
+    # targets with their due dates, the rollout-not-run note, the EMF flag, the inputs' hashes, the parameters
+    for needle in ("基本覆盖", "2020-12-31", "2022-12-31", "建设时序（站址优选）未运行", "电磁环境提示", "C004",
+                   "0" * 64, "award.per_site_cny", "radio.rsrp_threshold_dbm", "覆盖计算未运行"):
+        assert needle in html, needle
+
+
+def test_report_shows_progress_and_award(district, tmp_path):
+    check = make_check()
+    sel = make_selected(check)
+    export_review(district, tmp_path / "o", check=check, selected=sel)
+    reg = open_registry(district)
+    with R.transaction(reg.path) as conn:
+        for sid in ("C001", "C002"):
+            R.transition(conn, sid, "under_review", when="2020-05-01")
+            R.transition(conn, sid, "approved", when="2020-05-02", decision="通过")
+    R.advance(reg, "C001", "under_construction", when="2020-06-01", who="x")
+    R.advance(reg, "C001", "in_service", when="2020-09-30", who="x")
+    summary = {"coverage": {"scenarios": {"existing+candidates": {"outdoor_fraction": 0.9512}}},
+               "optimize": {"phases": [{"id": "2020", "sites": 3, "new_sites": 3, "coverage_outdoor": 0.8,
+                                        "coverage_indoor": 0.5, "cost_cny": 3e5, "award_cny": 6e4,
+                                        "target_sites": 3, "met": True}]}}
+    html = render_report(district, check=check, selected=sel, summary=summary)
+    assert "95.1%" in html and "2020-09-30" in html
+    assert "20,000" in html  # award per site from the district config
+    assert "建设时序（站址优选）未运行" not in html
+
+
+def test_step_without_rollout(district, tmp_path):
+    from siteplan.review import step
+
+    out = tmp_path / "run"
+    out.mkdir()
+    ctx = RunContext(district=district, out_dir=out, summary=base_summary(district))
+    ctx.results["check"] = make_check()
+    step.run(ctx)
+    names = {p.name for p in ctx.written}
+    assert names == {"review_workbook.xlsx", "review_report.html"}
+    s = ctx.summary["review"]
+    assert s["rollout_run"] is False and s["rows"] == 5 and s["status"]["counts"]["proposed"] == 5
+    assert "建设时序（站址优选）未运行" in (out / "review_report.html").read_text(encoding="utf-8")
+
+
+def _chromium() -> str:
+    exe = os.environ.get("SITEPLAN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        msg = "Chromium not installed (run .ci/install-browser.sh)"
+        if os.environ.get("SITEPLAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(msg + " and SITEPLAN_REQUIRE_BROWSER=1")
+        pytest.skip(msg)
+    return exe
+
+
+def _pdf_pages_and_text(pdf: Path) -> tuple[int, str]:
+    try:
+        from pypdf import PdfReader
+
+        r = PdfReader(str(pdf))
+        return len(r.pages), "\n".join(p.extract_text() or "" for p in r.pages)
+    except ImportError:
+        if not shutil.which("pdfinfo"):
+            pytest.skip("neither pypdf nor poppler-utils (pdfinfo/pdftotext) installed")
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
+        txt = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                             check=True).stdout
+        return pages, txt
+
+
+@pytest.mark.browser
+def test_report_prints_to_a4_pdf_with_chinese(district, tmp_path):
+    exe = _chromium()
+    check = _check_with_flags()
+    sel = make_selected(check)
+    wb = export_review(district, tmp_path / "o", check=check, selected=sel)
+    from review_fixtures import fill
+
+    import_review(district, fill(wb, tmp_path / "f.xlsx", {"C001": ("通过", "", "张三", "2020-06-01")}))
+    html = write_report(district, tmp_path / "o", check=check, selected=sel)
+    pdf = tmp_path / "review_report.pdf"
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
+           html.resolve().as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert pdf.exists() and pdf.stat().st_size > 10_000, proc.stderr[-2000:]
+    pages, text = _pdf_pages_and_text(pdf)
+    assert 2 <= pages <= 12
+    # NFKC: PDF text layers map some CJK glyphs to Kangxi radicals (⽬ U+2F6C for 目).
+    flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    for zh in ("5G基站站址审查报告", "目标进展", "奖励测算", "基本覆盖"):
+        assert zh in flat, zh  # Chinese glyphs made it into the PDF's text layer (a CJK font was found)
+    assert b"/MediaBox [0 0 594.9" in pdf.read_bytes() or "A4" in subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copyfile(pdf, ARTIFACTS / "review_report.pdf")
+    if not shutil.which("pdftoppm"):
+        if os.environ.get("SITEPLAN_REQUIRE_BROWSER") == "1":
+            pytest.fail("pdftoppm (poppler-utils) missing: cannot render the page image")
+        pytest.skip("pdftoppm (poppler-utils) missing: page image not rendered")
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    str(ARTIFACTS / "review_report_page1")], check=True, timeout=60)
+    png = ARTIFACTS / "review_report_page1.png"
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
