@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install Debian's headless Chromium, CJK fonts (Chinese in the map and the printed report) and poppler-utils
 # (pdfinfo/pdftotext/pdftoppm, to read the report's PDF back) for the browser tests.
-# Idempotent: does nothing when both are poppler-utils already installed. Needs root (CI runs as root) or sudo.
+# Idempotent: does nothing when all three are already installed. Needs root (CI runs as root) or sudo.
 set -euo pipefail
 
 need=()
