@@ -51,25 +51,32 @@ def run_summary_lines(ctx, title: str) -> list[str]:
     if chk:
         by = chk.get("by_status", {})
         lines.append(
-            f"  candidates: {chk.get('total', sum(by.values()))} — compliant {by.get('compliant', 0)}, "
+            f"  candidates: {chk.get('candidates', sum(by.values()))} — compliant {by.get('compliant', 0)}, "
             f"conditional {by.get('conditional', 0)}, non-compliant {by.get('non_compliant', 0)}; "
-            f"reuse ratio {_pct(chk.get('reuse_ratio'))}"
+            f"reuse ratio {_pct(chk.get('reuse', {}).get('ratio'))}"
         )
     cov = s.get("coverage")
     if cov:
         for key, label in (("existing", "existing sites"), ("existing+candidates", "existing + compliant candidates")):
             sc = cov.get("scenarios", {}).get(key)
             if sc:
-                lines.append(f"  coverage with {label}: outdoor {_pct(sc.get('outdoor_fraction'))}, "
-                             f"indoor {_pct(sc.get('indoor_fraction'))}")
+                lines.append(f"  coverage with {label}: outdoor {_pct(sc.get('outdoor', {}).get('covered_share'))}, "
+                             f"indoor {_pct(sc.get('indoor', {}).get('covered_share'))}")
+        gaps = cov.get("gaps")
+        if gaps:
+            lines.append(f"  gaps ({gaps.get('scenario')} sites, {gaps.get('layer')}): {gaps.get('count')} "
+                         f"totalling {gaps.get('area_km2')} km²")
     opt = s.get("optimize")
     if opt:
         for ph in opt.get("phases", []):
             lines.append(
-                f"  phase {ph['id']}: {ph['sites']} sites (target {ph.get('target_sites')}), outdoor "
-                f"{_pct(ph.get('coverage_outdoor'))}, cost CNY {ph.get('cost_cny', 0):,.0f}"
-                + ("" if ph.get("met", True) else "  — target not met: " + str(ph.get("note", "")))
+                f"  phase {ph['id']} ({ph.get('label_zh', '')} {ph.get('label', '')}): {ph['sites']} sites "
+                f"(target {ph.get('target_sites')}), outdoor {_pct(ph.get('coverage_outdoor'))}, indoor "
+                f"{_pct(ph.get('coverage_indoor'))}, cost CNY {ph.get('cost_cny', 0):,.0f}"
+                + ("" if ph.get("met", True) else "  — target not met")
             )
+            if ph.get("note"):
+                lines.append(f"      {ph['note']}")
     return lines
 
 

@@ -1,0 +1,107 @@
+"""The main job end to end on the bundled Hedong district, through the CLI a planner uses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from siteplan.cli import cli
+
+from conftest import HEDONG
+
+MAIN_OUTPUTS = [
+    "summary.json", "siteplan.gpkg",
+    "candidates.csv", "candidates.xlsx", "candidates.geojson",
+    "coverage.tif", "gaps.geojson", "gaps.csv",
+    "selected_sites.csv", "selected_sites.xlsx", "selected_sites.geojson", "rollout.csv", "rollout.png",
+    "coverage_map.html",
+]
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def hedong_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    district = root / "hedong"
+    shutil.copytree(HEDONG, district, ignore=shutil.ignore_patterns("registry.gpkg*"))
+    before = _hashes(district)
+    out = root / "out"
+    res = CliRunner().invoke(cli, ["run", str(district), "--out", str(out)])
+    return district, out, res, before
+
+
+@pytest.mark.slow
+def test_run_writes_every_output_and_says_where(hedong_run):
+    district, out, res, _ = hedong_run
+    assert res.exit_code == 0, res.output
+    for name in MAIN_OUTPUTS:
+        assert (out / name).is_file(), name
+        assert str(out / name) in res.stdout, f"{name} not listed in the run's summary"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(MAIN_OUTPUTS) <= set(summary["outputs"])
+    assert "SAMPLE" in res.stdout
+
+
+@pytest.mark.slow
+def test_run_records_inputs_config_and_version(hedong_run):
+    district, out, _, _ = hedong_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    prov = summary["provenance"]
+    assert prov["siteplan_version"]
+    assert prov["config"]["district"]["working_crs"] == "EPSG:4548"
+    for name, digest in prov["input_hashes"].items():
+        assert hashlib.sha256((district / name).read_bytes()).hexdigest() == digest, name
+
+
+@pytest.mark.slow
+def test_run_never_modifies_inputs(hedong_run):
+    district, _, _, before = hedong_run
+    assert _hashes(district) == before
+
+
+@pytest.mark.slow
+def test_rollout_meets_or_explains_each_target(hedong_run):
+    _, out, _, _ = hedong_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    phases = summary["optimize"]["phases"]
+    assert [p["id"] for p in phases] == ["2020", "2022"]
+    for p in phases:
+        assert p["met"] or p["note"], p
+    assert phases[0]["sites"] <= 150 and phases[1]["sites"] <= 773
+    # nested: the later phase keeps every earlier site
+    assert phases[1]["sites"] >= phases[0]["sites"]
+    assert phases[1]["coverage_indoor"] >= phases[0]["coverage_indoor"]
+
+
+@pytest.mark.slow
+def test_failed_run_leaves_earlier_outputs_whole(hedong_run, tmp_path):
+    district, out, _, _ = hedong_run
+    before = _hashes(out)
+    broken = tmp_path / "broken"
+    shutil.copytree(district, broken)
+    text = (broken / "candidates.csv").read_text(encoding="utf-8-sig")
+    (broken / "candidates.csv").write_text(text.replace("经度", "经 度", 1), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(broken), "--out", str(out)])
+    assert res.exit_code == 2
+    assert "candidates.csv" in res.stderr and "lon" in res.stderr
+    assert _hashes(out) == before
+
+
+@pytest.mark.slow
+def test_check_is_deterministic(hedong_copy, tmp_path):
+    runs = []
+    for k in range(2):
+        out = tmp_path / f"o{k}"
+        res = CliRunner().invoke(cli, ["check", str(hedong_copy), "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        runs.append(out)
+    for name in ("summary.json", "candidates.csv", "candidates.geojson"):
+        assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
