@@ -136,8 +136,11 @@ class RadioConfig:
     body_loss_db: float = 3.0
     shadowing_margin_db: float = 6.0
     indoor_penetration_db: float = 15.0
-    #: Sites farther than this from a cell are not evaluated for it.
-    max_reach_m: float = 2500.0
+    #: Sites farther than this from a cell are not evaluated for it (their interference is ignored too).
+    max_reach_m: float = 1000.0
+    #: Smallest coverage gap reported [m²], and the layer gaps are found on ("outdoor" or "indoor").
+    gap_min_area_m2: float = 2500.0
+    gap_layer: str = "outdoor"
     noise_figure_db: float = 7.0
     site_types: dict[str, SiteTypePreset] = field(default_factory=_default_site_types)
 
@@ -351,6 +354,10 @@ def _check(cfg: DistrictConfig, source: str) -> None:
     r = cfg.radio
     if not 1.0 <= r.grid_resolution_m <= 1000.0:
         raise ConfigError(f"{source}: radio.grid_resolution_m = {r.grid_resolution_m}: expected 1-1000 m")
+    if r.gap_layer not in ("outdoor", "indoor"):
+        raise ConfigError(f"{source}: radio.gap_layer = {r.gap_layer!r}: expected 'outdoor' or 'indoor'")
+    if r.gap_min_area_m2 < 0 or r.max_reach_m <= 0:
+        raise ConfigError(f"{source}: radio.gap_min_area_m2 must be >= 0 and radio.max_reach_m > 0")
     if not -150.0 <= r.rsrp_threshold_dbm <= -40.0:
         raise ConfigError(f"{source}: radio.rsrp_threshold_dbm = {r.rsrp_threshold_dbm}: expected -150 to -40 dBm")
     for k, w in cfg.scenarios.items():

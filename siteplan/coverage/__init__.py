@@ -1,0 +1,35 @@
+"""Coverage: the grid, the tiled best-server engine, coverage figures and gaps."""
+
+from .engine import (
+    CoverageResult,
+    KernelParams,
+    SectorSet,
+    TileResult,
+    compute_coverage,
+    coverage_matrix,
+    kernel_params,
+    sectors_from_sites,
+    tile_kernel,
+)
+from .figures import coverage_figures, hotspot_coverage
+from .gaps import find_gaps
+from .grid import Grid, TileSpec, grid_for_district, make_grid
+
+__all__ = [
+    "CoverageResult",
+    "Grid",
+    "KernelParams",
+    "SectorSet",
+    "TileResult",
+    "TileSpec",
+    "compute_coverage",
+    "coverage_figures",
+    "coverage_matrix",
+    "find_gaps",
+    "grid_for_district",
+    "hotspot_coverage",
+    "kernel_params",
+    "make_grid",
+    "sectors_from_sites",
+    "tile_kernel",
+]
