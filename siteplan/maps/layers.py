@@ -506,7 +506,7 @@ def summary_panel_html(summary: Mapping | None, *, targets: Sequence = (), sampl
     tmap = {getattr(t, "id", None): t for t in targets}
     head = (
         "<tr><th>阶段<br>Phase</th><th>目标站数<br>Target</th><th>站数<br>Sites</th><th>新建<br>New</th>"
-        "<th>室外<br>Outdoor</th><th>目标<br>Target</th><th>室内<br>Indoor</th><th>复用<br>Reuse</th>"
+        "<th>室外<br>Outdoor</th><th>目标<br>Target</th><th>室内<br>Indoor</th><th>目标<br>Target</th><th>复用<br>Reuse</th>"
         "<th>达标<br>Met</th></tr>"
     )
     rows = []
@@ -527,6 +527,9 @@ def summary_panel_html(summary: Mapping | None, *, targets: Sequence = (), sampl
                    if ph.get("target_coverage_outdoor") is not None
                    else _cell(getattr(t, "coverage_outdoor", None) if t else None, None, "pct"))
                 + _cell(ph.get("coverage_indoor"), f"{k}.coverage_indoor", "pct")
+                + (_cell(ph["target_coverage_indoor"], f"{k}.target_coverage_indoor", "pct")
+                   if ph.get("target_coverage_indoor") is not None
+                   else _cell(getattr(t, "coverage_indoor", None) if t else None, None, "pct"))
                 + _cell(ph.get("reuse_ratio"), f"{k}.reuse_ratio", "pct")
                 + _cell(ph.get("met"), f"{k}.met", "bool")
                 + "</tr>"
@@ -537,7 +540,8 @@ def summary_panel_html(summary: Mapping | None, *, targets: Sequence = (), sampl
             rows.append(
                 f"<tr><td>{html_text(t.id + (' ' + label if label else ''))}</td>"
                 + _cell(t.sites, None) + _cell(None, None) + _cell(None, None) + _cell(None, None, "pct")
-                + _cell(t.coverage_outdoor, None, "pct") + _cell(None, None, "pct") + _cell(None, None, "pct")
+                + _cell(t.coverage_outdoor, None, "pct") + _cell(None, None, "pct")
+                + _cell(t.coverage_indoor, None, "pct") + _cell(None, None, "pct")
                 + _cell(None, None) + "</tr>"
             )
     if rows:
