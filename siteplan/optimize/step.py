@@ -19,11 +19,12 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from ..config import SCENARIOS
+from ..errors import InfeasibleError
 from ..io import provenance, write_csv, write_geojson, write_xlsx
 from ..io.writers import atomic_path
 from .rollout import fewest_sites_for, plan_rollout
 
-__all__ = ["run", "target_fraction", "demand_weights", "candidate_costs", "spacing_conflicts", "fixed_from_registry", "cell_zones"]
+__all__ = ["candidate_costs", "cell_zones", "demand_weights", "fixed_from_registry", "run", "spacing_conflicts", "target_fraction"]
 
 #: Registry states whose sites exist or are committed (fixed in the rollout).
 COMMITTED_STATES = ("approved", "approved_with_changes", "under_construction", "in_service")
@@ -291,7 +292,7 @@ def run(ctx) -> None:
         phases_out.append({
             "id": ph.id, "label": t.label, "label_zh": t.label_zh, "due": t.due,
             "target_sites": t.sites, "target_coverage_outdoor": t.coverage_outdoor,
-            "sites": int(len(chosen)), "new_sites": int(len(order)), "fixed_sites": int(len(fixed)),
+            "sites": len(chosen), "new_sites": len(order), "fixed_sites": len(fixed),
             "coverage_outdoor": round(float(area[covered_out].sum() / total_area), 6),
             "coverage_indoor": round(float(area[covered_in].sum() / total_area), 6),
             "coverage_outdoor_by_subdistrict": _shares(covered_out, subd, area),
@@ -316,9 +317,9 @@ def run(ctx) -> None:
         try:
             r = fewest_sites_for(A, w, frac, fixed=fixed, conflicts=conflicts if len(conflicts) else None,
                                  time_limit_s=o.time_limit_s, mip_rel_gap=o.mip_rel_gap)
-            fewest.append({"coverage_fraction": frac, "sites": int(len(r.selected)), "new_sites": int(len(r.new)),
+            fewest.append({"coverage_fraction": frac, "sites": len(r.selected), "new_sites": len(r.new),
                            "status": r.status, "bound": r.bound, "gap": r.gap})
-        except Exception as e:  # InfeasibleError: the candidates cannot reach it
+        except InfeasibleError as e:  # the candidates cannot reach it: say so, with what they do reach
             fewest.append({"coverage_fraction": frac, "sites": None, "note": str(e)})
 
     sel = pd.DataFrame(rows)
@@ -373,12 +374,12 @@ def run(ctx) -> None:
     ctx.written.append(_plot_rollout(od / "rollout.png", np.array(curve_sites), np.array(curve_cov), phases_out,
                                      d.sample, cfg.radio.rsrp_threshold_dbm))
     ctx.summary["optimize"] = {
-        "eligible_candidates": int(len(cands)),
+        "eligible_candidates": len(cands),
         "eligible_statuses": list(statuses),
-        "fixed": {"count": int(len(fixed)), "note": fixed_note},
+        "fixed": {"count": len(fixed), "note": fixed_note},
         "demand": {"layer": o.demand, "cells": int(A.shape[0]), "hotspot_radius_m": o.hotspot_radius_m,
                    "total_weight": float(w.sum())},
-        "conflict_pairs": int(len(conflicts)),
+        "conflict_pairs": len(conflicts),
         "phases": phases_out,
         "fewest_sites": fewest,
         "time_s": round(plan.time_s, 3),
