@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from ..io import provenance, write_csv, write_geojson, write_xlsx
+from ..io.schema import SAMPLE_NOTICE
 from .attribution import retrofit_list
 from .reasons import REASON_CODES, REASONS, STATUS_ZH, STATUSES
 from .sharing import REUSE_KINDS, reuse_ratios
@@ -83,8 +84,7 @@ def sample_notice(district) -> str | None:
     """The notice shown above every sheet when the district's layers are sample data."""
     if not district.sample:
         return None
-    return ("样例数据：非真实站址布局规划、杆塔清单或运营商站址 — SAMPLE DATA: not the real layout plan, "
-            "pole inventory or operator site lists")
+    return SAMPLE_NOTICE
 
 
 def candidate_table(checked: gpd.GeoDataFrame, *, headers: bool = True) -> pd.DataFrame:

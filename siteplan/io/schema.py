@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["LayerSchema", "SCHEMAS", "ALIASES", "VALUE_ALIASES", "SAMPLE_NOTE"]
+__all__ = ["LayerSchema", "SCHEMAS", "ALIASES", "VALUE_ALIASES", "SAMPLE_NOTE", "SAMPLE_NOTICE"]
 
 #: The label every sample file carries in its ``data_note`` column.
 SAMPLE_NOTE = "样例数据 SAMPLE"
+#: The notice every output of a sample district shows (lists, workbook, map, report).
+SAMPLE_NOTICE = ("样例数据 SAMPLE DATA —— 仅行政边界为真实数据，站址规划、杆塔台账和运营商站点均为生成的样例 / "
+                 "only the district boundary is real; the layout plan, pole inventory and operator site lists "
+                 "are generated samples")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from ..crs import convert, normalize_frame
+from ..io.schema import SAMPLE_NOTICE  # one notice for every output
 from .escape import html_text, js_json, json_safe
 
 __all__ = [
@@ -63,7 +64,6 @@ LAYER_LABELS: dict[str, str] = {
     "public_facilities": "公共设施 Public facilities",
 }
 
-SAMPLE_NOTICE = "样例数据 SAMPLE DATA — only the district boundary is real"
 
 STATUS_LABELS = {
     "compliant": "合规 compliant",

@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 from ..config import SCENARIOS
 from ..errors import InfeasibleError
 from ..io import provenance, write_csv, write_geojson, write_xlsx
+from ..io.schema import SAMPLE_NOTE, SAMPLE_NOTICE
 from ..io.writers import atomic_path
 from .rollout import fewest_sites_for, plan_rollout
 
@@ -347,7 +348,7 @@ def run(ctx) -> None:
         geometry=picked.geometry.values, crs=d.crs,
     )
     if d.sample:
-        out["data_note"] = "样例数据 SAMPLE"
+        out["data_note"] = SAMPLE_NOTE
     ctx.results["optimize"] = out
     ctx.gpkg_layers["selected_sites"] = out
 
@@ -359,7 +360,7 @@ def run(ctx) -> None:
     ctx.written.append(write_csv(table, od / "selected_sites.csv"))
     rollout = pd.DataFrame([{k: v for k, v in p.items() if not isinstance(v, dict)} for p in phases_out])
     ctx.written.append(write_csv(rollout, od / "rollout.csv"))
-    notice = "样例数据 SAMPLE DATA — 仅行政边界为真实数据 only the district boundary is real" if d.sample else None
+    notice = SAMPLE_NOTICE if d.sample else None
     ctx.written.append(write_xlsx(
         od / "selected_sites.xlsx",
         {"入选站址 Selected": table.rename(columns=_COLUMNS_ZH),

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..io.schema import SAMPLE_NOTICE  # one notice for every output
+
 __all__ = [
     "DECISIONS",
     "DECISION_COLUMNS",
@@ -59,8 +61,6 @@ DECISION_COLUMNS: dict[str, str] = {
     "date": "审查日期 Date",
 }
 
-SAMPLE_NOTICE = ("样例数据 SAMPLE DATA —— 本文件基于生成的样例图层，不是真实的站址规划、杆塔台账或运营商站点清单 / "
-                 "built on generated sample layers, not the real layout plan, pole inventory or operator lists")
 
 
 def text(v: Any) -> str:
