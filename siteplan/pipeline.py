@@ -17,7 +17,7 @@ import geopandas as gpd
 from .io import District, provenance, read_district, write_gpkg_layers, write_json
 from .progress import progress, status
 
-__all__ = ["RunContext", "STEPS", "DEFAULT_STEPS", "run", "base_summary", "finish"]
+__all__ = ["RunContext", "STEPS", "DEFAULT_STEPS", "run", "split_timings", "base_summary", "finish"]
 
 #: Step name -> module providing ``run(ctx)``, in run order.
 STEPS: dict[str, str] = {
@@ -74,15 +74,45 @@ def base_summary(district: District) -> dict:
     }
 
 
+#: Keys holding wall-clock times: they go to timings.json, so summary.json is the same for the same inputs.
+_TIME_KEYS = ("time_s", "timing_s")
+
+
+def split_timings(obj, path: str = "") -> tuple[object, dict]:
+    """``obj`` without its wall-clock entries, and those entries by dotted path."""
+    if isinstance(obj, dict):
+        out, times = {}, {}
+        for k, v in obj.items():
+            where = f"{path}.{k}" if path else str(k)
+            if k in _TIME_KEYS:
+                times[where] = v
+            else:
+                out[k], sub = split_timings(v, where)
+                times.update(sub)
+        return out, times
+    if isinstance(obj, list):
+        out, times = [], {}
+        for i, v in enumerate(obj):
+            item, sub = split_timings(v, f"{path}.{i}")
+            out.append(item)
+            times.update(sub)
+        return out, times
+    return obj, {}
+
+
 def finish(ctx: RunContext) -> list[Path]:
-    """Write the run's GeoPackage (district layers + step layers) and summary.json; return every path written."""
+    """Write the run's GeoPackage, summary.json and timings.json; return every path written.
+
+    summary.json holds only what the inputs and config decide; wall-clock times go to timings.json.
+    """
     layers = {name: gdf for name, gdf in ctx.district.layers.items()}
     layers.update(ctx.gpkg_layers)
     gpkg = write_gpkg_layers(ctx.out_dir / "siteplan.gpkg", layers)
     ctx.written.append(gpkg)
-    ctx.summary["outputs"] = sorted({p.name for p in ctx.written} | {"summary.json"})
-    summary = write_json(ctx.summary, ctx.out_dir / "summary.json")
-    ctx.written.append(summary)
+    ctx.summary["outputs"] = sorted({p.name for p in ctx.written} | {"summary.json", "timings.json"})
+    figures, timings = split_timings(ctx.summary)
+    ctx.written.append(write_json(timings, ctx.out_dir / "timings.json"))
+    ctx.written.append(write_json(figures, ctx.out_dir / "summary.json"))
     return list(dict.fromkeys(ctx.written))
 
 

@@ -32,6 +32,8 @@ __all__ = [
     "write_json",
     "write_gpkg_layers",
     "provenance",
+    "reproducible_zip",
+    "fixed_gdal_date",
     "FORMULA_PREFIXES",
 ]
 
@@ -95,6 +97,46 @@ def _col_width(header: str, values: pd.Series) -> float:
     return float(min(max(longest + 2, 6), 60))
 
 
+#: The date stamped into every output container that records one (zip entries, GeoPackage contents).
+FIXED_DATE = (2020, 1, 1, 0, 0, 0)
+_FIXED_ISO = "2020-01-01T00:00:00Z"
+
+
+def reproducible_zip(path: str | Path) -> Path:
+    """Rewrite a zip container (XLSX) in place with fixed entry dates and document dates: same content, same bytes."""
+    import io
+    import re
+    import zipfile
+
+    path = Path(path)
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info.filename)) for info in src.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, body in entries:
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                              rb"\g<1>" + _FIXED_ISO.encode() + rb"\2", body)
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, body)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@contextlib.contextmanager
+def fixed_gdal_date() -> Iterator[None]:
+    """GDAL stamps GeoPackages with the current time; pin it so identical layers give identical files."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_ISO})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
 def write_xlsx(
     path: str | Path,
     sheets: dict[str, pd.DataFrame],
@@ -150,16 +192,11 @@ def write_xlsx(
         if len(table.columns):
             last = get_column_letter(len(table.columns))
             ws.auto_filter.ref = f"A{header_row}:{last}{header_row + max(len(table), 1)}"
-    # Fixed document timestamps keep the workbook's content reproducible.
-    import datetime as _dt
-
-    fixed = _dt.datetime(2020, 1, 1)
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
     wb.properties.creator = f"siteplan {__version__}"
     path = Path(path)
     with atomic_path(path) as tmp:
         wb.save(tmp)
+        reproducible_zip(tmp)
     return path
 
 
@@ -229,7 +266,7 @@ def write_json(obj: Any, path: str | Path) -> Path:
 def write_gpkg_layers(path: str | Path, layers: dict[str, "gpd.GeoDataFrame"]) -> Path:
     """Write several layers into one GeoPackage atomically (the old file stays whole if any layer fails)."""
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, fixed_gdal_date():
         for name, gdf in layers.items():
             out = gdf.copy()
             for col in out.columns:

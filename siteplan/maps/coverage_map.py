@@ -368,8 +368,23 @@ def _ReadyMarker():
     return _ready_marker_cls()()
 
 
+def _stable_ids(root) -> None:
+    """Number every element in tree order: folium's random uuid ids would make each render differ."""
+    n = 0
+
+    def walk(el) -> None:
+        nonlocal n
+        el._id = f"{n:08x}"
+        n += 1
+        for child in list(getattr(el, "_children", {}).values()):
+            walk(child)
+
+    walk(root)
+
+
 def render_map(m) -> str:
-    """The map's HTML, checked offline (only the chosen basemap's tile URLs may remain)."""
+    """The map's HTML, checked offline (only the chosen basemap's tile URLs may remain); same map, same bytes."""
+    _stable_ids(m.get_root())
     html = m.get_root().render()
     check_offline(html, allowed_url_prefixes=tuple(getattr(m, "siteplan_allowed_urls", ())))
     return html

@@ -22,6 +22,7 @@ import pandas as pd
 from .._version import __version__
 from ..crs import convert
 from ..io import atomic_path, provenance
+from ..io.writers import reproducible_zip
 from ..io.writers import neutralize_formula
 from .labels import (
     DECISION_COLUMNS,
@@ -548,4 +549,5 @@ def export_review(district, out_dir, *, check=None, selected=None, summary=None)
     path = Path(out_dir) / WORKBOOK_NAME
     with atomic_path(path) as tmp:
         wb.save(tmp)
+        reproducible_zip(tmp)
     return path
