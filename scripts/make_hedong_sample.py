@@ -54,10 +54,8 @@ import argparse
 import datetime as _dt
 import io
 import json
-import re
 import sys
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +68,7 @@ from shapely.geometry import MultiPoint, Polygon, mapping
 
 from siteplan.config import SCENARIOS, DistrictConfig, load_config
 from siteplan.crs import convert
+from siteplan.io.writers import fixed_gdal_date, reproducible_zip
 
 __all__ = ["DATA_NOTE", "SAMPLE_FILES", "SEEDED", "generate", "main"]
 
@@ -284,14 +283,11 @@ def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     import pyogrio
 
     # Pinned timestamps (gpkg_contents.last_change) make the file byte-identical across runs.
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
-    try:
+    with fixed_gdal_date():
         if path.exists():
             path.unlink()
         for name, gdf in layers.items():
             pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG")
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
 def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
@@ -336,23 +332,9 @@ def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 
 
 def _write_fixed_zip(path: Path, data: bytes) -> None:
-    """Rewrite a zip with fixed entry dates and a fixed dcterms:modified, so identical content -> identical bytes."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>" + FIXED_DATE.encode() + rb"\2",
-                    body,
-                )
-            zi = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, body)
-    path.write_bytes(out.getvalue())
+    """Write a zip, then give its entries and document properties fixed dates (identical content -> identical bytes)."""
+    path.write_bytes(data)
+    reproducible_zip(path)
 
 
 def _write_csv(path: Path, df: pd.DataFrame, encoding: str) -> None:
