@@ -169,6 +169,31 @@ def review_import(district: Path, workbook: Path, dry_run: bool) -> None:
     click.echo(str(report))
 
 
+@review.command("advance")
+@district_arg
+@click.argument("site_ids", nargs=-1, required=True)
+@click.option("--to", "to_state", required=True, type=click.Choice(["under_construction", "in_service"]),
+              help="The construction stage reached.")
+@click.option("--date", "when", required=True, help="Date of the event, YYYY-MM-DD (not of recording).")
+@click.option("--who", required=True, help="Who records it (unit or person).")
+@click.option("--comment", default="", help="Free text kept in the decision log.")
+@_handle_errors
+def review_advance(district: Path, site_ids: tuple[str, ...], to_state: str, when: str, who: str,
+                   comment: str) -> None:
+    """Record that approved sites started construction or went into service (all in one transaction)."""
+    from .io import read_district
+    from .review.registry import advance_many, open_registry, registry_path
+
+    d = read_district(district)
+    if not registry_path(d).exists():
+        raise SiteplanError(f"{registry_path(d)}: no site registry yet (run `siteplan review export` first)")
+    prev = advance_many(open_registry(d, create=False), list(site_ids), to_state, when=when, who=who,
+                        comment=comment)
+    for sid, frm in prev.items():
+        click.echo(f"{sid}: {frm} -> {to_state} on {when}")
+    click.echo(f"{len(prev)} sites recorded in {registry_path(d)}")
+
+
 @cli.command()
 @district_arg
 @out_opt

@@ -82,7 +82,7 @@ def run_summary_lines(ctx, title: str) -> list[str]:
 
 def status_lines(st: dict) -> list[str]:
     """Progress against each target, one line each."""
-    lines = []
+    lines = [st["note"]] if st.get("note") else []
     counts = st.get("counts", {})
     lines.append("sites: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for t in st.get("targets", []):

@@ -190,3 +190,43 @@ def test_state_always_follows_the_log(template, tmp_path, moves):
     assert reg.sites().iloc[0]["state"] == state == log.iloc[-1]["to_state"]
     for a, b in zip(log["to_state"][:-1], log["to_state"][1:]):
         assert b in R.TRANSITIONS[a]
+
+
+def test_cli_advance_is_all_or_nothing(tmp_path):
+    """`siteplan review advance` moves every named site or, on any bad one, none."""
+    import shutil
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from conftest import HEDONG
+    from siteplan.cli import cli
+    from siteplan.io import read_district
+    from siteplan.review import open_registry, register_sites
+    from siteplan.review.registry import transaction, transition
+
+    district = tmp_path / "hedong"
+    shutil.copytree(HEDONG, district, ignore=shutil.ignore_patterns("registry.gpkg*"))
+    runner = CliRunner()
+    res = runner.invoke(cli, ["review", "advance", str(district), "X", "--to", "in_service", "--date", "2020-11-30",
+                              "--who", "t"])
+    assert res.exit_code == 2 and "no site registry yet" in res.stderr
+    d = read_district(district)
+    reg = open_registry(d)
+    sites = pd.DataFrame({"site_id": ["A", "B"], "name": ["a", "b"], "lon": [117.24, 117.25], "lat": [39.12, 39.13]})
+    register_sites(reg, sites)
+    with transaction(reg.path) as conn:
+        for sid in ("A", "B"):
+            transition(conn, sid, "under_review", when="2020-06-01")
+            transition(conn, sid, "approved", when="2020-06-02")
+    before = reg.tables()
+    # B cannot go into service before construction: nothing may change, A included.
+    res = runner.invoke(cli, ["review", "advance", str(district), "A", "B", "--to", "in_service",
+                              "--date", "2020-11-30", "--who", "tower co"])
+    assert res.exit_code == 2 and "illegal transition approved -> in_service" in res.stderr
+    assert reg.tables() == before
+    res = runner.invoke(cli, ["review", "advance", str(district), "A", "B", "--to", "under_construction",
+                              "--date", "2020-07-01", "--who", "tower co"])
+    assert res.exit_code == 0, res.output
+    assert set(reg.sites()["state"]) == {"under_construction"}
+    assert list(reg.log()["to_state"][-2:]) == ["under_construction", "under_construction"]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .registry import DECIDED_STATES, STATE_ZH, STATES, Registry, open_registry
+from .registry import DECIDED_STATES, SITE_COLUMNS, STATE_ZH, STATES, Registry, open_registry, registry_path
 
 __all__ = ["award_estimate", "due_date", "phase_target_index", "progress_from_sites", "progress_status"]
 
@@ -137,6 +137,12 @@ def progress_status(district, registry: Registry | None = None) -> dict:
         ``registry``: the file read. Counts are the registry's new sites only: sites that existed before the
         registry are not in it.
     """
+    if registry is None and not registry_path(district).exists():
+        # Reading progress must not create files in the district folder: no registry yet, nothing recorded.
+        out = progress_from_sites(district.config, pd.DataFrame(columns=list(SITE_COLUMNS)), None)
+        out["registry"] = None
+        out["note"] = f"no site registry yet at {registry_path(district)} (created by `siteplan review export`)"
+        return out
     reg = registry or open_registry(district)
     out = progress_from_sites(district.config, reg.sites(), reg.log())
     out["registry"] = str(reg.path)

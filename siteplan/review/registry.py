@@ -45,6 +45,7 @@ __all__ = [
     "Registry",
     "RegistryError",
     "advance",
+    "advance_many",
     "current_state",
     "open_registry",
     "record_export",
@@ -462,6 +463,31 @@ def advance(registry: Registry, site_id: str, to_state: str, *, when: str, who: 
     with transaction(registry.path) as conn:
         return transition(conn, site_id, to_state, when=when, who=who, decision=STATE_ZH[to_state],
                           comment=comment, source_file=source_file, source_sha256=source_sha256)
+
+
+def advance_many(registry: Registry, site_ids: list[str], to_state: str, *, when: str, who: str,
+                 comment: str = "") -> dict[str, str]:
+    """:func:`advance` several sites in ONE transaction: all move, or (on any error) none does.
+
+    Returns each site's previous state.
+    """
+    import datetime as _dt
+
+    try:
+        _dt.date.fromisoformat(when)
+    except (TypeError, ValueError):
+        raise RegistryError(f"date {when!r}: expected YYYY-MM-DD") from None
+    if to_state not in ("under_construction", "in_service"):
+        raise RegistryError(f"{to_state!r}: only under_construction and in_service are recorded this way; "
+                            "decisions go through the review workbook")
+    if len(set(site_ids)) != len(site_ids):
+        raise RegistryError("a site id is given twice")
+    previous = {}
+    with transaction(registry.path) as conn:
+        for sid in site_ids:
+            previous[sid] = transition(conn, sid, to_state, when=when, who=who, decision=STATE_ZH[to_state],
+                                       comment=comment, source_file="", source_sha256="")
+    return previous
 
 
 def record_export(conn: sqlite3.Connection, export_id: str, district: str, rows: dict[str, dict[str, str]]) -> None:
