@@ -112,11 +112,12 @@ def coverage(district: Path, out_dir: Path | None, sites: str) -> None:
     """Predict best-server RSRP coverage, write coverage.tif and the gaps."""
     from .coverage.step import run_coverage
     from .io import read_district
+    from .summary import coverage_lines
 
     d = read_district(district)
     out = _default_out(district, out_dir)
     result = run_coverage(d, out, sites=sites)
-    for line in result.get("lines", []):
+    for line in coverage_lines(result):
         click.echo(line)
     click.echo("Wrote:")
     _print_written([Path(p) for p in result.get("written", [])])

@@ -10,7 +10,7 @@ import numpy as np
 from .crs import convert
 from .io import write_json
 
-__all__ = ["district_info", "run_summary_lines", "status_lines", "update_summary_status"]
+__all__ = ["district_info", "run_summary_lines", "coverage_lines", "status_lines", "update_summary_status"]
 
 
 def district_info(district) -> str:
@@ -77,6 +77,23 @@ def run_summary_lines(ctx, title: str) -> list[str]:
             )
             if ph.get("note"):
                 lines.append(f"      {ph['note']}")
+    return lines
+
+
+def coverage_lines(cov: dict) -> list[str]:
+    """Coverage figures of each scenario, and the gaps, one line each."""
+    lines = []
+    for name, sc in cov.get("scenarios", {}).items():
+        lines.append(f"coverage ({name}, {sc.get('sites')} sites): outdoor "
+                     f"{_pct(sc.get('outdoor', {}).get('covered_share'))}, indoor "
+                     f"{_pct(sc.get('indoor', {}).get('covered_share'))}, SINR >= {sc.get('sinr_threshold_db')} dB "
+                     f"in {_pct(sc.get('sinr_ok_share'))}")
+    gaps = cov.get("gaps")
+    if gaps:
+        lines.append(f"gaps ({gaps.get('scenario')}, {gaps.get('layer')}): {gaps.get('count')} totalling "
+                     f"{gaps.get('area_km2')} km²")
+    if cov.get("candidates"):
+        lines.append(f"candidates: {cov['candidates']}")
     return lines
 
 

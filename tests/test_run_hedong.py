@@ -106,3 +106,14 @@ def test_same_inputs_give_identical_outputs(hedong_run, tmp_path):
     assert set(first) == set(second)
     differ = sorted(name for name in first if first[name] != second[name])
     assert differ == ["timings.json"]
+
+
+@pytest.mark.slow
+def test_coverage_command(hedong_copy, tmp_path):
+    out = tmp_path / "cov"
+    res = CliRunner().invoke(cli, ["coverage", str(hedong_copy), "--out", str(out), "--sites", "existing"])
+    assert res.exit_code == 0, res.output
+    assert "coverage (existing, 350 sites): outdoor" in res.stdout
+    assert (out / "coverage.tif").is_file() and str(out / "coverage.tif") in res.stdout
+    bad = CliRunner().invoke(cli, ["coverage", str(hedong_copy), "--out", str(out), "--sites", "nowhere.csv"])
+    assert bad.exit_code == 2 and "--sites must be" in bad.stderr
