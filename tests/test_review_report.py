@@ -70,12 +70,17 @@ def test_report_shows_progress_and_award(district, tmp_path):
             R.transition(conn, sid, "approved", when="2020-05-02", decision="通过")
     R.advance(reg, "C001", "under_construction", when="2020-06-01", who="x")
     R.advance(reg, "C001", "in_service", when="2020-09-30", who="x")
-    summary = {"coverage": {"scenarios": {"existing+candidates": {"outdoor_fraction": 0.9512}}},
+    summary = {"coverage": {"scenarios": {"existing+candidates": {
+                   "sites": 12, "threshold_dbm": -105.0, "outdoor": {"covered_share": 0.9512},
+                   "indoor": {"covered_share": 0.61}, "sinr_ok_share": 0.9,
+                   "by_subdistrict": [{"name": "测试街道", "area_km2": 1.5, "outdoor_share": 0.9, "indoor_share": 0.5}],
+                   "hotspots": {"healthcare": {"label": "healthcare: 2/3 covered", "indoor_covered": 1, "total": 3}}}}},
                "optimize": {"phases": [{"id": "2020", "sites": 3, "new_sites": 3, "coverage_outdoor": 0.8,
                                         "coverage_indoor": 0.5, "cost_cny": 3e5, "award_cny": 6e4,
                                         "target_sites": 3, "met": True}]}}
     html = render_report(district, check=check, selected=sel, summary=summary)
     assert "95.1%" in html and "2020-09-30" in html
+    assert "测试街道" in html and "90.0% / 50.0%" in html and "healthcare: 2/3 covered" in html
     assert "20,000" in html  # award per site from the district config
     assert "建设时序（站址优选）未运行" not in html
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..config import config_to_dict
+from ..config import SCENARIOS, config_to_dict
 from ..io import atomic_path
 from .labels import SAMPLE_NOTICE, STATUS_ZH, text
 from .progress import progress_status
@@ -181,28 +181,37 @@ def _gap_rows(gaps) -> list[dict]:
     return out
 
 
-def _coverage_rows(summary: dict | None) -> list[tuple[str, str]]:
+_SCENARIO_ZH = {"existing": "现网站址 existing sites", "existing+candidates": "现网 + 合规候选 existing + compliant candidates",
+                "file": "指定站址 given sites"}
+
+
+def _share(v) -> str:
+    return "—" if v is None else f"{100 * float(v):.1f}%"
+
+
+def _coverage_tables(summary: dict | None) -> dict:
+    """The coverage step's figures as three small tables: per scenario, per sub-district, per hotspot scenario."""
     cov = (summary or {}).get("coverage")
-    if not isinstance(cov, dict) or not cov:
-        return []
-    rows: list[tuple[str, str]] = []
-
-    def walk(d: dict, prefix: str) -> None:
-        for k, v in d.items():
-            key = f"{prefix}{k}"
-            if isinstance(v, dict):
-                walk(v, key + " / ")
-            elif isinstance(v, bool) or v is None:
-                continue
-            elif isinstance(v, (int, float, np.integer, np.floating)):
-                f = float(v)
-                shown = f"{100 * f:.1f}%" if ("fraction" in k or "share" in k) and 0 <= f <= 1 else f"{f:,.4g}"
-                rows.append((key, shown))
-            elif isinstance(v, str) and len(v) < 80:
-                rows.append((key, v))
-
-    walk(cov, "")
-    return rows[:60]
+    scen = cov.get("scenarios") if isinstance(cov, dict) else None
+    if not isinstance(scen, dict) or not scen:
+        return {}
+    rows, subd, hot = [], {}, []
+    for name, sc in scen.items():
+        rows.append({"name": _SCENARIO_ZH.get(name, name), "sites": sc.get("sites", ""),
+                     "outdoor": _share((sc.get("outdoor") or {}).get("covered_share")),
+                     "indoor": _share((sc.get("indoor") or {}).get("covered_share")),
+                     "sinr": _share(sc.get("sinr_ok_share"))})
+        for r in sc.get("by_subdistrict") or []:
+            subd.setdefault(r.get("name", ""), {"name": r.get("name", ""), "area_km2": r.get("area_km2")})[name] = (
+                f"{_share(r.get('outdoor_share'))} / {_share(r.get('indoor_share'))}")
+        for key, h in sorted((sc.get("hotspots") or {}).items()):
+            if isinstance(h, dict):
+                hot.append({"scenario": _SCENARIO_ZH.get(name, name),
+                            "label": f"{SCENARIOS.get(key, '')} {h.get('label', key)}".strip(),
+                            "indoor": f"{h.get('indoor_covered', '—')}/{h.get('total', '—')}"})
+    return {"scenarios": rows, "scenario_names": [_SCENARIO_ZH.get(n, n) for n in scen],
+            "scenario_keys": list(scen), "subdistricts": list(subd.values()), "hotspots": hot,
+            "threshold_dbm": next(iter(scen.values())).get("threshold_dbm")}
 
 
 def _phase_rows(summary: dict | None) -> list[dict]:
@@ -255,7 +264,7 @@ def render_report(district, *, check=None, selected=None, summary=None, coverage
         status_zh=STATUS_ZH,
         area_km2=district.area_km2,
         map_png_b64=base64.b64encode(png).decode("ascii"),
-        coverage_rows=_coverage_rows(summary),
+        coverage=_coverage_tables(summary),
         phase_rows=_phase_rows(summary),
         rollout_run=selected is not None and len(selected) > 0,
         gap_rows=_gap_rows(gaps),
