@@ -206,7 +206,7 @@ def build_map(
         tiles=None,
         zoom_start=13,
         prefer_canvas=True,
-        control_scale=True,
+        control_scale=False,  # added below, metric only: planners in China work in metres
     )
     m.options["max_zoom"] = DEFAULT_MAX_ZOOM
     m.options["min_zoom"] = 8
@@ -348,20 +348,24 @@ def build_map(
                         name="sp_summary")
     if coverage is not None:
         root.html.add_child(RawHtml(legend_html(threshold)), name="sp_legend")
+    _script_element("L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});").add_to(m)
     _ReadyMarker().add_to(m)  # last child: its script runs after every layer was added
     return m
 
 
-def _ready_marker_cls():
+def _script_element(js: str):
+    """A folium element whose only output is ``js`` in the map's script (``{{ this._parent... }}`` allowed)."""
     from branca.element import MacroElement
     from folium.template import Template
 
-    class _ReadyMarker(MacroElement):
-        _template = Template(
-            "{% macro script(this, kwargs) %}siteplanMarkReady({{ this._parent.get_name() }});{% endmacro %}"
-        )
+    class _Script(MacroElement):
+        _template = Template("{% macro script(this, kwargs) %}" + js + "{% endmacro %}")
 
-    return _ReadyMarker
+    return _Script()
+
+
+def _ready_marker_cls():
+    return type(_script_element("siteplanMarkReady({{ this._parent.get_name() }});"))
 
 
 def _ReadyMarker():
