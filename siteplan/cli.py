@@ -165,9 +165,14 @@ def review_import(district: Path, workbook: Path, dry_run: bool) -> None:
     from .io import read_district
     from .review import import_review
 
+    from .review.registry import registry_path
+
     d = read_district(district)
     report = import_review(d, workbook, dry_run=dry_run)
     click.echo(str(report))
+    if report.changed:
+        click.echo("Wrote:")
+        _print_written([registry_path(d)])
 
 
 @review.command("advance")
