@@ -8,8 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from siteplan.crs import convert
+
+# Property tests are deterministic (same examples every run, no example database) and never time out on a
+# loaded CI machine; a test's own @settings only overrides what it names.
+settings.register_profile(
+    "siteplan", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("siteplan")
 
 ROOT = Path(__file__).resolve().parent.parent
 HEDONG = ROOT / "data" / "districts" / "hedong"
