@@ -33,7 +33,7 @@ COMMITTED_STATES = ("approved", "approved_with_changes", "under_construction", "
 _COLUMNS_ZH = {
     "site_id": "站址编号 Site ID", "name": "站名 Name", "phase": "建设期 Phase", "rank": "建设顺序 Build rank",
     "phase_rank": "期内顺序 Rank in phase", "fixed": "已批/在网 Fixed",
-    "marginal_gain_m2": "新增覆盖面积(m²) Marginal gain m²", "marginal_gain_weight": "新增加权覆盖 Marginal gain (weighted)",
+    "marginal_gain_m2": "新增覆盖面积(m², 需求层) Marginal gain m² (demand layer)", "marginal_gain_weight": "新增加权覆盖 Marginal gain (weighted)",
     "cost_cny": "造价(元) Cost CNY", "build_kind": "建设方式 Build kind", "reuse_kind": "共享设施 Reuse",
     "reuse_id": "共享设施编号 Reuse ID", "subdistrict": "所属街道 Sub-district", "responsible_unit": "责任单位 Responsible unit",
     "site_type": "站型 Site type", "operator": "运营商 Operator", "band": "频段 Band", "status": "合规状态 Status",
@@ -189,31 +189,38 @@ def _scenario_counts(covered: np.ndarray, hot_cells: np.ndarray, hotspots: gpd.G
     return out
 
 
-def _plot_rollout(path: Path, curve_sites: np.ndarray, curve_cov: np.ndarray, phases: list[dict], sample: bool,
-                  threshold_dbm: float) -> Path:
+def _plot_rollout(path: Path, curve_sites: np.ndarray, curves: dict[str, np.ndarray], phases: list[dict],
+                  sample: bool, threshold_dbm: float) -> Path:
+    """Coverage (outdoor and indoor) against the number of sites in build order, with the targets marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    cjk = [f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "WenQuanYi" in f.name]
-    if cjk:
-        plt.rcParams["font.family"] = [cjk[0], "DejaVu Sans"]
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = sorted(n for n in names if "Sans CJK" in n) or sorted(n for n in names if "CJK" in n or "WenQuanYi" in n)
+    plt.rcParams["font.family"] = ([cjk[0]] if cjk else []) + ["DejaVu Sans"]
+    colours = {"outdoor": "#1f77b4", "indoor": "#ff7f0e"}
+    labels = {"outdoor": "室外 outdoor", "indoor": "室内 indoor"}
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    ax.plot(curve_sites, 100 * curve_cov, color="#1f77b4", lw=2, label="outdoor coverage (build order)")
+    for layer, curve in curves.items():
+        ax.plot(curve_sites, 100 * curve, color=colours[layer], lw=2, label=f"{labels[layer]} (build order)")
     for ph in phases:
         ax.axvline(ph["target_sites"], color="#d62728", ls="--", lw=1)
-        ax.annotate(f"target {ph['id']}: {ph['target_sites']} sites", (ph["target_sites"], 5), rotation=90,
+        ax.annotate(f"{ph['id']}: {ph['target_sites']} sites", (ph["target_sites"], 3), rotation=90,
                     va="bottom", ha="right", fontsize=8, color="#d62728")
-        if ph.get("target_coverage_outdoor"):
-            ax.axhline(100 * ph["target_coverage_outdoor"], color="#2ca02c", ls=":", lw=1)
-    ax.set_xlabel("5G sites (cumulative)")
-    ax.set_ylabel(f"outdoor area with RSRP ≥ {threshold_dbm:g} dBm [%]")
-    ax.set_ylim(0, 100)
+        for layer in ("outdoor", "indoor"):
+            goal = ph.get(f"target_coverage_{layer}")
+            if goal:
+                ax.axhline(100 * goal, color=colours[layer], ls=":", lw=1)
+                ax.annotate(f"{ph['id']} {layer} target {100 * goal:.0f}%", (0, 100 * goal), va="bottom",
+                            fontsize=8, color=colours[layer])
+    ax.set_xlabel("5G 站址数（累计） 5G sites (cumulative)")
+    ax.set_ylabel(f"覆盖面积占比 area with RSRP ≥ {threshold_dbm:g} dBm [%]")
+    ax.set_ylim(0, 102)
     ax.grid(alpha=0.3)
-    title = "Coverage against number of sites" + ("  — SAMPLE DATA" if sample else "")
-    ax.set_title(title)
+    ax.set_title("覆盖率与站址数 Coverage against number of sites" + ("  — 样例数据 SAMPLE DATA" if sample else ""))
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -265,26 +272,29 @@ def run(ctx) -> None:
     total_area = float(area.sum())
     subd = cell_zones(grid, d.layers["subdistricts"], "name")
     hot_cells = _hotspot_cells(grid, d.layers["hotspots"])
-    A_out_csc = mats["outdoor"].tocsc()
+    cscs = {layer: mats[layer].tocsc() for layer in layers}
     rows = []
     phases_out = []
     chosen = fixed.copy()
     rank = 0
-    curve_sites, curve_cov = [len(fixed)], [float(area[_covered(mats["outdoor"], fixed)].sum() / total_area)]
-    covered_out = _covered(mats["outdoor"], fixed)
+    covered_now = {layer: _covered(mats[layer], fixed) for layer in layers}
+    curve_sites = [len(fixed)]
+    curves = {layer: [float(area[covered_now[layer]].sum() / total_area)] for layer in layers}
     win_start, win_end = cfg.award.window_start, cfg.award.window_end
     for t, ph in zip(cfg.targets, plan.phases):
         order = ph.new_sites
-        gains_m2 = _marginal_area(A_out_csc, order, area, covered_out)
-        for k, (j, g_w, g_a) in enumerate(zip(order, ph.marginal_gain, gains_m2)):
+        gains = {layer: _marginal_area(cscs[layer], order, area, covered_now[layer]) for layer in layers}
+        for k, j in enumerate(order):
             rank += 1
             rows.append({"idx": int(j), "phase": ph.id, "rank": rank, "phase_rank": k + 1,
-                         "marginal_gain_weight": float(g_w), "marginal_gain_m2": float(g_a)})
+                         "marginal_gain_weight": float(ph.marginal_gain[k]),
+                         "marginal_gain_m2": float(gains[o.demand if o.demand != "both" else "indoor"][k])})
             curve_sites.append(curve_sites[-1] + 1)
-            curve_cov.append(curve_cov[-1] + float(g_a) / total_area)
+            for layer in layers:
+                curves[layer].append(curves[layer][-1] + float(gains[layer][k]) / total_area)
         chosen = np.concatenate([chosen, order])
-        covered_out = _covered(mats["outdoor"], chosen)
-        covered_in = _covered(mats["indoor"], chosen)
+        covered_now = {layer: _covered(mats[layer], chosen) for layer in layers}
+        covered_out, covered_in = covered_now["outdoor"], covered_now["indoor"]
         new_rows = cands.iloc[order]
         reuse = int((new_rows["reuse_kind"] != "").sum())
         due_end = f"{t.due}-31"
@@ -372,13 +382,15 @@ def run(ctx) -> None:
         notice=notice, metadata=provenance(d),
     ))
     ctx.written.append(write_geojson(out, od / "selected_sites.geojson"))
-    ctx.written.append(_plot_rollout(od / "rollout.png", np.array(curve_sites), np.array(curve_cov), phases_out,
-                                     d.sample, cfg.radio.rsrp_threshold_dbm))
+    ctx.written.append(_plot_rollout(od / "rollout.png", np.array(curve_sites),
+                                     {k: np.array(v) for k, v in curves.items()}, phases_out, d.sample,
+                                     cfg.radio.rsrp_threshold_dbm))
     ctx.summary["optimize"] = {
         "eligible_candidates": len(cands),
         "eligible_statuses": list(statuses),
         "fixed": {"count": len(fixed), "note": fixed_note},
         "demand": {"layer": o.demand, "cells": int(A.shape[0]), "hotspot_radius_m": o.hotspot_radius_m,
+                   "marginal_gain_m2_layer": o.demand if o.demand != "both" else "indoor",
                    "total_weight": float(w.sum())},
         "conflict_pairs": len(conflicts),
         "phases": phases_out,
