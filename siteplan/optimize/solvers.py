@@ -19,6 +19,17 @@ neighbourhood search (free ~6 nearby selected sites, re-solve their area exactly
 MILP gets any time left. Status is ``"optimal"`` once the gap is within ``mip_rel_gap``, else
 ``"time_limit"``.
 
+District-scale partial set cover / LSCP (same size test): the bound is the Lagrangian relaxation of
+the covering rows (`siteplan.optimize.lagrange`) evaluated exactly at interior-point LP duals (so it is
+certified whatever the LP's accuracy), rounded up to the costs' common granularity; a greedy on
+Lagrangian costs and MILP neighbourhood search (``_LNS_COVER_SITES`` nearby selected sites freed,
+widened when a pass finds nothing) improve the incumbent; reduced-cost fixing then drops the columns
+that cannot be in any cheaper cover, and HiGHS gets that smaller model with the time left when its
+root LP can finish in it (else LNS keeps the time: HiGHS overruns its limit inside the root LP).
+
+MCLP MILPs run with HiGHS presolve off: the reduction above already did its work, and on the
+6,400 x 800 benchmark (p = 50..250) the MILP was 1.3-2x faster without it.
+
 Determinism: HiGHS runs with ``random_seed=seed`` and ``threads`` fixed (default 1), so a solve that
 ends by proof (``status == "optimal"``) returns the same selection every time. A solve stopped by
 ``time_limit_s`` depends on machine speed; its ``status`` says so.
@@ -45,6 +56,13 @@ from siteplan.optimize.greedy import (
     prune_redundant,
     swap_search,
 )
+from siteplan.optimize.lagrange import (
+    cost_granularity,
+    cover_lagrangian,
+    cover_subgradient,
+    lagrangian_cover_heuristic,
+    round_up_to,
+)
 from siteplan.optimize.result import OptimizeResult, relative_gap
 
 __all__ = ["METHODS", "maximize_coverage", "minimize_sites"]
@@ -63,6 +81,16 @@ _DIRECT_MILP_NNZ = 100_000
 # LNS: how many selected sites a neighbourhood frees at most, and the time cap of one sub-MILP [s].
 _LNS_SITES = 6
 _LNS_SUB_LIMIT_S = 5.0
+# Set-cover LNS frees more sites per neighbourhood (its sub-MILPs are easy covering problems), and
+# widens the neighbourhoods each time a whole pass finds no cheaper cover.
+_LNS_COVER_SITES = (12, 20, 30)
+# Large partial-cover models: share of the time limit the interior-point LP may use, share of what is
+# left after the LP that LNS may use (the MILP on the reduced-cost-fixed model gets the rest), and the
+# least time worth giving that MILP [s].
+_LP_SHARE = 0.4
+_LNS_MIN_SHARE = 0.7
+_MIN_MILP_S = 2.0
+_ROOT_LP_FACTOR = 5.0
 
 
 # ----------------------------------------------------------------------------- validation + reduction
@@ -323,13 +351,14 @@ def _highs():
 @contextlib.contextmanager
 def _quiet_fd1():
     """Silence C-level stdout: HiGHS 1.16 prints its banner in the constructor, before any option can stop it."""
+    # The C library writes to file descriptor 1 whatever sys.stdout is (a notebook kernel, pytest's capture).
+    fd = 1
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stdout (captured): nothing reaches a terminal
+        sys.stdout.flush()
+        saved = os.dup(fd)
+    except (AttributeError, OSError, ValueError):  # no descriptor 1 at all: nothing to silence
         yield
         return
-    sys.stdout.flush()
-    saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), fd)
@@ -363,10 +392,13 @@ def _run_highs(
     mip_rel_gap: float,
     seed: int,
     threads: int,
+    presolve: bool = True,
 ) -> dict:
     highspy = _highs()
     h = _new_highs()
     h.setOptionValue("output_flag", False)
+    if not presolve:
+        h.setOptionValue("presolve", "off")
     h.setOptionValue("random_seed", int(seed))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
@@ -427,6 +459,7 @@ def _run_highs(
                     mip_rel_gap=mip_rel_gap,
                     seed=seed,
                     threads=threads,
+                    presolve=presolve,
                 )
                 out["warm_start_mismatch"] = True
                 return out
@@ -481,6 +514,7 @@ def _milp_max(red: _Reduced, p, budget, warm_cols, **kw) -> dict:
         row_lower=np.concatenate([np.asarray(a, float) for a in lo]),
         row_upper=np.concatenate([np.asarray(a, float) for a in up]),
         warm=warm,
+        presolve=False,
         **kw,
     )
 
@@ -718,6 +752,283 @@ def _lns_max(
                 tried_since_change -= touched
         if not improved_pass or got >= stop_at:
             return np.flatnonzero(in_sel), stats
+
+
+def _lp_duals_min(red: _Reduced, need: float, full_cover: bool, time_limit_s, seed, threads):
+    """Duals of the covering rows of the partial-cover LP by interior point (no crossover), or None.
+
+    Only the multipliers are used: `cover_lagrangian` turns them into a bound that is valid whatever
+    the LP's accuracy or status.
+    """
+    highspy = _highs()
+    A = red.A
+    m, n = A.shape
+    h = _new_highs()
+    for k, v in (
+        ("output_flag", False),
+        ("random_seed", int(seed)),
+        ("threads", int(threads)),
+        ("solver", "ipm"),
+        ("run_crossover", "off"),
+    ):
+        h.setOptionValue(k, v)
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+    inf = highspy.kHighsInf
+    if full_cover:
+        M, ny = sp.csc_array(A), 0
+        rl, ru = np.ones(m), np.full(m, inf)
+    else:
+        M = sp.vstack(
+            [
+                sp.hstack([A, -sp.eye_array(m, format="csc")], format="csr"),
+                sp.csr_array(np.r_[np.zeros(n), red.w][None, :]),
+            ],
+            format="csc",
+        )
+        ny = m
+        rl, ru = np.r_[np.zeros(m), need], np.full(m + 1, inf)
+    M.sort_indices()
+    h.passModel(
+        int(M.shape[1]),
+        int(M.shape[0]),
+        int(M.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        np.r_[red.cost, np.zeros(ny)].astype(np.float64),
+        np.zeros(n + ny),
+        np.ones(n + ny),
+        rl.astype(np.float64),
+        ru.astype(np.float64),
+        M.indptr.astype(np.int32),
+        M.indices.astype(np.int32),
+        M.data.astype(np.float64),
+        np.zeros(n + ny, dtype=np.int32),
+    )
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    sol = h.getSolution()
+    if not sol.dual_valid:
+        return None, status
+    return np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m]), status
+
+
+def _sub_cover(red: _Reduced, cols: np.ndarray, stay: np.ndarray, need: float):
+    """The partial-cover model left when the ``stay`` columns are kept and only ``cols`` may change.
+
+    Returns ``(sub, sub_need, colpos)``: ``sub`` covers the rows ``stay`` leaves uncovered that ``cols``
+    can reach, ``sub_need`` is the weight it must add [weight units] (may be <= 0).
+    """
+    A = red.A
+    csr = sp.csr_array(A)
+    x = np.zeros(A.shape[1])
+    x[stay] = 1.0
+    cnt_stay = A @ x
+    got_stay = float(red.w[cnt_stay > 0.5].sum())
+    reach = np.asarray(csr[:, cols].sum(axis=1)).ravel() > 0
+    rows = np.flatnonzero((cnt_stay < 0.5) & reach)
+    Rm, wm = _merge_identical_rows(sp.csr_array(csr[rows][:, cols]), red.w[rows])
+    colpos = np.full(A.shape[1], -1, dtype=np.int64)
+    colpos[cols] = np.arange(len(cols))
+    sub_pairs = np.empty((0, 2), dtype=np.int64)
+    if len(red.conflicts):
+        keep = (colpos[red.conflicts] >= 0).all(axis=1)
+        sub_pairs = colpos[red.conflicts[keep]].astype(np.int64)
+    sub = _Reduced(
+        A=sp.csc_array(Rm),
+        w=wm,
+        cost=red.cost[cols],
+        cols=cols,
+        conflicts=sub_pairs,
+        fixed=np.empty(0, np.int64),
+        fixed_weight=0.0,
+        total_weight=float(wm.sum()),
+        coverable_weight=float(wm.sum()),
+        n=len(cols),
+    )
+    return sub, need - got_stay, colpos
+
+
+def _lns_min(
+    red: _Reduced,
+    sel: np.ndarray,
+    need: float,
+    full_cover: bool,
+    max_sites,
+    deadline: float | None,
+    seed: int,
+    threads: int,
+    stop_at: float,
+) -> tuple[np.ndarray, dict]:
+    """MILP neighbourhood search for partial set cover: free the selected sites around one site and
+    re-solve their area exactly (cheapest cover of what the other sites leave), as `_lns_max` does
+    for MCLP. ``need`` is the weight the selection must cover [weight units]; an accepted move
+    never raises the cost nor breaks the target. Stops when a pass finds nothing, at the deadline,
+    or once the cost is at most ``stop_at``.
+    """
+    A = red.A
+    n = A.shape[1]
+    G = sp.csr_array(A.T @ A)  # candidate overlap graph
+    conf = red.conf_matrix()
+    in_sel = np.zeros(n, dtype=bool)
+    in_sel[np.asarray(sel, dtype=np.int64)] = True
+    stats = {"lns_moves": 0, "lns_subproblems": 0, "lns_passes": 0, "lns_sizes": []}
+    ctol = 1e-9 * max(1.0, float(red.cost.sum()))
+    wtol = 1e-9 * max(1.0, abs(need))
+
+    def nbrs(js):
+        return np.unique(
+            G.indices[np.concatenate([np.arange(G.indptr[j], G.indptr[j + 1]) for j in js])]
+        )
+
+    level = 0
+    tried: set[int] = set()
+    while level < len(_LNS_COVER_SITES):
+        k_sites = _LNS_COVER_SITES[level]
+        stats["lns_passes"] += 1
+        stats["lns_sizes"].append(k_sites)
+        improved = False
+        # most expensive sites first (the biggest savings are around them); ties by index
+        seeds = np.flatnonzero(in_sel)
+        seeds = seeds[np.lexsort((seeds, -red.cost[seeds]))]
+        for s0 in seeds:
+            if deadline is not None and time.perf_counter() > deadline - 0.05:
+                return np.flatnonzero(in_sel), stats
+            if float(red.cost[in_sel].sum()) <= stop_at:
+                return np.flatnonzero(in_sel), stats
+            if not in_sel[s0] or int(s0) in tried:
+                continue
+            # the selected sites nearest s0: by overlap with s0's neighbours, growing hop by hop
+            nb = G.indices[G.indptr[s0] : G.indptr[s0 + 1]]
+            ring = nbrs(nb)
+            while int(in_sel[ring].sum()) < k_sites:
+                wider = nbrs(ring)
+                if len(wider) == len(ring):
+                    break
+                ring = wider
+            near = ring[in_sel[ring]]
+            if len(near) > k_sites:
+                score = np.asarray(G[nb][:, near].sum(axis=0)).ravel()
+                score = score + np.asarray(G[ring][:, near].sum(axis=0)).ravel() * 1e-6
+                near = near[np.lexsort((near, -score))[:k_sites]]
+                if s0 not in near:
+                    near = np.r_[near[:-1], s0]
+            near = np.unique(near)
+            cols = nbrs(near)
+            cols = cols[~in_sel[cols] | np.isin(cols, near)]
+            stay = in_sel.copy()
+            stay[near] = False
+            if conf is not None:
+                clash = np.asarray(conf[cols] @ stay.astype(np.float64)).ravel() > 0
+                cols = cols[~clash | np.isin(cols, near)]
+            sub, sub_need, colpos = _sub_cover(red, cols, np.flatnonzero(stay), need)
+            tried.add(int(s0))
+            cur = float(red.cost[near].sum())
+            lim = _LNS_SUB_LIMIT_S
+            if deadline is not None:
+                lim = min(lim, deadline - time.perf_counter())
+            if lim <= 0.05:
+                return np.flatnonzero(in_sel), stats
+            sub_full = full_cover or sub_need >= float(sub.w.sum()) - wtol
+            ms = None if max_sites is None else max_sites - int(stay.sum())
+            out = _milp_min(
+                sub,
+                float(sub.w.sum()) if sub_full else sub_need,
+                sub_full,
+                colpos[near],
+                ms,
+                time_limit_s=lim,
+                mip_rel_gap=0.0,
+                seed=seed,
+                threads=threads,
+            )
+            stats["lns_subproblems"] += 1
+            if out["x"] is None:
+                continue
+            new = np.flatnonzero(out["x"][: len(cols)] > 0.5)
+            if float(sub.cost[new].sum()) >= cur - ctol or not _conflict_free(sub, new):
+                continue
+            trial = stay.copy()
+            trial[cols[new]] = True
+            if _covered(red, np.flatnonzero(trial)) < red.fixed_weight + need - wtol:
+                continue  # never accept a move that breaks the target (rounding in the sub-MILP)
+            in_sel = trial
+            stats["lns_moves"] += 1
+            improved = True
+            tried -= set(np.flatnonzero(in_sel)[np.isin(np.flatnonzero(in_sel), ring)].tolist())
+        if not improved:
+            level += 1  # local optimum for this size: widen the neighbourhoods
+            tried = set()
+    return np.flatnonzero(in_sel), stats
+
+
+def _fix_and_restrict(red: _Reduced, rc: np.ndarray, L: float, upper: float):
+    """Reduced-cost fixing: columns whose Lagrangian value ``x*_j = [rc_j < 0]`` must hold in every
+    solution cheaper than ``upper``. Returns ``(free, forced)`` boolean masks over the columns."""
+    dev = L + np.abs(rc) > upper + 1e-9 * max(1.0, abs(upper))
+    forced = dev & (rc < 0)
+    free = ~dev
+    return free, forced
+
+
+def _large_min(red, sel, need, full_cover, max_sites, lb, deadline, mip_rel_gap, seed, threads):
+    """District-scale partial cover: certified Lagrangian bound, Lagrangian greedy, LNS, fixing.
+
+    Returns ``(sel, bound, big)``; ``big["red"]`` is the model restricted to the columns that
+    reduced-cost fixing leaves (every solution using another column costs more than ``big["upper"]``),
+    ``big["warm"]`` the incumbent in its columns, ``big["info"]`` figures for the result.
+    """
+    t0 = time.perf_counter()
+    info: dict = {}
+    gran = cost_granularity(red.cost)
+    info["cost_granularity"] = gran
+    u, lp_status = _lp_duals_min(red, need, full_cover, _LP_SHARE * (deadline - t0), seed, threads)
+    info["lp_status"] = lp_status
+    info["lp_time_s"] = time.perf_counter() - t0
+    upper = float(red.cost[sel].sum())
+    if u is None:  # no LP duals in time: subgradient from the usual start
+        L, u = cover_subgradient(
+            red.A,
+            red.w,
+            need,
+            red.cost,
+            full=full_cover,
+            upper=upper,
+            iters=300,
+            time_limit_s=0.1 * max(deadline - time.perf_counter(), 0.0),
+        )
+    L, rc, _ = cover_lagrangian(red.A, red.w, need, red.cost, u, full=full_cover)
+    info["lagrangian_bound"] = L
+    lb = max(lb, round_up_to(L, gran))
+    # Lagrangian greedy: a cheap second incumbent, often better than plain greedy
+    order = lagrangian_cover_heuristic(red.A, red.w, need, red.cost, u)
+    if order is not None:
+        cand = prune_redundant(red.A, red.w, order, need, cost=red.cost)
+        ok = _conflict_free(red, cand) and (max_sites is None or len(cand) <= max_sites)
+        info["lagrangian_greedy_cost"] = float(red.cost[cand].sum())
+        if ok and red.cost[cand].sum() < upper:
+            sel, upper = cand, float(red.cost[cand].sum())
+    stop_at = lb / (1 - mip_rel_gap)
+    # the closing MILP is worth its time only if HiGHS can finish its root LP (dual simplex, some
+    # _ROOT_LP_FACTOR times the interior-point time here) in it; HiGHS also overruns its time
+    # limit while in that LP. Otherwise LNS gets all the time.
+    left = deadline - time.perf_counter()
+    milp = (1 - _LNS_MIN_SHARE) * left >= _MIN_MILP_S + _ROOT_LP_FACTOR * info["lp_time_s"]
+    info["closing_milp"] = bool(milp)
+    if upper > stop_at:
+        lns_end = time.perf_counter() + (_LNS_MIN_SHARE * left if milp else left)
+        sel, lns = _lns_min(red, sel, need, full_cover, max_sites, lns_end, seed, threads, stop_at)
+        info.update(lns)
+        upper = float(red.cost[sel].sum())
+        info["lns_cost"] = upper
+    free, forced = _fix_and_restrict(red, rc, L, upper)
+    keep = free | forced
+    keep[sel] = True  # the incumbent never costs more than upper; kept for the warm start anyway
+    keep = np.flatnonzero(keep)
+    info["fixed_by_reduced_cost"] = int(red.A.shape[1] - len(keep))
+    sub, _, colpos = _sub_cover(red, keep, np.empty(0, np.int64), need)
+    return sel, lb, {"red": sub, "warm": colpos[sel], "upper": upper, "info": info, "milp": milp}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -1192,12 +1503,39 @@ def minimize_sites(
             t0=t0,
             extra=extra,
         )
+    milp_red, milp_warm, fix_upper = red, sel, np.inf
+    nd = need - tol if not full_cover else need
+    if time_limit_s is not None and red.A.nnz > _DIRECT_MILP_NNZ and sel is not None:
+        # large model: certified Lagrangian bound + Lagrangian greedy + LNS, then the MILP on
+        # the columns reduced-cost fixing leaves, with the time left
+        sel, lb, big = _large_min(
+            red, sel, nd, full_cover, max_sites, lb, t0 + time_limit_s, mip_rel_gap, seed, threads
+        )
+        extra.update(big.pop("info"))
+        obj = float(red.cost[sel].sum())
+        method_s = "greedy+swap+lagrangian+lns"
+        rem = _remaining(t0, time_limit_s)
+        if relative_gap(obj, lb, "min") <= mip_rel_gap or rem <= _MIN_MILP_S or not big["milp"]:
+            proven = relative_gap(obj, lb, "min") <= mip_rel_gap
+            extra["bound_source"] = "lagrangian"
+            return _result(
+                red,
+                sel,
+                sense="min",
+                objective=obj,
+                bound=lb,
+                status="optimal" if proven else "time_limit",
+                method=method_s,
+                t0=t0,
+                extra=extra,
+            )
+        milp_red, milp_warm, fix_upper = big["red"], big["warm"], big["upper"]
     rem = _remaining(t0, time_limit_s)
     out = _milp_min(
-        red,
-        need - tol if not full_cover else need,
+        milp_red,
+        nd,
         full_cover,
-        sel,
+        milp_warm,
         max_sites,
         time_limit_s=rem,
         mip_rel_gap=mip_rel_gap,
@@ -1216,9 +1554,17 @@ def minimize_sites(
             f"no selection reaches {target_fraction:.6g} of the weight without breaking a conflicts pair "
             f"or exceeding max_sites = {max_sites} (HiGHS proved the model infeasible)"
         )
-    method_s = f"milp:highs-{out['version']}"
+    method_s = (
+        f"milp:highs-{out['version']}"
+        if milp_red is red
+        else f"{method_s}+milp:highs-{out['version']}"
+    )
     if out["x"] is not None:
-        cand = np.flatnonzero(out["x"][:n] > 0.5)
+        cand = (
+            milp_red.cols[np.flatnonzero(out["x"][: milp_red.A.shape[1]] > 0.5)]
+            if milp_red is not red
+            else np.flatnonzero(out["x"][:n] > 0.5)
+        )
         ok = _conflict_free(red, cand) and _covered(red, cand) >= target - tol
         ok = ok and (max_sites is None or len(cand) <= max_sites)
         if ok:
@@ -1232,12 +1578,21 @@ def minimize_sites(
             f"(HiGHS status {out['highs_status']!r}; not proven infeasible)"
         )
     bound = out["dual_bound"]
-    if np.isfinite(bound):
+    if milp_red is not red and np.isfinite(bound):
+        # the MILP saw only the columns reduced-cost fixing left: every other solution costs more
+        # than fix_upper, so the bound holds for the whole model up to there
+        bound = min(bound, fix_upper)
+    if np.isfinite(bound) and bound > lb:
         extra["bound_source"] = "highs"
-        bound = max(bound, lb)
+        bound = round_up_to(bound, cost_granularity(red.cost))
     else:
-        extra["bound_source"] = "knapsack"
+        extra["bound_source"] = "knapsack" if milp_red is red else "lagrangian"
         bound = lb
+    if milp_red is not red and out["status"] == "optimal":
+        # proven optimal on the restricted model = proven within its gap on the whole model
+        out["status"] = (
+            "optimal" if relative_gap(obj, bound, "min") <= mip_rel_gap else "time_limit"
+        )
     return _result(
         red,
         sel,
