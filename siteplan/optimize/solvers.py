@@ -560,6 +560,37 @@ def _milp_min(
     )
 
 
+def _lp_ipm(M, col_cost, sense: str, row_lower, row_upper, *, time_limit_s, seed: int, threads: int):
+    """Solve the LP relaxation ``min/max col_cost @ x, row_lower <= M x <= row_upper, 0 <= x <= 1`` by interior
+    point without crossover (fast on these models; only the duals are used, turned into certified bounds).
+
+    Returns ``(status, solution, objective)`` with HiGHS's own status string and solution object.
+    """
+    highspy = _highs()
+    h = _new_highs()
+    for k, v in (("random_seed", int(seed)), ("threads", int(threads)), ("solver", "ipm"),
+                 ("run_crossover", "off")):
+        h.setOptionValue(k, v)
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+    M = sp.csc_array(M)
+    M.sort_indices()
+    inf = highspy.kHighsInf
+    rl = np.asarray(row_lower, dtype=np.float64)
+    ru = np.asarray(row_upper, dtype=np.float64)
+    ncol = int(M.shape[1])
+    h.passModel(
+        ncol, int(M.shape[0]), int(M.nnz), int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize), 0.0,
+        np.asarray(col_cost, dtype=np.float64), np.zeros(ncol), np.ones(ncol),
+        np.where(np.isfinite(rl), rl, -inf), np.where(np.isfinite(ru), ru, inf),
+        M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data.astype(np.float64),
+        np.zeros(ncol, dtype=np.int32),
+    )
+    h.run()
+    return h.modelStatusToString(h.getModelStatus()), h.getSolution(), float(h.getInfo().objective_function_value)
+
+
 def _lp_bound_max(
     red: _Reduced, p, budget, time_limit_s, seed, threads, lower
 ) -> tuple[float, dict]:
@@ -569,20 +600,8 @@ def _lp_bound_max(
     ``sum_j a_ij x_j - y_i >= 0``, clipped to ``[0, w_i]``, are Lagrange multipliers, and the Lagrangian
     function evaluated exactly at them is a valid bound whatever the LP's accuracy.
     """
-    highspy = _highs()
     A = red.A
     m, n = A.shape
-    h = _new_highs()
-    for k, v in (
-        ("output_flag", False),
-        ("random_seed", int(seed)),
-        ("threads", int(threads)),
-        ("solver", "ipm"),
-        ("run_crossover", "off"),
-    ):
-        h.setOptionValue(k, v)
-    if time_limit_s is not None:
-        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     blocks = [sp.hstack([A, -sp.eye_array(m, format="csc")], format="csr")]
     up = [np.full(m, np.inf)]
     lo = [np.zeros(m)]
@@ -592,38 +611,19 @@ def _lp_bound_max(
     if budget is not None:
         blocks.append(sp.csr_array(np.r_[red.cost, np.zeros(m)][None, :]))
         lo.append([-np.inf]), up.append([float(budget)])
-    M = sp.vstack(blocks, format="csc")
-    M.sort_indices()
-    inf = highspy.kHighsInf
-    rl = np.concatenate([np.asarray(a, float) for a in lo])
-    ru = np.concatenate([np.asarray(a, float) for a in up])
-    h.passModel(
-        int(M.shape[1]),
-        int(M.shape[0]),
-        int(M.nnz),
-        int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMaximize),
-        0.0,
-        np.r_[np.zeros(n), red.w],
-        np.zeros(n + m),
-        np.ones(n + m),
-        np.where(np.isfinite(rl), rl, -inf),
-        np.where(np.isfinite(ru), ru, inf),
-        M.indptr.astype(np.int32),
-        M.indices.astype(np.int32),
-        M.data.astype(np.float64),
-        np.zeros(n + m, dtype=np.int32),
+    status, sol, objective = _lp_ipm(
+        sp.vstack(blocks, format="csc"), np.r_[np.zeros(n), red.w], "max",
+        np.concatenate([np.asarray(a, float) for a in lo]), np.concatenate([np.asarray(a, float) for a in up]),
+        time_limit_s=time_limit_s, seed=seed, threads=threads,
     )
-    h.run()
-    info = {"lp_status": h.modelStatusToString(h.getModelStatus())}
-    sol = h.getSolution()
+    info = {"lp_status": status}
     best = np.inf
     if sol.dual_valid:
         lam = np.clip(np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m]), 0.0, red.w)
         best = coverage_upper_bound(
             A, red.w, p, cost=red.cost, budget=budget, lower=lower, iters=30, lam0=lam
         )
-        info["lp_objective"] = float(h.getInfo().objective_function_value)
+        info["lp_objective"] = objective
     return best, info
 
 
@@ -760,24 +760,11 @@ def _lp_duals_min(red: _Reduced, need: float, full_cover: bool, time_limit_s, se
     Only the multipliers are used: `cover_lagrangian` turns them into a bound that is valid whatever
     the LP's accuracy or status.
     """
-    highspy = _highs()
     A = red.A
     m, n = A.shape
-    h = _new_highs()
-    for k, v in (
-        ("output_flag", False),
-        ("random_seed", int(seed)),
-        ("threads", int(threads)),
-        ("solver", "ipm"),
-        ("run_crossover", "off"),
-    ):
-        h.setOptionValue(k, v)
-    if time_limit_s is not None:
-        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
-    inf = highspy.kHighsInf
     if full_cover:
         M, ny = sp.csc_array(A), 0
-        rl, ru = np.ones(m), np.full(m, inf)
+        rl, ru = np.ones(m), np.full(m, np.inf)
     else:
         M = sp.vstack(
             [
@@ -787,28 +774,9 @@ def _lp_duals_min(red: _Reduced, need: float, full_cover: bool, time_limit_s, se
             format="csc",
         )
         ny = m
-        rl, ru = np.r_[np.zeros(m), need], np.full(m + 1, inf)
-    M.sort_indices()
-    h.passModel(
-        int(M.shape[1]),
-        int(M.shape[0]),
-        int(M.nnz),
-        int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMinimize),
-        0.0,
-        np.r_[red.cost, np.zeros(ny)].astype(np.float64),
-        np.zeros(n + ny),
-        np.ones(n + ny),
-        rl.astype(np.float64),
-        ru.astype(np.float64),
-        M.indptr.astype(np.int32),
-        M.indices.astype(np.int32),
-        M.data.astype(np.float64),
-        np.zeros(n + ny, dtype=np.int32),
-    )
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    sol = h.getSolution()
+        rl, ru = np.r_[np.zeros(m), need], np.full(m + 1, np.inf)
+    status, sol, _ = _lp_ipm(M, np.r_[red.cost, np.zeros(ny)], "min", rl, ru, time_limit_s=time_limit_s,
+                             seed=seed, threads=threads)
     if not sol.dual_valid:
         return None, status
     return np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m]), status
