@@ -258,3 +258,33 @@ def test_cli_info(tiny_district):
     assert res.exit_code == 0, res.output
     assert "EPSG:4548" in res.stdout and "km²" in res.stdout
     assert "poles" in res.stdout and "49" in res.stdout and "GCJ02" in res.stdout
+
+
+def test_shapefile_and_geopackage_layers_load(tiny_district):
+    """The same poles as a Shapefile (CGCS2000) and as a named GeoPackage layer load like the CSV."""
+    import geopandas as gpd
+
+    ref = read_district(tiny_district).layers["poles"]
+    wgs = ref.to_crs("EPSG:4490")
+    wgs[["pole_id", "kind", "height_m"]].set_geometry(wgs.geometry).to_file(tiny_district / "poles.shp")
+    _edit(tiny_district / "district.toml", 'file = "poles.csv"', 'file = "poles.shp"')
+    shp = read_district(tiny_district).layers["poles"]
+    assert shp["pole_id"].tolist() == ref["pole_id"].tolist()
+    assert shapely.distance(shp.geometry.values, ref.geometry.values).max() < 1e-3
+    gpd.GeoDataFrame(wgs[["pole_id", "kind", "height_m"]], geometry=wgs.geometry).to_file(
+        tiny_district / "assets.gpkg", layer="poles")
+    gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.Point(117.24, 39.12)], crs="EPSG:4490").to_file(
+        tiny_district / "assets.gpkg", layer="other")
+    _edit(tiny_district / "district.toml", 'file = "poles.shp"', 'file = "assets.gpkg"')
+    with pytest.raises(InputFileError, match=r"assets\.gpkg: holds several layers \(.*\); name one"):
+        read_district(tiny_district)
+    _edit(tiny_district / "district.toml", 'file = "assets.gpkg"', 'file = "assets.gpkg"\nlayer = "poles"')
+    assert read_district(tiny_district).layers["poles"]["pole_id"].tolist() == ref["pole_id"].tolist()
+
+
+def test_file_crs_contradicting_declared_frame(tiny_district):
+    ref = read_district(tiny_district).layers["poles"]
+    ref[["pole_id", "kind", "height_m", "geometry"]].to_file(tiny_district / "poles.gpkg", layer="poles")  # EPSG:4548
+    _edit(tiny_district / "district.toml", 'file = "poles.csv"', 'file = "poles.gpkg"')
+    with pytest.raises(CRSError, match=r"poles\.gpkg: the file states CRS EPSG:4548 but district\.toml declares frame 'CGCS2000'"):
+        read_district(tiny_district)
