@@ -7,6 +7,7 @@ nothing of the steps' logic; it only orders them and records what was written.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,8 +88,10 @@ def split_timings(obj, path: str = "") -> tuple[object, dict]:
             if k in _TIME_KEYS:
                 times[where] = v
             else:
-                out[k], sub = split_timings(v, where)
+                item, sub = split_timings(v, where)
                 times.update(sub)
+                if not (sub and item in ({}, [])):  # drop what held only times
+                    out[k] = item
         return out, times
     if isinstance(obj, list):
         out, times = [], {}
@@ -138,6 +141,8 @@ def run(district_path: str | Path, out_dir: str | Path, *, steps: list[str] | No
             continue
         status(f"step {name}")
         module = importlib.import_module(STEPS[name])
+        t0 = time.perf_counter()
         module.run(ctx)
+        ctx.summary.setdefault("steps", {})[name] = {"time_s": round(time.perf_counter() - t0, 3)}
     finish(ctx)
     return ctx
