@@ -15,7 +15,7 @@ import click
 from ._version import __version__
 from .errors import SiteplanError
 
-__all__ = ["main", "cli"]
+__all__ = ["cli", "main"]
 
 district_arg = click.argument("district", type=click.Path(path_type=Path))
 out_opt = click.option(
@@ -164,7 +164,6 @@ def review_import(district: Path, workbook: Path, dry_run: bool) -> None:
     """Validate a filled review workbook and apply all its decisions in one transaction (or none)."""
     from .io import read_district
     from .review import import_review
-
     from .review.registry import registry_path
 
     d = read_district(district)

@@ -15,25 +15,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .crs import normalize_frame, is_geographic_frame
+from .crs import is_geographic_frame, normalize_frame
 from .errors import ConfigError, CRSError
 
 __all__ = [
-    "DistrictConfig",
-    "DistrictInfo",
-    "Target",
-    "LayerSpec",
-    "SiteTypePreset",
-    "RadioConfig",
-    "RulesConfig",
-    "CostsConfig",
-    "OptimizeConfig",
-    "AwardConfig",
-    "ReviewConfig",
     "LAYER_NAMES",
     "SCENARIOS",
-    "load_config",
+    "AwardConfig",
+    "CostsConfig",
+    "DistrictConfig",
+    "DistrictInfo",
+    "LayerSpec",
+    "OptimizeConfig",
+    "RadioConfig",
+    "ReviewConfig",
+    "RulesConfig",
+    "SiteTypePreset",
+    "Target",
     "config_to_dict",
+    "load_config",
 ]
 
 LAYER_NAMES = (

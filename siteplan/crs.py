@@ -24,15 +24,15 @@ import pyproj
 from .errors import CRSError
 
 __all__ = [
-    "convert",
-    "normalize_frame",
-    "is_geographic_frame",
-    "wgs84_to_gcj02",
-    "gcj02_to_wgs84",
-    "gcj02_to_bd09",
-    "bd09_to_gcj02",
-    "out_of_china",
     "FRAMES",
+    "bd09_to_gcj02",
+    "convert",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "is_geographic_frame",
+    "normalize_frame",
+    "out_of_china",
+    "wgs84_to_gcj02",
 ]
 
 #: Named frames siteplan understands besides ``EPSG:nnnn``.

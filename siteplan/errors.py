@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 __all__ = [
-    "SiteplanError",
-    "ConfigError",
-    "SchemaError",
     "CRSError",
+    "ConfigError",
     "GeometryError",
+    "InfeasibleError",
     "InputFileError",
     "RadioConfigError",
-    "InfeasibleError",
     "ReviewImportError",
+    "SchemaError",
+    "SiteplanError",
 ]
 
 

@@ -18,7 +18,7 @@ import geopandas as gpd
 from .io import District, provenance, read_district, write_gpkg_layers, write_json
 from .progress import progress, status
 
-__all__ = ["RunContext", "STEPS", "DEFAULT_STEPS", "run", "split_timings", "base_summary", "finish"]
+__all__ = ["DEFAULT_STEPS", "STEPS", "RunContext", "base_summary", "finish", "run", "split_timings"]
 
 #: Step name -> module providing ``run(ctx)``, in run order.
 STEPS: dict[str, str] = {
@@ -60,7 +60,7 @@ def base_summary(district: District) -> dict:
         },
         "layers": {
             name: {
-                "count": int(len(gdf)),
+                "count": len(gdf),
                 "frame": cfg.layers[name].frame if name in cfg.layers else None,
                 "file": cfg.layers[name].file if name in cfg.layers else None,
             }

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-__all__ = ["progress", "interactive", "status"]
+__all__ = ["interactive", "progress", "status"]
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
 """Propagation models (alias of :mod:`siteplan.radio.propagation`, where they live beside the link budget)."""
 
-from .radio.propagation import *  # noqa: F401,F403
+from .radio.propagation import *
 from .radio.propagation import __all__  # noqa: F401

@@ -10,7 +10,7 @@ import numpy as np
 from .crs import convert
 from .io import write_json
 
-__all__ = ["district_info", "run_summary_lines", "coverage_lines", "status_lines", "update_summary_status"]
+__all__ = ["coverage_lines", "district_info", "run_summary_lines", "status_lines", "update_summary_status"]
 
 
 def district_info(district) -> str:

@@ -288,3 +288,14 @@ def test_file_crs_contradicting_declared_frame(tiny_district):
     _edit(tiny_district / "district.toml", 'file = "poles.csv"', 'file = "poles.gpkg"')
     with pytest.raises(CRSError, match=r"poles\.gpkg: the file states CRS EPSG:4548 but district\.toml declares frame 'CGCS2000'"):
         read_district(tiny_district)
+
+
+def test_corrupt_files_are_named(tiny_district):
+    (tiny_district / "zones.geojson").write_text('{"type": "FeatureCollection", "features": [ {broken', encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"zones\.geojson: not a readable vector file"):
+        read_district(tiny_district)
+    (tiny_district / "zones.geojson").write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    _edit(tiny_district / "district.toml", 'file = "poles.csv"', 'file = "poles.xlsx"')
+    (tiny_district / "poles.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(InputFileError, match=r"poles\.xlsx: not a readable XLSX workbook"):
+        read_district(tiny_district)

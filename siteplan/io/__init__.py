@@ -13,11 +13,11 @@ from .writers import (
 
 __all__ = [
     "District",
+    "atomic_path",
+    "empty_layer",
+    "provenance",
     "read_district",
     "read_layer",
-    "empty_layer",
-    "atomic_path",
-    "provenance",
     "write_csv",
     "write_geojson",
     "write_gpkg_layers",

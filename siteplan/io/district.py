@@ -17,7 +17,7 @@ from ..errors import CRSError, GeometryError, SchemaError
 from .readers import read_table_or_vector, refuse_non_local, row_label, sha256_file
 from .schema import BOOL_FALSE, BOOL_TRUE, SCHEMAS, VALUE_ALIASES, LayerSchema
 
-__all__ = ["District", "read_district", "read_layer", "empty_layer"]
+__all__ = ["District", "empty_layer", "read_district", "read_layer"]
 
 #: Points farther than this from the district's extent are taken as a frame or lon/lat mistake.
 _FAR_OUTSIDE_M = 20_000.0
@@ -133,7 +133,7 @@ def _apply_schema(gdf: gpd.GeoDataFrame, name: str, spec: LayerSpec, cfg: Distri
         raw = gdf[col]
         text = _text(raw)
         isnull = (text == "").to_numpy()
-        canon = text.map(lambda s: aliases.get(s, aliases.get(s.lower(), s.lower())))
+        canon = text.map(lambda s, a=aliases: a.get(s, a.get(s.lower(), s.lower())))
         canon[isnull] = schema.optional.get(col)  # the column's default ("" / "unknown" / filled later)
         bad = np.flatnonzero(~isnull & ~canon.isin(allowed).to_numpy())
         if bad.size:

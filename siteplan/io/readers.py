@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from openpyxl.utils.exceptions import InvalidFileException
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError
+from pyogrio.errors import GeometryError as GeometryError_
 
 from ..errors import InputFileError, SchemaError
 from .schema import ALIASES
 
-__all__ = ["read_table_or_vector", "sha256_file", "check_local_file", "refuse_non_local", "canonical_columns", "row_label"]
+__all__ = ["canonical_columns", "check_local_file", "read_table_or_vector", "refuse_non_local", "row_label", "sha256_file"]
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp"}
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx"}
@@ -98,7 +102,7 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
 def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
-    except Exception as e:  # openpyxl raises many kinds on a corrupt file
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException) as e:  # a corrupt workbook
         raise InputFileError(f"{path}: not a readable XLSX workbook ({type(e).__name__}: {e})") from None
     with book:
         name = sheet if sheet is not None else book.sheet_names[0]
@@ -114,7 +118,7 @@ def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
 
     try:
         layers = pyogrio.list_layers(path)
-    except Exception as e:
+    except (DataSourceError, DataLayerError, OSError) as e:
         raise InputFileError(f"{path}: not a readable vector file ({e})") from None
     names = [str(n) for n in layers[:, 0]]
     if layer is None and len(names) > 1:
@@ -123,7 +127,7 @@ def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         raise InputFileError(f"{path}: no layer {layer!r}; layers are: {', '.join(names)}")
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as e:
+    except (DataSourceError, DataLayerError, FieldError, GeometryError_, OSError, ValueError) as e:
         raise InputFileError(f"{path}: cannot read layer {layer or names[0]!r}: {e}") from None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["LayerSchema", "SCHEMAS", "ALIASES", "VALUE_ALIASES", "SAMPLE_NOTE", "SAMPLE_NOTICE"]
+__all__ = ["ALIASES", "SAMPLE_NOTE", "SAMPLE_NOTICE", "SCHEMAS", "VALUE_ALIASES", "LayerSchema"]
 
 #: The label every sample file carries in its ``data_note`` column.
 SAMPLE_NOTE = "样例数据 SAMPLE"

@@ -24,17 +24,17 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
 __all__ = [
+    "FORMULA_PREFIXES",
     "atomic_path",
+    "fixed_gdal_date",
     "neutralize_formula",
-    "write_csv",
-    "write_xlsx",
-    "write_geojson",
-    "write_json",
-    "write_gpkg_layers",
     "provenance",
     "reproducible_zip",
-    "fixed_gdal_date",
-    "FORMULA_PREFIXES",
+    "write_csv",
+    "write_geojson",
+    "write_gpkg_layers",
+    "write_json",
+    "write_xlsx",
 ]
 
 #: Leading characters that make Excel/LibreOffice treat a cell as a formula (OWASP CSV injection list).
@@ -221,7 +221,7 @@ def _cell_value(v: Any) -> Any:
     return v
 
 
-def write_geojson(gdf: "gpd.GeoDataFrame", path: str | Path, *, precision: int = 7) -> Path:
+def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, *, precision: int = 7) -> Path:
     """Write a GeoDataFrame as RFC 7946 GeoJSON in WGS 84, coordinates rounded to ``precision`` decimals."""
     import shapely
 
@@ -263,7 +263,7 @@ def write_json(obj: Any, path: str | Path) -> Path:
     return path
 
 
-def write_gpkg_layers(path: str | Path, layers: dict[str, "gpd.GeoDataFrame"]) -> Path:
+def write_gpkg_layers(path: str | Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
     """Write several layers into one GeoPackage atomically (the old file stays whole if any layer fails)."""
     path = Path(path)
     with atomic_path(path) as tmp, fixed_gdal_date():

@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .registry import DECIDED_STATES, SITE_COLUMNS, STATE_ZH, STATES, Registry, open_registry, registry_path
+from .registry import (
+    DECIDED_STATES,
+    SITE_COLUMNS,
+    STATE_ZH,
+    STATES,
+    Registry,
+    open_registry,
+    registry_path,
+)
 
 __all__ = ["award_estimate", "due_date", "phase_target_index", "progress_from_sites", "progress_status"]
 

@@ -22,8 +22,7 @@ import pandas as pd
 from .._version import __version__
 from ..crs import convert
 from ..io import atomic_path, provenance
-from ..io.writers import reproducible_zip
-from ..io.writers import neutralize_formula
+from ..io.writers import neutralize_formula, reproducible_zip
 from .labels import (
     DECISION_COLUMNS,
     DECISION_OF_STATE,
