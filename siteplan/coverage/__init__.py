@@ -2,6 +2,8 @@
 
 from .engine import (
     CoverageResult,
+    assemble_coverage,
+    tile_tasks,
     KernelParams,
     SectorSet,
     TileResult,
@@ -16,6 +18,8 @@ from .gaps import find_gaps
 from .grid import Grid, TileSpec, grid_for_district, make_grid
 
 __all__ = [
+    "assemble_coverage",
+    "tile_tasks",
     "CoverageResult",
     "Grid",
     "KernelParams",

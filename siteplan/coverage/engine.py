@@ -46,6 +46,8 @@ from ..radio import propagation as _prop
 from .grid import Grid, TileSpec
 
 __all__ = [
+    "assemble_coverage",
+    "tile_tasks",
     "CoverageResult",
     "KernelParams",
     "SectorSet",
@@ -595,18 +597,35 @@ def compute_coverage(
     s = _as_sectors(sites, radio)
     p = kernel_params(radio, s.bands, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db, block_pairs=block_pairs,
                       origin_xy=(grid.transform.c, grid.transform.f))
+    tasks = tile_tasks(grid, s, p, tile_size=tile_size)
+    it = progress(tasks, desc="coverage", total=len(tasks)) if progress else tasks
+    return assemble_coverage(grid, s, p, radio, ((t[0], tile_kernel(*t)) for t in it), tile_size=tile_size)
+
+
+def tile_tasks(grid: Grid, sectors: SectorSet, params: KernelParams, *, tile_size: int = 32) -> list[tuple]:
+    """The independent units of coverage work: ``(tile, sectors within reach of it, params)`` for each tile.
+
+    Each task is a pure input of :func:`tile_kernel`, so a distributed engine can run them anywhere and in any
+    order (e.g. ``[dask.delayed(tile_kernel)(*t) for t in tasks]``) and :func:`assemble_coverage` gives the
+    same raster as :func:`compute_coverage`.
+    """
+    tree = cKDTree(np.column_stack([sectors.x_m, sectors.y_m])) if sectors.n_sites else None
+    return [(tile, sectors.subset(_tile_sites(tree, tile, params.max_reach_m)), params)
+            for tile in grid.tiles(tile_size)]
+
+
+def assemble_coverage(grid: Grid, sectors: SectorSet, params: KernelParams, radio: RadioConfig, results,
+                      *, tile_size: int) -> CoverageResult:
+    """Scatter ``(tile, TileResult)`` pairs, in any order, into a :class:`CoverageResult`."""
+    p = params
+    s = sectors
     rsrp = np.full(grid.shape, np.nan, dtype=np.float32)
     rsrp_in = np.full(grid.shape, np.nan, dtype=np.float32)
     sinr = np.full(grid.shape, np.nan, dtype=np.float32)
     server = np.full(grid.shape, -1, dtype=np.int32)
     server_sec = np.full(grid.shape, -1, dtype=np.int32)
-    tree = cKDTree(np.column_stack([s.x_m, s.y_m])) if s.n_sites else None
-    tiles = grid.tiles(tile_size)
-    it = progress(tiles, desc="coverage", total=len(tiles)) if progress else tiles
     n_pairs = 0
-    for tile in it:
-        sub = s.subset(_tile_sites(tree, tile, p.max_reach_m))
-        res = tile_kernel(tile, sub, p)
+    for tile, res in results:
         n_pairs += res.n_pairs
         _scatter(tile, res.rsrp_dbm, rsrp)
         _scatter(tile, res.indoor_rsrp_dbm, rsrp_in)
