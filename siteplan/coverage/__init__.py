@@ -2,30 +2,29 @@
 
 from .engine import (
     CoverageResult,
-    assemble_coverage,
-    tile_tasks,
     KernelParams,
     SectorSet,
     TileResult,
+    assemble_coverage,
     compute_coverage,
     coverage_matrix,
     kernel_params,
     sectors_from_sites,
     tile_kernel,
+    tile_tasks,
 )
 from .figures import coverage_figures, hotspot_coverage
 from .gaps import find_gaps
 from .grid import Grid, TileSpec, grid_for_district, make_grid
 
 __all__ = [
-    "assemble_coverage",
-    "tile_tasks",
     "CoverageResult",
     "Grid",
     "KernelParams",
     "SectorSet",
     "TileResult",
     "TileSpec",
+    "assemble_coverage",
     "compute_coverage",
     "coverage_figures",
     "coverage_matrix",
@@ -36,4 +35,5 @@ __all__ = [
     "make_grid",
     "sectors_from_sites",
     "tile_kernel",
+    "tile_tasks",
 ]

@@ -46,12 +46,11 @@ from ..radio import propagation as _prop
 from .grid import Grid, TileSpec
 
 __all__ = [
-    "assemble_coverage",
-    "tile_tasks",
     "CoverageResult",
     "KernelParams",
     "SectorSet",
     "TileResult",
+    "assemble_coverage",
     "compute_coverage",
     "coverage_matrix",
     "kernel_params",
@@ -60,6 +59,7 @@ __all__ = [
     "site_ranges_m",
     "tile_kernel",
     "tile_site_coverage",
+    "tile_tasks",
 ]
 
 
