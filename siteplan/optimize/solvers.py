@@ -646,7 +646,6 @@ def _lns_max(
     """
     A = red.A
     n = A.shape[1]
-    csr = sp.csr_array(A)
     G = sp.csr_array(A.T @ A)  # candidate overlap graph
     conf = red.conf_matrix()
     sel = np.array(sel, dtype=np.int64)
@@ -684,32 +683,8 @@ def _lns_max(
             if conf is not None:
                 clash = np.asarray(conf[cols] @ stay.astype(np.float64)).ravel() > 0
                 cols = cols[~clash | np.isin(cols, near)]
-            cnt_stay = cnt - np.rint(A[:, near] @ np.ones(len(near))).astype(np.int64)
-            rows = np.flatnonzero(
-                (cnt_stay == 0) & (np.asarray(csr[:, cols].sum(axis=1)).ravel() > 0)
-            )
-            sub = sp.csr_array(csr[rows][:, cols])
-            Rm, wm = _merge_identical_rows(sub, red.w[rows])
-            colpos = {int(c): i for i, c in enumerate(cols)}
-            sub_pairs = np.empty((0, 2), dtype=np.int64)
-            if len(red.conflicts):
-                keep = np.isin(red.conflicts, cols).all(axis=1)
-                sub_pairs = (
-                    np.vectorize(colpos.get)(red.conflicts[keep]).reshape(-1, 2).astype(np.int64)
-                )
-            subred = _Reduced(
-                A=sp.csc_array(Rm),
-                w=wm,
-                cost=red.cost[cols],
-                cols=cols,
-                conflicts=sub_pairs,
-                fixed=np.empty(0, np.int64),
-                fixed_weight=0.0,
-                total_weight=float(wm.sum()),
-                coverable_weight=float(wm.sum()),
-                n=len(cols),
-            )
-            warm = np.array([colpos[int(j)] for j in near], dtype=np.int64)
+            subred, _, colpos = _sub_cover(red, cols, np.flatnonzero(stay), 0.0)
+            warm = colpos[near].astype(np.int64)
             cur = _covered(subred, warm)
             lim = (
                 _LNS_SUB_LIMIT_S
