@@ -32,6 +32,16 @@ def _csc_csr(A) -> tuple[sp.csc_array, sp.csr_array]:
     return csc, sp.csr_array(csc)
 
 
+def _prepare(A, w, cost=None, conflicts=None):
+    """The arrays every heuristic here starts from: CSC/CSR 0-1 matrix, float weights and costs, conflicts."""
+    csc, csr = _csc_csr(A)
+    n = csc.shape[1]
+    w = np.asarray(w, dtype=np.float64)
+    cost = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)
+    conf = conflicts if (conflicts is None or sp.issparse(conflicts)) else conflict_matrix(conflicts, n)
+    return csc, csr, w, cost, conf
+
+
 def _gather(
     indptr: np.ndarray, indices: np.ndarray, which: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -121,16 +131,10 @@ def greedy_max_coverage(
     gains : float ndarray
         Marginal covered weight of each pick [weight units].
     """
-    csc, csr = _csc_csr(A)
+    csc, csr, w, _, conf = _prepare(A, w, None, conflicts)
     m, n = csc.shape
-    w = np.asarray(w, dtype=np.float64)
     covered = np.zeros(m, dtype=bool) if covered is None else np.array(covered, dtype=bool)
     covered0 = covered.copy()
-    conf = (
-        conflicts
-        if (conflicts is None or sp.issparse(conflicts))
-        else conflict_matrix(conflicts, n)
-    )
     eligible = np.ones(n, dtype=bool)
     if candidates is not None:
         eligible[:] = False
@@ -214,15 +218,8 @@ def greedy_partial_cover(
     reached : bool
         Whether the covered weight reached ``need`` (False when conflicts or an unreachable target stop it).
     """
-    csc, csr = _csc_csr(A)
+    csc, csr, w, cost, conf = _prepare(A, w, cost, conflicts)
     m, n = csc.shape
-    w = np.asarray(w, dtype=np.float64)
-    cost = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)
-    conf = (
-        conflicts
-        if (conflicts is None or sp.issparse(conflicts))
-        else conflict_matrix(conflicts, n)
-    )
     tol = 1e-9 * max(1.0, float(w.sum()))
     covered = np.zeros(m, dtype=bool)
     eligible = np.ones(n, dtype=bool)
@@ -305,15 +302,8 @@ def swap_search(
         Sorted improved selection.
     """
     t0 = time.perf_counter()
-    csc, csr = _csc_csr(A)
+    csc, csr, w, cost, conf = _prepare(A, w, cost, conflicts)
     m, n = csc.shape
-    w = np.asarray(w, dtype=np.float64)
-    cost = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)
-    conf = (
-        conflicts
-        if (conflicts is None or sp.issparse(conflicts))
-        else conflict_matrix(conflicts, n)
-    )
     sel = np.array(sorted(set(np.asarray(selected, dtype=np.int64).tolist())), dtype=np.int64)
     in_sel = np.zeros(n, dtype=bool)
     in_sel[sel] = True
