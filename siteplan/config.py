@@ -21,12 +21,18 @@ from .errors import ConfigError, CRSError
 __all__ = [
     "LAYER_NAMES",
     "SCENARIOS",
+    "NETWORK_BUILD_KINDS",
+    "OPERATORS",
     "AwardConfig",
+    "BuildCost",
     "CostsConfig",
     "DistrictConfig",
     "DistrictInfo",
+    "GoalConfig",
     "LayerSpec",
+    "NetworkConfig",
     "OptimizeConfig",
+    "PresetOverride",
     "RadioConfig",
     "ReviewConfig",
     "RulesConfig",
@@ -34,6 +40,7 @@ __all__ = [
     "Target",
     "config_to_dict",
     "load_config",
+    "network_target_sites",
 ]
 
 LAYER_NAMES = (
@@ -46,7 +53,20 @@ LAYER_NAMES = (
     "plan_zones",
     "public_facilities",
     "hotspots",
+    "buildings",
 )
+
+#: Operators by canonical key, with their Chinese names. China Tower owns and leases sites; it is never a network.
+OPERATORS = {
+    "china_mobile": "中国移动",
+    "china_telecom": "中国电信",
+    "china_unicom": "中国联通",
+    "china_broadnet": "中国广电",
+    "china_tower": "中国铁塔",
+}
+
+#: Cost classes of a site (``build_kind`` of the check), cheapest civil works first.
+NETWORK_BUILD_KINDS = ("co_site_upgrade", "existing_site", "public_facility", "pole", "indoor", "rooftop", "tower")
 
 #: The seven application scenarios of the 2020 work plan, with their Chinese names.
 SCENARIOS = {
@@ -68,6 +88,26 @@ class DistrictInfo:
     working_crs: str = "EPSG:4548"
     #: True when the layers are generated sample data (labelled as such in every output).
     sample: bool = False
+    #: Sub-district codes of the urban core, the area a "core" coverage goal is measured on.
+    core_subdistricts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GoalConfig:
+    """What a phase's coverage goal means, per network (the work plan's 基本覆盖 / 全覆盖 made measurable).
+
+    A network meets the goal when the share of the goal area covered on ``layer`` (joint SS-RSRP and SS-SINR KPI)
+    is at least ``share`` and, when ``hotspot_scenarios`` is given, at least ``hotspot_share`` of those
+    scenarios' hotspots are covered on ``hotspot_layer``.
+    """
+
+    layer: str = "outdoor"
+    share: float = 0.9
+    #: "district" (every cell) or "core" (the sub-districts of ``district.core_subdistricts``).
+    area: str = "district"
+    hotspot_scenarios: tuple[str, ...] = ()
+    hotspot_layer: str = "indoor"
+    hotspot_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -77,10 +117,32 @@ class Target:
     due: str
     label: str = ""
     label_zh: str = ""
-    #: Outdoor / indoor area share the phase aims for (0-1); None = as much as the site count gives. The
-    #: optimizer aims at the one of its demand layer (``[optimize] demand``); the other is reported against.
-    coverage_outdoor: float | None = None
-    coverage_indoor: float | None = None
+    #: The coverage each network should reach by the due date; None = as much as its site count gives.
+    goal: GoalConfig | None = None
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """A 5G network as a subscriber sees it: who builds it, on which bands, from when, and its part of the targets.
+
+    A site belongs to the network whose ``operators`` hold its operator and whose ``bands`` hold its band.
+    """
+
+    name: str = ""
+    name_zh: str = ""
+    operators: tuple[str, ...] = ()
+    bands: tuple[str, ...] = ()
+    #: First month (YYYY-MM) the network's bands carry commercial 5G service; a site of the network counts
+    #: towards a phase only if this is not after the phase's due month.
+    available_from: str = "2019-10"
+    #: Share of each target's site count (target id -> fraction); the shares of a target sum to 1.
+    share: dict[str, float] = field(default_factory=dict)
+    #: Explicit cumulative site counts per target id; override ``share`` where given.
+    sites: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def primary_band(self) -> str:
+        return self.bands[0] if self.bands else ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +178,23 @@ class SiteTypePreset:
     model: str = "uma"
 
 
+@dataclass(frozen=True)
+class PresetOverride:
+    """Per-band changes to a site type's preset (``[radio.presets.<band>.<site_type>]``); unset keys inherit."""
+
+    height_m: float | None = None
+    tx_power_per_re_dbm: float | None = None
+    antenna_gain_dbi: float | None = None
+    azimuths_deg: tuple[float, ...] | None = None
+    h_beamwidth_deg: float | None = None
+    v_beamwidth_deg: float | None = None
+    tilt_deg: float | None = None
+    front_to_back_db: float | None = None
+    cable_loss_db: float | None = None
+    total_power_dbm: float | None = None
+    model: str | None = None
+
+
 def _default_site_types() -> dict[str, SiteTypePreset]:
     return {
         "macro": SiteTypePreset(30.0, 18.0, 17.0, (0.0, 120.0, 240.0), 65.0, 10.0, 6.0, 30.0, 2.0, 53.0, "uma"),
@@ -143,6 +222,19 @@ class RadioConfig:
     gap_layer: str = "outdoor"
     noise_figure_db: float = 7.0
     site_types: dict[str, SiteTypePreset] = field(default_factory=_default_site_types)
+    #: Band -> site type -> overrides of ``site_types`` for that band (e.g. a 700 MHz 4T4R macro).
+    presets: dict[str, dict[str, PresetOverride]] = field(default_factory=dict)
+
+    def preset(self, site_type: str, band: str | None = None) -> SiteTypePreset:
+        """The radio preset of ``site_type`` on ``band`` (the type's preset with the band's overrides)."""
+        base = self.site_types[site_type]
+        over = self.presets.get(str(band or "").strip().lower(), {}).get(site_type)
+        if over is None:
+            return base
+        changes = {k: v for k, v in dataclasses.asdict(over).items() if v is not None}
+        if "azimuths_deg" in changes:
+            changes["azimuths_deg"] = tuple(changes["azimuths_deg"])
+        return dataclasses.replace(base, **changes)
 
 
 @dataclass(frozen=True)
@@ -177,17 +269,56 @@ class RulesConfig:
 
 
 @dataclass(frozen=True)
-class CostsConfig:
-    """Cost per build kind [CNY]; the optimizer prefers the cheaper ones."""
+class BuildCost:
+    """Site costs of one build kind, RAN equipment excluded [CNY]."""
 
-    public_facility: float = 80_000.0
-    existing_site: float = 100_000.0
-    pole: float = 120_000.0
-    rooftop: float = 200_000.0
-    tower: float = 350_000.0
-    indoor: float = 150_000.0
+    #: Civil works, power and transmission to get the site ready [CNY].
+    capex_cny: float
+    #: Rent or site fee paid to the owner each year [CNY/year].
+    rent_cny_per_year: float = 0.0
+    #: The site is a China Tower site leased per tenant (tower lease with a sharing discount applies).
+    tower_lease: bool = False
+
+
+def _default_build_costs() -> dict[str, BuildCost]:
+    return {
+        "co_site_upgrade": BuildCost(30_000.0, 5_000.0, True),
+        "existing_site": BuildCost(50_000.0, 5_000.0, True),
+        "public_facility": BuildCost(60_000.0, 0.0, False),
+        "pole": BuildCost(40_000.0, 3_000.0, False),
+        "indoor": BuildCost(40_000.0, 0.0, False),
+        "rooftop": BuildCost(120_000.0, 30_000.0, False),
+        "tower": BuildCost(300_000.0, 10_000.0, True),
+    }
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    """Ten-year cost of ownership of a 5G site: site capex + rent + tower lease + RAN equipment + electricity.
+
+    ``equipment_cny`` and ``power_kw`` are keyed by site type, optionally refined per band as ``"<type>.<band>"``
+    (e.g. ``"macro.n28"``).
+    """
+
+    horizon_years: int = 10
+    build: dict[str, BuildCost] = field(default_factory=_default_build_costs)
+    equipment_cny: dict[str, float] = field(
+        default_factory=lambda: {"macro": 160_000.0, "micro": 30_000.0, "indoor": 50_000.0})
+    #: Average power draw of the 5G equipment [kW].
+    power_kw: dict[str, float] = field(default_factory=lambda: {"macro": 3.2, "micro": 0.2, "indoor": 0.3})
+    #: Electricity price by supply mode [CNY/kWh]: direct supply (直供电) and transferred supply (转供电).
+    electricity_cny_per_kwh: dict[str, float] = field(
+        default_factory=lambda: {"direct": 0.65, "transferred": 1.1, "unknown": 1.1})
+    #: China Tower's yearly lease per tenant before the sharing discount [CNY/year].
+    tower_lease_cny_per_year: float = 40_000.0
+    #: Lease discount by number of tenants on the site: 1st entry = 1 tenant, 2nd = 2 tenants, ... (last repeats).
+    sharing_discount: tuple[float, ...] = (0.0, 0.3, 0.4)
     #: Extra cost factor for conditional candidates (special approval, disguised antennas).
     conditional_penalty: float = 1.25
+
+    def keyed(self, table: dict[str, float], site_type: str, band: str) -> float:
+        """``table["<type>.<band>"]`` if given, else ``table["<type>"]``."""
+        return float(table.get(f"{site_type}.{band}", table[site_type]))
 
 
 @dataclass(frozen=True)
@@ -233,6 +364,8 @@ class DistrictConfig:
     costs: CostsConfig = field(default_factory=CostsConfig)
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)
     award: AwardConfig = field(default_factory=AwardConfig)
+    #: The 5G networks planned, by key (e.g. "ctcu", "cm", "cbn"); empty = one network of every site.
+    networks: dict[str, NetworkConfig] = field(default_factory=dict)
     #: Hotspot weight per scenario.
     scenarios: dict[str, float] = field(default_factory=lambda: {s: 1.0 for s in SCENARIOS})
     review: ReviewConfig = field(default_factory=ReviewConfig)
@@ -346,11 +479,10 @@ def _check(cfg: DistrictConfig, source: str) -> None:
             )
         if t.due <= prev_due:
             raise ConfigError(f"{source}: {where}.due = {t.due!r} is not after the previous target's {prev_due!r}")
-        for key in ("coverage_outdoor", "coverage_indoor"):
-            v = getattr(t, key)
-            if v is not None and not 0.0 < v <= 1.0:
-                raise ConfigError(f"{source}: {where}.{key} = {v}: expected a fraction in (0, 1]")
+        if t.goal is not None:
+            _check_goal(t.goal, cfg, f"{where}.goal", source)
         prev_sites, prev_due = t.sites, t.due
+    _check_networks(cfg, source)
     r = cfg.radio
     if not 1.0 <= r.grid_resolution_m <= 1000.0:
         raise ConfigError(f"{source}: radio.grid_resolution_m = {r.grid_resolution_m}: expected 1-1000 m")
@@ -365,9 +497,7 @@ def _check(cfg: DistrictConfig, source: str) -> None:
             raise ConfigError(f"{source}: unknown scenario scenarios.{k}; expected one of: {', '.join(SCENARIOS)}")
         if w < 0:
             raise ConfigError(f"{source}: scenarios.{k} = {w}: expected a weight >= 0")
-    for k, v in dataclasses.asdict(cfg.costs).items():
-        if v < 0:
-            raise ConfigError(f"{source}: costs.{k} = {v}: expected >= 0")
+    _check_costs(cfg.costs, source)
     o = cfg.optimize
     if o.demand not in ("outdoor", "indoor", "both"):
         raise ConfigError(f"{source}: optimize.demand = {o.demand!r}: expected 'outdoor', 'indoor' or 'both'")
@@ -378,6 +508,131 @@ def _check(cfg: DistrictConfig, source: str) -> None:
             raise ConfigError(f"{source}: optimize.fewest_sites_fractions: {f} is not a share in (0, 1]")
     if not 0.0 < cfg.rules.emf_limit_fraction <= 1.0:
         raise ConfigError(f"{source}: rules.emf_limit_fraction = {cfg.rules.emf_limit_fraction}: expected (0, 1]")
+
+
+def _month(value: str, where: str, source: str) -> None:
+    try:
+        _dt.date.fromisoformat(value + "-01")
+    except ValueError:
+        raise ConfigError(f"{source}: {where} = {value!r}: expected a month as YYYY-MM") from None
+
+
+def _check_goal(g: GoalConfig, cfg: DistrictConfig, where: str, source: str) -> None:
+    for key in ("layer", "hotspot_layer"):
+        if getattr(g, key) not in ("outdoor", "indoor"):
+            raise ConfigError(f"{source}: {where}.{key} = {getattr(g, key)!r}: expected 'outdoor' or 'indoor'")
+    for key in ("share", "hotspot_share"):
+        v = getattr(g, key)
+        if not 0.0 < v <= 1.0:
+            raise ConfigError(f"{source}: {where}.{key} = {v}: expected a fraction in (0, 1]")
+    if g.area not in ("district", "core"):
+        raise ConfigError(f"{source}: {where}.area = {g.area!r}: expected 'district' or 'core'")
+    if g.area == "core" and not cfg.district.core_subdistricts:
+        raise ConfigError(f"{source}: {where}.area = 'core' needs district.core_subdistricts (sub-district codes)")
+    for s in g.hotspot_scenarios:
+        if s not in SCENARIOS:
+            raise ConfigError(f"{source}: {where}.hotspot_scenarios: unknown scenario {s!r}; "
+                              f"expected one of: {', '.join(SCENARIOS)}")
+
+
+def network_target_sites(cfg: DistrictConfig) -> dict[str, dict[str, int]]:
+    """Cumulative sites per network and target id: explicit ``sites``, else the target's count split by ``share``.
+
+    Shares are apportioned by largest remainder, so the networks' counts of a target sum to the target exactly.
+    """
+    out: dict[str, dict[str, int]] = {k: {} for k in cfg.networks}
+    for t in cfg.targets:
+        explicit = {k: n.sites[t.id] for k, n in cfg.networks.items() if t.id in n.sites}
+        rest = t.sites - sum(explicit.values())
+        shares = {k: n.share.get(t.id, 0.0) for k, n in cfg.networks.items() if k not in explicit}
+        total = sum(shares.values())
+        raw = {k: (rest * v / total if total > 0 else 0.0) for k, v in shares.items()}
+        floor = {k: int(v) for k, v in raw.items()}
+        left = rest - sum(floor.values())
+        for k in sorted(raw, key=lambda k: (-(raw[k] - floor[k]), k))[: max(left, 0)]:
+            floor[k] += 1
+        for k in cfg.networks:
+            out[k][t.id] = explicit.get(k, floor.get(k, 0))
+    return out
+
+
+def _check_networks(cfg: DistrictConfig, source: str) -> None:
+    if not cfg.networks:
+        return
+    target_ids = [t.id for t in cfg.targets]
+    owner: dict[tuple[str, str], str] = {}
+    for key, n in cfg.networks.items():
+        where = f"networks.{key}"
+        if not n.operators or not n.bands:
+            raise ConfigError(f"{source}: {where}: give at least one operator and one band")
+        for op in n.operators:
+            if op not in OPERATORS or op == "china_tower":
+                raise ConfigError(f"{source}: {where}.operators: {op!r} is not a network operator; expected one of: "
+                                  f"{', '.join(o for o in OPERATORS if o != 'china_tower')}")
+        for b in n.bands:
+            if b != b.strip().lower():
+                raise ConfigError(f"{source}: {where}.bands: write band names in lower case ({b!r})")
+            for op in n.operators:
+                if (op, b) in owner:
+                    raise ConfigError(f"{source}: {where}: operator {op!r} on band {b!r} already belongs to "
+                                      f"networks.{owner[(op, b)]}; a site must belong to one network")
+                owner[(op, b)] = key
+        _month(n.available_from, f"{where}.available_from", source)
+        for table in ("share", "sites"):
+            for tid, v in getattr(n, table).items():
+                if tid not in target_ids:
+                    raise ConfigError(f"{source}: {where}.{table}: unknown target id {tid!r}; "
+                                      f"expected one of: {', '.join(target_ids)}")
+                if v < 0 or (table == "share" and v > 1):
+                    raise ConfigError(f"{source}: {where}.{table}.{tid} = {v}: expected "
+                                      + ("a fraction in [0, 1]" if table == "share" else "a count >= 0"))
+    for t in cfg.targets:
+        explicit = {k: n.sites[t.id] for k, n in cfg.networks.items() if t.id in n.sites}
+        shares = [n.share.get(t.id, 0.0) for k, n in cfg.networks.items() if k not in explicit]
+        if sum(explicit.values()) > t.sites:
+            raise ConfigError(f"{source}: networks.*.sites for target {t.id!r} add up to "
+                              f"{sum(explicit.values())}, above the target's {t.sites}")
+        if shares and abs(sum(shares) - 1.0) > 1e-6 and not (sum(explicit.values()) == t.sites and sum(shares) == 0):
+            raise ConfigError(f"{source}: networks.*.share for target {t.id!r} add up to {sum(shares):g}; "
+                              "expected 1 over the networks without explicit sites")
+    counts = network_target_sites(cfg)
+    for key, n in cfg.networks.items():
+        for t in cfg.targets:
+            if counts[key][t.id] > 0 and n.available_from > t.due:
+                raise ConfigError(
+                    f"{source}: networks.{key} gets {counts[key][t.id]} sites of target {t.id!r} (due {t.due}) "
+                    f"but its bands carry service only from {n.available_from}; give it share 0 for that target")
+
+
+def _check_costs(c: CostsConfig, source: str) -> None:
+    if c.horizon_years < 1:
+        raise ConfigError(f"{source}: costs.horizon_years = {c.horizon_years}: expected >= 1")
+    missing = sorted(set(NETWORK_BUILD_KINDS) - set(c.build))
+    if missing:
+        raise ConfigError(f"{source}: costs.build has no entry for build kind {missing[0]!r}")
+    for k, b in c.build.items():
+        if k not in NETWORK_BUILD_KINDS:
+            raise ConfigError(f"{source}: costs.build.{k}: unknown build kind; "
+                              f"expected one of: {', '.join(NETWORK_BUILD_KINDS)}")
+        if b.capex_cny < 0 or b.rent_cny_per_year < 0:
+            raise ConfigError(f"{source}: costs.build.{k}: costs must be >= 0")
+    for table in ("equipment_cny", "power_kw"):
+        d = getattr(c, table)
+        for t in ("macro", "micro", "indoor"):
+            if t not in d:
+                raise ConfigError(f"{source}: costs.{table} has no entry for site type {t!r}")
+        for k, v in d.items():
+            if k.split(".")[0] not in ("macro", "micro", "indoor") or v < 0:
+                raise ConfigError(f"{source}: costs.{table}.{k} = {v}: expected '<site type>' or "
+                                  "'<site type>.<band>' with a value >= 0")
+    for k in ("direct", "transferred", "unknown"):
+        if c.electricity_cny_per_kwh.get(k, -1.0) < 0:
+            raise ConfigError(f"{source}: costs.electricity_cny_per_kwh.{k}: expected a price >= 0 CNY/kWh")
+    if not c.sharing_discount or any(not 0.0 <= v < 1.0 for v in c.sharing_discount):
+        raise ConfigError(f"{source}: costs.sharing_discount: expected fractions in [0, 1), one per tenant count")
+    if c.tower_lease_cny_per_year < 0 or c.conditional_penalty < 1.0:
+        raise ConfigError(f"{source}: costs.tower_lease_cny_per_year must be >= 0 and "
+                          "costs.conditional_penalty >= 1")
 
 
 def load_config(path: str | Path) -> DistrictConfig:

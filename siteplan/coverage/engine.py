@@ -232,7 +232,7 @@ def _invalid_sites(sites, radio: RadioConfig) -> dict[int, str]:
         if band[i] not in _lb.BANDS:
             out[i] = f"band {band[i]!r} is unknown"
             continue
-        p = radio.site_types[t]
+        p = radio.preset(t, band[i])
         hi = h[i] if np.isfinite(h[i]) else p.height_m
         lo_hi = _prop.VALIDITY.get(p.model, {}).get("h_bs_m")
         if lo_hi is not None and not lo_hi[0] <= hi <= lo_hi[1]:
@@ -299,7 +299,7 @@ def sectors_from_sites(sites, radio: RadioConfig, *, on_invalid: str = "raise") 
             raise RadioConfigError(f"site {bad!r}: band {b!r} is unknown; expected one of: {', '.join(_lb.BANDS)}")
     bands = tuple(sorted(set(band_names)))
     band_idx = np.searchsorted(np.array(bands), band_names)
-    presets = [radio.site_types[t] for t in stype]
+    presets = [radio.preset(t, b) for t, b in zip(stype, band_names)]  # per site, at ingestion
     h_col = pd.to_numeric(sites["height_m"], errors="coerce").to_numpy(float) if "height_m" in sites else np.full(n, np.nan)
     h = np.where(np.isfinite(h_col), h_col, [p.height_m for p in presets])
     model = np.array([p.model for p in presets], dtype=object)

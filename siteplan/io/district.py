@@ -157,17 +157,26 @@ def _fill_defaults(gdf: gpd.GeoDataFrame, name: str, cfg: DistrictConfig) -> Non
     radio = cfg.radio
     if name in ("existing_sites", "candidates"):
         gdf["site_type"] = gdf["site_type"].replace({None: "macro", "": "macro"})
-        gdf["band"] = _text(gdf["band"]).replace({"": radio.band})
-        presets = radio.site_types
-        unknown = sorted(set(gdf["site_type"]) - set(presets))
+        # An empty band is the operator's first network's main band (e.g. China Mobile -> n41), else radio.band.
+        default_band = {}
+        for net in cfg.networks.values():
+            for op in net.operators:
+                default_band.setdefault(op, net.primary_band)
+        band = _text(gdf["band"]).str.lower()
+        fill = (gdf["operator"].map(default_band).astype(object).fillna(radio.band) if "operator" in gdf
+                else radio.band)
+        gdf["band"] = band.where(band != "", fill)
+        unknown = sorted(set(gdf["site_type"]) - set(radio.site_types))
         if unknown:
             raise SchemaError(f"site type {unknown[0]!r} has no preset in [radio.site_types] of district.toml")
-        h = gdf["site_type"].map({k: p.height_m for k, p in presets.items()}).astype(float)
+        # Presets per (site type, band): a handful of pairs, looked up once each.
+        pairs = pd.MultiIndex.from_arrays([gdf["site_type"], gdf["band"]])
+        table = {k: radio.preset(*k) for k in pairs.unique()}
+        h = pd.Series([table[k].height_m for k in pairs], index=gdf.index, dtype=float)
         gdf["height_m"] = gdf["height_m"].astype(float).fillna(h)
         if name == "candidates":
-            eirp = gdf["site_type"].map(
-                {k: p.total_power_dbm + p.antenna_gain_dbi - p.cable_loss_db for k, p in presets.items()}
-            ).astype(float)
+            eirp = pd.Series([table[k].total_power_dbm + table[k].antenna_gain_dbi - table[k].cable_loss_db
+                              for k in pairs], index=gdf.index, dtype=float)
             gdf["eirp_dbm"] = gdf["eirp_dbm"].astype(float).fillna(eirp)
             default_mount = gdf["site_type"].map({"macro": "rooftop", "indoor": "indoor", "micro": ""})
             mount = gdf["mount"].where(gdf["mount"].notna() & (gdf["mount"] != ""), default_mount)

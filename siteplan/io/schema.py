@@ -42,6 +42,14 @@ POLE_KINDS = ("street_lamp", "monitoring", "other")
 ZONE_CATEGORIES = ("prohibited", "restricted")
 SCENARIO_KEYS = ("manufacturing", "smart_grid", "commercial", "healthcare", "education", "culture_tourism", "media")
 RECEPTORS = ("school", "kindergarten", "hospital", "")
+#: Canonical operator keys (siteplan.config.OPERATORS); "" = not given.
+OPERATOR_KEYS = ("china_mobile", "china_telecom", "china_unicom", "china_broadnet", "china_tower", "")
+#: Who owns an existing site: China Tower (leased per tenant) or the operator itself.
+OWNERS = ("china_tower", "operator", "other", "")
+#: Building use classes (drives the TR 38.901 building-penetration class and indoor demand).
+BUILDING_USES = ("residential", "commercial", "office", "school", "hospital", "industrial", "public", "other")
+#: TR 38.901 O2I building-penetration classes; "" = decided by the building's use.
+LOSS_CLASSES = ("low", "high", "")
 
 SCHEMAS: dict[str, LayerSchema] = {
     "boundary": LayerSchema(_POLY, None, (), {"name": ""}),
@@ -50,10 +58,12 @@ SCHEMAS: dict[str, LayerSchema] = {
         _POINT,
         "site_id",
         ("site_id",),
-        {"name": "", "operator": "", "band": None, "site_type": "macro", "height_m": None,
-         "power_supply": "unknown", "azimuths_deg": ""},
+        {"name": "", "operator": "", "band": None, "site_type": "macro", "mount": "", "height_m": None,
+         "power_supply": "unknown", "azimuths_deg": "", "technology": "", "lte_band": "", "owner": "",
+         "tower_site_id": ""},
         numeric=("height_m",),
-        enums={"site_type": SITE_TYPES, "power_supply": POWER},
+        enums={"site_type": SITE_TYPES, "power_supply": POWER, "operator": OPERATOR_KEYS, "owner": OWNERS,
+               "mount": MOUNTS},
     ),
     "candidates": LayerSchema(
         _POINT,
@@ -62,7 +72,7 @@ SCHEMAS: dict[str, LayerSchema] = {
         {"name": "", "operator": "", "band": None, "site_type": "macro", "mount": None, "height_m": None,
          "power_supply": "unknown", "pole_id": "", "responsible_unit": "", "eirp_dbm": None},
         numeric=("height_m", "eirp_dbm"),
-        enums={"site_type": SITE_TYPES, "mount": MOUNTS, "power_supply": POWER},
+        enums={"site_type": SITE_TYPES, "mount": MOUNTS, "power_supply": POWER, "operator": OPERATOR_KEYS},
         unique_ids=False,
     ),
     "poles": LayerSchema(
@@ -85,6 +95,11 @@ SCHEMAS: dict[str, LayerSchema] = {
         _ANY, "hotspot_id", ("hotspot_id", "scenario"), {"name": "", "weight": None, "receptor": ""},
         numeric=("weight",), enums={"scenario": SCENARIO_KEYS, "receptor": RECEPTORS},
     ),
+    "buildings": LayerSchema(
+        _POLY, "building_id", ("building_id",),
+        {"name": "", "floors": float("nan"), "height_m": float("nan"), "use": "other", "loss_class": ""},
+        numeric=("floors", "height_m"), enums={"use": BUILDING_USES, "loss_class": LOSS_CLASSES},
+    ),
 }
 
 #: Header aliases (case-insensitive, surrounding spaces ignored) -> canonical column.
@@ -103,6 +118,10 @@ ALIASES: dict[str, str] = {
     "杆高": "height_m", "杆高(m)": "height_m", "高度": "height_m",
     "运营商": "operator", "频段": "band", "频带": "band",
     "供电方式": "power_supply", "所属街道": "subdistrict", "责任单位": "responsible_unit",
+    "网络制式": "technology", "制式": "technology", "lte频段": "lte_band", "4g频段": "lte_band",
+    "产权属性": "owner", "产权": "owner", "铁塔站址编码": "tower_site_id", "铁塔编码": "tower_site_id",
+    "建筑编号": "building_id", "楼层数": "floors", "层数": "floors", "建筑高度": "height_m", "用途": "use",
+    "建筑用途": "use", "穿透损耗类别": "loss_class",
     "杆号": "pole_id", "杆塔编号": "pole_id", "灯杆编号": "pole_id", "杆体编号": "pole_id",
     "eirp": "eirp_dbm", "eirp(dbm)": "eirp_dbm", "方位角": "azimuths_deg",
     # poles
@@ -139,6 +158,21 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
                  "智慧医疗": "healthcare", "智慧教育": "education", "智慧文旅": "culture_tourism",
                  "智慧媒体": "media"},
     "receptor": {"学校": "school", "幼儿园": "kindergarten", "医院": "hospital", "无": "", "none": ""},
+    "operator": {"中国移动": "china_mobile", "移动": "china_mobile", "cmcc": "china_mobile", "china mobile": "china_mobile",
+                 "中国电信": "china_telecom", "电信": "china_telecom", "ct": "china_telecom", "ctc": "china_telecom",
+                 "china telecom": "china_telecom",
+                 "中国联通": "china_unicom", "联通": "china_unicom", "cu": "china_unicom", "cucc": "china_unicom",
+                 "china unicom": "china_unicom",
+                 "中国广电": "china_broadnet", "广电": "china_broadnet", "cbn": "china_broadnet",
+                 "china broadnet": "china_broadnet",
+                 "中国铁塔": "china_tower", "铁塔": "china_tower", "china tower": "china_tower"},
+    "owner": {"铁塔": "china_tower", "中国铁塔": "china_tower", "铁塔公司": "china_tower", "自有": "operator",
+              "自建": "operator", "运营商": "operator", "其他": "other", "第三方": "other"},
+    "use": {"住宅": "residential", "居住": "residential", "商业": "commercial", "商场": "commercial",
+            "办公": "office", "写字楼": "office", "学校": "school", "教育": "school", "医院": "hospital",
+            "医疗": "hospital", "工业": "industrial", "厂房": "industrial", "公共": "public", "公共建筑": "public",
+            "其他": "other"},
+    "loss_class": {"低损耗": "low", "高损耗": "high", "low-loss": "low", "high-loss": "high"},
 }
 
 BOOL_TRUE = {"true", "1", "yes", "y", "是", "t"}
