@@ -242,6 +242,8 @@ class RulesConfig:
     #: Minimum spacing to an existing site of the same operator and band [m], by site type.
     min_spacing_m: dict[str, float] = field(default_factory=lambda: {"macro": 150.0, "micro": 40.0, "indoor": 0.0})
     duplicate_distance_m: float = 5.0
+    #: Candidates closer than this stand on one physical site (tenants of a shared site) [m].
+    co_location_m: float = 5.0
     #: Lowest pole that can carry a micro site [m].
     pole_min_height_m: float = 6.0
     #: Pole kinds usable by site type.

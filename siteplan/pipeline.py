@@ -6,6 +6,7 @@ nothing of the steps' logic; it only orders them and records what was written.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 
 from .io import District, provenance, read_district, write_gpkg_layers, write_json
+from .networks import network_table
 from .progress import progress, status
 
 __all__ = ["DEFAULT_STEPS", "STEPS", "RunContext", "base_summary", "finish", "run", "split_timings"]
@@ -25,13 +27,14 @@ STEPS: dict[str, str] = {
     "check": "siteplan.compliance.step",
     "coverage": "siteplan.coverage.step",
     "optimize": "siteplan.optimize.step",
+    "evaluate": "siteplan.evaluate.step",
     "map": "siteplan.maps.step",
     "review": "siteplan.review.step",
 }
 
 #: What ``siteplan run`` does. The review step is left to ``siteplan review export``: it writes to the
 #: district's site registry, which a plain run must never change.
-DEFAULT_STEPS = ("check", "coverage", "optimize", "map")
+DEFAULT_STEPS = ("check", "coverage", "optimize", "evaluate", "map")
 
 
 @dataclass
@@ -68,9 +71,10 @@ def base_summary(district: District) -> dict:
         },
         "targets": [
             {"id": t.id, "label": t.label, "label_zh": t.label_zh, "sites": t.sites, "due": t.due,
-             "coverage_outdoor": t.coverage_outdoor, "coverage_indoor": t.coverage_indoor}
+             "goal": dataclasses.asdict(t.goal) if t.goal else None}
             for t in cfg.targets
         ],
+        "networks": network_table(cfg),
         "provenance": provenance(district),
     }
 
