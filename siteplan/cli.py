@@ -129,7 +129,7 @@ def coverage(district: Path, out_dir: Path | None, sites: str) -> None:
 @_handle_errors
 def optimize(district: Path, out_dir: Path | None) -> None:
     """Select sites to close the gaps at least cost, phased against the targets."""
-    _run_steps(district, out_dir, ["check", "coverage", "optimize"], "optimize")
+    _run_steps(district, out_dir, ["check", "coverage", "optimize", "evaluate"], "optimize")
 
 
 @cli.command("map")
@@ -138,7 +138,7 @@ def optimize(district: Path, out_dir: Path | None) -> None:
 @_handle_errors
 def map_cmd(district: Path, out_dir: Path | None) -> None:
     """Write coverage_map.html, the planners' offline HTML map."""
-    _run_steps(district, out_dir, ["check", "coverage", "optimize", "map"], "map")
+    _run_steps(district, out_dir, ["check", "coverage", "optimize", "evaluate", "map"], "map")
 
 
 @cli.group()
@@ -152,7 +152,7 @@ def review() -> None:
 @_handle_errors
 def review_export(district: Path, out_dir: Path | None) -> None:
     """Write review_workbook.xlsx and review_report.html for the bureau."""
-    _run_steps(district, out_dir, ["check", "coverage", "optimize", "review"], "review export")
+    _run_steps(district, out_dir, ["check", "coverage", "optimize", "evaluate", "review"], "review export")
 
 
 @review.command("import")

@@ -130,6 +130,8 @@ class NetworkConfig:
 
     name: str = ""
     name_zh: str = ""
+    #: Short Chinese name for tables and the map (简称), e.g. "电信联通"; default the key.
+    short_zh: str = ""
     operators: tuple[str, ...] = ()
     bands: tuple[str, ...] = ()
     #: First month (YYYY-MM) the network's bands carry commercial 5G service; a site of the network counts

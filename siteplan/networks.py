@@ -82,8 +82,10 @@ def available_by(network: NetworkConfig, date: str) -> bool:
     return network.available_from <= date[:7]
 
 
-def network_label(key: str, network: NetworkConfig) -> str:
-    """``"中文名 English name"`` of a network, for lists and maps."""
+def network_label(key: str, network: NetworkConfig, *, short: bool = False) -> str:
+    """``"中文名 English name"`` of a network, for lists and maps; ``short``: ``"简称 key"``."""
+    if short:
+        return f"{network.short_zh} {key}" if network.short_zh else key
     zh, en = network.name_zh, network.name or key
     return f"{zh} {en}".strip() if zh and zh != en else en
 
@@ -99,6 +101,7 @@ def network_table(cfg: DistrictConfig) -> list[dict]:
             "key": k,
             "name": n.name,
             "name_zh": n.name_zh,
+            "short_zh": n.short_zh,
             "operators": list(n.operators),
             "operators_zh": [OPERATORS.get(o, o) for o in n.operators],
             "bands": list(n.bands),

@@ -139,6 +139,13 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
     return out
 
 
+def _not_due(verdict: dict) -> dict:
+    """A phase in which the network owes nothing (no sites, no service yet): the goal does not apply."""
+    verdict["met"] = None
+    verdict["why"] = ["not due: the network has no sites in this phase (no 5G service on its band yet)"]
+    return verdict
+
+
 def _site_radius_m(radio, band: str, layer: str) -> float:
     """Radius one macro of the band covers at the threshold on ``layer`` (peak gain) [m], within max reach."""
     preset = radio.preset("macro", band) if "macro" in radio.site_types else next(iter(radio.site_types.values()))
@@ -234,6 +241,8 @@ def run(ctx) -> None:
             verdict = evaluate_goal(res, pool, t.goal, area_mask=mask, hotspots=hotspots, available=available,
                                     sites=len(upto), target_sites=int(counts[key][t.id]),
                                     optimizer_share=getattr(opt_phase, "goal_share", None))
+            if not available and int(counts[key][t.id]) == 0:
+                verdict = _not_due(verdict)
             new = mine[mine["phase"] == t.id]
             phases.append({
                 "id": t.id, "due": t.due, "available": available, "target_sites": int(counts[key][t.id]),
@@ -246,7 +255,7 @@ def run(ctx) -> None:
                 "capex_cny": round(float(new["capex_cny"].astype(float).sum()), 0),
                 "by_build_kind": {k: int(v) for k, v in new["build_kind"].value_counts().sort_index().items()},
             })
-            if available and not verdict["met"] and pool is not None and t.goal is not None:
+            if available and verdict["met"] is False and pool is not None and t.goal is not None:
                 plan_cov = _layer_mask(res, t.goal.layer)
                 reach = _layer_mask(pool, t.goal.layer, True)
                 unc = mask & ~plan_cov & ~reach
@@ -287,9 +296,9 @@ def run(ctx) -> None:
         n_sites = int(sum(p["sites"] for v in per_net.values() for p in v["phases"] if p["id"] == t.id))
         district_phases.append({"id": t.id, "label": t.label, "label_zh": t.label_zh, "due": t.due,
                                 "target_sites": t.sites, "sites": n_sites, "met_sites": n_sites >= t.sites,
-                                "goal_met_all_networks": all(p["goal"]["met"] for v in per_net.values()
-                                                             for p in v["phases"] if p["id"] == t.id
-                                                             and p["target_sites"] > 0),
+                                "goal_met_all_networks": all(p["goal"]["met"] is not False
+                                                             for v in per_net.values() for p in v["phases"]
+                                                             if p["id"] == t.id),
                                 "views": views})
 
     # Money and sharing over the whole plan.

@@ -55,7 +55,9 @@ __all__ = [
     "transition",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+#: Columns added by each schema version after 1 (an older registry is migrated on open, in one transaction).
+_ADDED_COLUMNS = {"2": ("network", "band")}
 
 #: Lifecycle states, in order.
 STATES = (
@@ -103,7 +105,7 @@ _DATE_COLUMN = {
 
 #: Attribute columns of ``sites`` (besides fid and geometry), all text except lon/lat and new_build.
 SITE_COLUMNS = (
-    "site_id", "name", "state", "lon", "lat", "site_type", "mount", "operator", "subdistrict",
+    "site_id", "name", "state", "lon", "lat", "site_type", "mount", "operator", "network", "band", "subdistrict",
     "responsible_unit", "power_supply", "build_kind", "reuse_kind", "new_build", "phase",
     "decision", "comment", "date_proposed", "date_under_review", "date_decided",
     "date_under_construction", "date_in_service",
@@ -232,6 +234,16 @@ def _create(path: Path, crs: str, district_name: str) -> None:
             conn.execute("COMMIT")
 
 
+def _migrate_from_1(path: Path) -> None:
+    """Schema 1 -> 2: the sites gain ``network`` and ``band`` (empty for sites registered before networks)."""
+    with transaction(path) as conn:
+        have = {r[1] for r in conn.execute("PRAGMA table_info(sites)")}
+        for c in _ADDED_COLUMNS["2"]:
+            if c not in have:
+                conn.execute(f"ALTER TABLE sites ADD COLUMN \"{c}\" TEXT NOT NULL DEFAULT ''")
+        conn.execute("UPDATE registry_meta SET value='2' WHERE key='schema_version'")
+
+
 @dataclass(frozen=True)
 class Registry:
     """A handle on a registry file; every read opens and closes its own connection."""
@@ -328,6 +340,9 @@ def open_registry(where: Any, *, crs: str | None = None, district_name: str = ""
             ok = conn.execute("SELECT value FROM registry_meta WHERE key='schema_version'").fetchone()
     except sqlite3.DatabaseError as e:
         raise RegistryError(f"{path}: not a siteplan registry GeoPackage ({e})") from None
+    if ok is not None and ok[0] == "1":
+        _migrate_from_1(path)
+        ok = ("2",)
     if ok is None or ok[0] != SCHEMA_VERSION:
         raise RegistryError(f"{path}: registry schema version {ok and ok[0]!r}, expected {SCHEMA_VERSION!r}")
     reg = Registry(path)
