@@ -227,7 +227,7 @@ def check_candidates(district, registry: list[Rule] | None = None) -> gpd.GeoDat
         "host_id": hosts.host_id,
         "host_operators": tenants,
         "host_networks": hosts.networks,
-        "shared": tenants >= 2,
+        "shared": (tenants >= 2) | (hosts.networks >= 2),
         "capex_cny": np.round(money["capex_cny"], 0),
         "opex_cny_per_year": np.round(money["opex_cny_per_year"], 0),
         "tco_cny": np.round(money["tco_cny"], 0),

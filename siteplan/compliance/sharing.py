@@ -221,7 +221,8 @@ def physical_hosts(x, y, site_id, operator, network, reuse_kind, reuse_id, co_lo
 def existing_hosts(existing_ids, existing_tower_id) -> np.ndarray:
     """Host id of each existing site: its China Tower site code, or its own id when it has none."""
     ids = np.asarray(existing_ids, dtype=object)
-    tower = np.asarray(existing_tower_id if existing_tower_id is not None else [""] * len(ids), dtype=object)
+    tower = pd.Series(existing_tower_id if existing_tower_id is not None else [""] * len(ids), dtype=object)
+    tower = tower.fillna("").astype(str).str.strip().to_numpy(dtype=object)
     return np.where(tower != "", tower, ids).astype(object)
 
 

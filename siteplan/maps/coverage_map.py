@@ -370,7 +370,7 @@ def build_map(
             return gdf[gdf["network"].astype(str) == key]
 
         lyr = vector_layer(
-            mine(gaps), "gaps", src_crs=crs, frame=frame, title="gap_id", show=False,
+            mine(gaps), "gaps", src_crs=crs, frame=frame, title="gap_id", show=False, control=False,
             fields=[("gap_id", "编号 Gap ID"), ("network", "网络 Network"), ("phase", "阶段 Phase"),
                     ("rank", "排序 Rank"), ("area_m2", "面积 Area [m²]"), ("subdistrict", "街道 Sub-district"),
                     ("hotspots", "热点 Hotspots inside"), ("nearest_candidates", "最近候选 Nearest candidates"),
@@ -380,7 +380,7 @@ def build_map(
         )
         req = mine(search_requests)
         lyr2 = vector_layer(
-            req, "search_requests", src_crs=crs, frame=frame, title="request_id", show=False,
+            req, "search_requests", src_crs=crs, frame=frame, title="request_id", show=False, control=False,
             fields=[("request_id", "需求编号 Request ID"), ("network", "网络 Network"), ("phase", "阶段 Phase"),
                     ("kind", "类型 Kind"), ("site_type", "建议站型 Site type"), ("priority", "优先级 Priority"),
                     ("radius_m", "搜索半径 Radius [m]"), ("subdistrict", "街道 Sub-district"),
@@ -393,7 +393,7 @@ def build_map(
             sel = sel.copy()
             sel["phase"] = sel["phase"].astype(str)
         lyr3 = vector_layer(
-            sel, "selected", src_crs=crs, frame=frame, tooltip="name", show=False,
+            sel, "selected", src_crs=crs, frame=frame, tooltip="name", show=False, control=False,
             fields=[("site_id", "站址编号 Site ID"), ("name", "名称 Name"), ("network", "网络 Network"),
                     ("phase", "阶段 Phase"), ("rank", "建设顺序 Rank"), ("in_service_planned", "计划开通 In service"),
                     ("build_kind", "建设类型 Build kind"), ("upgrade_of", "升级站址 Upgrade of"),
@@ -424,19 +424,29 @@ def build_map(
     root.html.add_child(RawHtml(legend_html(threshold, sinr_thr, _legend_entries(phase_styles))), name="sp_legend")
     _script_element("L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});").add_to(m)
     if per_net_layers:
-        _network_switch(m, rasters, per_net_layers, net_labels, cfg.targets)
+        if getattr(plan, "results", None):
+            options = [(t.id, f"{t.id} {t.label_zh or t.label}") for t in cfg.targets]
+        else:  # a coverage run without a plan: its scenarios instead of phases
+            names = list(dict.fromkeys(p for v in rasters.values() for p in v))
+            options = [(n, _SCENARIO_LABELS.get(n, n)) for n in names]
+        _network_switch(m, rasters, per_net_layers, net_labels, options)
     _script_element("siteplanUpdateLegend({{ this._parent.get_name() }}); siteplanFoldPanels();").add_to(m)
     _ReadyMarker().add_to(m)  # last child: its script runs after every layer was added
     return m
 
 
-def _network_switch(m, rasters: dict, per_net_layers: dict, labels: dict, targets) -> None:
+#: Coverage scenarios shown by the switch when a map has no plan.
+_SCENARIO_LABELS = {"upgrade": "现网升级 existing sites upgraded", "pool": "全部候选 all candidates",
+                    "upgrade+candidates": "现网+候选 existing + candidates", "file": "指定站址 given sites"}
+
+
+def _network_switch(m, rasters: dict, per_net_layers: dict, labels: dict, options) -> None:
     """The network / phase / layer switch: a script naming each layer's variable at render time (element ids are
     renumbered when the map is rendered, so names are resolved by the template, not here)."""
     from branca.element import MacroElement
     from folium.template import Template
 
-    phases = [t.id for t in targets]
+    phases = [pid for pid, _ in options]
     initial_net = next((k for k in per_net_layers if rasters.get(k)), next(iter(per_net_layers)))
 
     class _Switch(MacroElement):
@@ -460,7 +470,7 @@ def _network_switch(m, rasters: dict, per_net_layers: dict, labels: dict, target
                        "layers": lyrs})
         for k, lyrs in per_net_layers.items()
     ]
-    sw.phases_js = js_json([{"id": t.id, "label": f"{t.id} {t.label_zh or t.label}"} for t in targets])
+    sw.phases_js = js_json([{"id": pid, "label": label} for pid, label in options])
     sw.initial_js = js_json({"network": initial_net, "phase": phases[-1] if phases else "", "layer": "outdoor"})
     sw.add_to(m)
 

@@ -160,8 +160,8 @@ class VectorLayer(Layer):
         """
     )
 
-    def __init__(self, data: dict, spec: dict, *, name: str, show: bool = True):
-        super().__init__(name=name, overlay=True, control=True, show=show)
+    def __init__(self, data: dict, spec: dict, *, name: str, show: bool = True, control: bool = True):
+        super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "VectorLayer"
         self.data_js = js_json(data)
         self.spec_js = js_json(spec)
@@ -232,6 +232,7 @@ def vector_layer(
     ring: str | None = None,
     ring_style: Mapping[str, Any] | None = None,
     show: bool = True,
+    control: bool = True,
 ) -> VectorLayer | None:
     """An overlay named ``LAYER_LABELS[key]`` from a GeoDataFrame in ``src_crs``; None when it has no feature."""
     if gdf is None or len(gdf) == 0:
@@ -256,7 +257,7 @@ def vector_layer(
         "ring": ring if ring in cols else None,
         "ringStyle": dict(ring_style or {}),
     }
-    return VectorLayer(data, spec, name=LAYER_LABELS[key], show=show)
+    return VectorLayer(data, spec, name=LAYER_LABELS[key], show=show, control=control)
 
 
 # ---------------------------------------------------------------------------------------------- raster
