@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import difflib
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .crs import is_geographic_frame, normalize_frame
 from .errors import ConfigError, CRSError
@@ -24,18 +25,27 @@ __all__ = [
     "NETWORK_BUILD_KINDS",
     "OPERATORS",
     "AwardConfig",
+    "Band",
     "BuildCost",
     "CostsConfig",
     "DistrictConfig",
     "DistrictInfo",
     "GoalConfig",
+    "LayerName",
     "LayerSpec",
+    "LosMode",
     "NetworkConfig",
     "OptimizeConfig",
+    "PoleKind",
     "PresetOverride",
+    "PropagationModel",
     "RadioConfig",
+    "Receptor",
+    "ReuseKind",
     "ReviewConfig",
     "RulesConfig",
+    "Scenario",
+    "SiteType",
     "SiteTypePreset",
     "Target",
     "config_to_dict",
@@ -79,6 +89,33 @@ SCENARIOS = {
     "media": "智慧媒体",
 }
 
+# --- Vocabularies. A field typed with one of these Literals accepts only its words, and a dict keyed by one only
+# its keys: ``_coerce`` checks every value and key on load and names the key path with a "did you mean". A new
+# field gets the same check by declaring its type this way (e.g. ``bands: list[Band]``, ``dict[SiteType, float]``).
+# Words that code elsewhere owns are repeated here (config imports nothing heavy); tests/test_config.py checks
+# that they agree.
+LayerName = Literal[LAYER_NAMES]
+Scenario = Literal[tuple(SCENARIOS)]
+#: siteplan.io.schema.SITE_TYPES
+SiteType = Literal["macro", "micro", "indoor"]
+#: siteplan.io.schema.POLE_KINDS
+PoleKind = Literal["street_lamp", "monitoring", "other"]
+#: siteplan.io.schema.RECEPTORS (without "")
+Receptor = Literal["school", "kindergarten", "hospital"]
+#: siteplan.compliance.sharing.REUSE_KINDS
+ReuseKind = Literal["existing_site", "street_lamp", "monitoring", "public_facility"]
+#: siteplan.radio.linkbudget.BANDS
+Band = Literal["n78", "n41", "n79", "n28"]
+#: siteplan.radio.propagation.MODELS
+PropagationModel = Literal["uma", "umi", "rma", "inh", "cost231", "fspl"]
+#: siteplan.radio.propagation.los_from_mode
+LosMode = Literal["los_weighted", "los_weighted_linear", "los", "nlos"]
+#: Operators that build networks (China Tower owns and leases sites, it builds none).
+NetworkOperator = Literal["china_mobile", "china_telecom", "china_unicom", "china_broadnet"]
+#: Cost classes of a site (see NETWORK_BUILD_KINDS).
+BuildKind = Literal["co_site_upgrade", "existing_site", "public_facility", "pole", "indoor", "rooftop", "tower"]
+CoverageLayer = Literal["outdoor", "indoor"]
+
 
 @dataclass(frozen=True)
 class DistrictInfo:
@@ -88,6 +125,9 @@ class DistrictInfo:
     working_crs: str = "EPSG:4548"
     #: True when the layers are generated sample data (labelled as such in every output).
     sample: bool = False
+    #: Shared data folders (relative to the district folder, or absolute) that layer files may also come from;
+    #: any other path leading out of the district folder is refused.
+    data_dirs: list[str] = field(default_factory=list)
     #: Sub-district codes of the urban core, the area a "core" coverage goal is measured on.
     core_subdistricts: tuple[str, ...] = ()
 
@@ -101,12 +141,12 @@ class GoalConfig:
     scenarios' hotspots are covered on ``hotspot_layer``.
     """
 
-    layer: str = "outdoor"
+    layer: CoverageLayer = "outdoor"
     share: float = 0.9
     #: "district" (every cell) or "core" (the sub-districts of ``district.core_subdistricts``).
-    area: str = "district"
-    hotspot_scenarios: tuple[str, ...] = ()
-    hotspot_layer: str = "indoor"
+    area: Literal["district", "core"] = "district"
+    hotspot_scenarios: tuple[Scenario, ...] = ()
+    hotspot_layer: CoverageLayer = "indoor"
     hotspot_share: float = 1.0
 
 
@@ -132,8 +172,8 @@ class NetworkConfig:
     name_zh: str = ""
     #: Short Chinese name for tables and the map (简称), e.g. "电信联通"; default the key.
     short_zh: str = ""
-    operators: tuple[str, ...] = ()
-    bands: tuple[str, ...] = ()
+    operators: tuple[NetworkOperator, ...] = ()
+    bands: tuple[Band, ...] = ()
     #: First month (YYYY-MM) the network's bands carry commercial 5G service; a site of the network counts
     #: towards a phase only if this is not after the phase's due month.
     available_from: str = "2019-10"
@@ -157,6 +197,8 @@ class LayerSpec:
     lat: str | None = None
     encoding: str | None = None
     sample: bool = False
+    #: Row of the header in a CSV/XLSX (1-based, as a spreadsheet shows it); None = found in the first rows.
+    header_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +219,7 @@ class SiteTypePreset:
     #: Total transmit power [dBm] over the carrier, used for the EMF compliance distance.
     total_power_dbm: float = 53.0
     #: Propagation model for this type ("uma", "umi", ...).
-    model: str = "uma"
+    model: PropagationModel = "uma"
 
 
 @dataclass(frozen=True)
@@ -194,7 +236,7 @@ class PresetOverride:
     front_to_back_db: float | None = None
     cable_loss_db: float | None = None
     total_power_dbm: float | None = None
-    model: str | None = None
+    model: PropagationModel | None = None
 
 
 def _default_site_types() -> dict[str, SiteTypePreset]:
@@ -207,9 +249,9 @@ def _default_site_types() -> dict[str, SiteTypePreset]:
 
 @dataclass(frozen=True)
 class RadioConfig:
-    band: str = "n78"
+    band: Band = "n78"
     #: "los_weighted" mixes LOS and NLOS path loss by the TR 38.901 LOS probability.
-    los_mode: str = "los_weighted"
+    los_mode: LosMode = "los_weighted"
     grid_resolution_m: float = 20.0
     ue_height_m: float = 1.5
     rsrp_threshold_dbm: float = -105.0
@@ -221,11 +263,11 @@ class RadioConfig:
     max_reach_m: float = 1000.0
     #: Smallest coverage gap reported [m²], and the layer gaps are found on ("outdoor" or "indoor").
     gap_min_area_m2: float = 2500.0
-    gap_layer: str = "outdoor"
+    gap_layer: Literal["outdoor", "indoor"] = "outdoor"
     noise_figure_db: float = 7.0
-    site_types: dict[str, SiteTypePreset] = field(default_factory=_default_site_types)
+    site_types: dict[SiteType, SiteTypePreset] = field(default_factory=_default_site_types)
     #: Band -> site type -> overrides of ``site_types`` for that band (e.g. a 700 MHz 4T4R macro).
-    presets: dict[str, dict[str, PresetOverride]] = field(default_factory=dict)
+    presets: dict[Band, dict[SiteType, PresetOverride]] = field(default_factory=dict)
 
     def preset(self, site_type: str, band: str | None = None) -> SiteTypePreset:
         """The radio preset of ``site_type`` on ``band`` (the type's preset with the band's overrides)."""
@@ -242,27 +284,27 @@ class RadioConfig:
 @dataclass(frozen=True)
 class RulesConfig:
     #: Minimum spacing to an existing site of the same operator and band [m], by site type.
-    min_spacing_m: dict[str, float] = field(default_factory=lambda: {"macro": 150.0, "micro": 40.0, "indoor": 0.0})
+    min_spacing_m: dict[SiteType, float] = field(default_factory=lambda: {"macro": 150.0, "micro": 40.0, "indoor": 0.0})
     duplicate_distance_m: float = 5.0
     #: Candidates closer than this stand on one physical site (tenants of a shared site) [m].
     co_location_m: float = 5.0
     #: Lowest pole that can carry a micro site [m].
     pole_min_height_m: float = 6.0
     #: Pole kinds usable by site type.
-    pole_kinds_for_type: dict[str, list[str]] = field(
+    pole_kinds_for_type: dict[SiteType, list[PoleKind]] = field(
         default_factory=lambda: {"micro": ["street_lamp", "monitoring", "other"], "macro": [], "indoor": []}
     )
     #: Max distance from a candidate to its pole when it names one [m].
     pole_match_distance_m: float = 10.0
     #: Plan-type compatibility: candidate site type -> planned site types it may fill.
-    plan_type_compatible: dict[str, list[str]] = field(
+    plan_type_compatible: dict[SiteType, list[SiteType]] = field(
         default_factory=lambda: {"macro": ["macro"], "micro": ["micro", "macro"], "indoor": ["indoor", "macro", "micro"]}
     )
     #: Fraction of the GB 8702-2014 public limit a single project is held to.
     emf_limit_fraction: float = 0.2
-    emf_receptors: list[str] = field(default_factory=lambda: ["school", "kindergarten", "hospital"])
+    emf_receptors: list[Receptor] = field(default_factory=lambda: ["school", "kindergarten", "hospital"])
     #: Reuse search distance by asset kind [m].
-    reuse_distance_m: dict[str, float] = field(
+    reuse_distance_m: dict[ReuseKind, float] = field(
         default_factory=lambda: {
             "existing_site": 30.0,
             "street_lamp": 15.0,
@@ -305,7 +347,7 @@ class CostsConfig:
     """
 
     horizon_years: int = 10
-    build: dict[str, BuildCost] = field(default_factory=_default_build_costs)
+    build: dict[BuildKind, BuildCost] = field(default_factory=_default_build_costs)
     equipment_cny: dict[str, float] = field(
         default_factory=lambda: {"macro": 160_000.0, "micro": 30_000.0, "indoor": 50_000.0})
     #: Average power draw of the 5G equipment [kW].
@@ -331,7 +373,7 @@ class OptimizeConfig:
 
     #: Demand layer: "outdoor", "indoor" or "both" (cells counted once per layer). With "both", a phase's
     #: coverage target (indoor if given, else outdoor) applies to the combined demand.
-    demand: str = "outdoor"
+    demand: Literal["outdoor", "indoor", "both"] = "outdoor"
     #: A point hotspot weights the demand cells within this radius [m].
     hotspot_radius_m: float = 150.0
     #: Conditional candidates may be selected (at ``costs.conditional_penalty``).
@@ -362,7 +404,7 @@ class ReviewConfig:
 class DistrictConfig:
     district: DistrictInfo
     targets: tuple[Target, ...]
-    layers: dict[str, LayerSpec]
+    layers: dict[LayerName, LayerSpec]
     radio: RadioConfig = field(default_factory=RadioConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
@@ -371,7 +413,7 @@ class DistrictConfig:
     #: The 5G networks planned, by key (e.g. "ctcu", "cm", "cbn"); empty = one network of every site.
     networks: dict[str, NetworkConfig] = field(default_factory=dict)
     #: Hotspot weight per scenario.
-    scenarios: dict[str, float] = field(default_factory=lambda: {s: 1.0 for s in SCENARIOS})
+    scenarios: dict[Scenario, float] = field(default_factory=lambda: {s: 1.0 for s in SCENARIOS})
     review: ReviewConfig = field(default_factory=ReviewConfig)
     #: Folder of district.toml; not part of the config's content.
     root: Path = field(default=Path("."), compare=False)
@@ -381,8 +423,19 @@ def _where(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _expected(value: object, words) -> str:
+    """"did you mean 'x'? (expected one of: ...)" for a word not in ``words``."""
+    words = [str(w) for w in words]
+    close = difflib.get_close_matches(str(value), words, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}(expected one of: {', '.join(words)})"
+
+
 def _coerce(value: Any, tp: Any, where: str, source: str) -> Any:
-    """Coerce a TOML value to a dataclass field type, or raise ConfigError naming the key."""
+    """Coerce a TOML value to a dataclass field type, or raise ConfigError naming the key.
+
+    A ``Literal[...]`` type admits only its words, and a ``dict[Literal[...], V]`` only those keys.
+    """
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
@@ -390,6 +443,10 @@ def _coerce(value: Any, tp: Any, where: str, source: str) -> Any:
             return None
         inner = [a for a in args if a is not type(None)]
         return _coerce(value, inner[0], where, source)
+    if origin is Literal:
+        if isinstance(value, bool) or value not in args:
+            raise ConfigError(f"{source}: {where} = {value!r} is not a known value; {_expected(value, args)}")
+        return value
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: [{where}] must be a table")
@@ -397,6 +454,11 @@ def _coerce(value: Any, tp: Any, where: str, source: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {where} must be a table, got {value!r}")
+        if typing.get_origin(args[0]) is Literal:
+            keys = typing.get_args(args[0])
+            for k in value:
+                if k not in keys:
+                    raise ConfigError(f"{source}: unknown key {_where(where, k)!r}; {_expected(k, keys)}")
         return {str(k): _coerce(v, args[1], _where(where, k), source) for k, v in value.items()}
     if origin in (list, tuple):
         if not isinstance(value, list):
@@ -428,10 +490,7 @@ def _build(cls: type, data: dict, path: str, source: str):
     names = {f.name for f in dataclasses.fields(cls) if f.name != "root"}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise ConfigError(
-            f"{source}: unknown key {_where(path, unknown[0])!r}; "
-            f"expected one of: {', '.join(sorted(names))}"
-        )
+        raise ConfigError(f"{source}: unknown key {_where(path, unknown[0])!r}; {_expected(unknown[0], sorted(names))}")
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name not in data:
@@ -458,8 +517,8 @@ def _check(cfg: DistrictConfig, source: str) -> None:
     if "boundary" not in cfg.layers:
         raise ConfigError(f"{source}: missing required table [layers.boundary]")
     for name, spec in cfg.layers.items():
-        if name not in LAYER_NAMES:
-            raise ConfigError(f"{source}: unknown layer [layers.{name}]; expected one of: {', '.join(LAYER_NAMES)}")
+        if spec.header_row is not None and not 1 <= spec.header_row <= 1000:
+            raise ConfigError(f"{source}: layers.{name}.header_row = {spec.header_row}: expected a row number 1-1000")
         try:
             normalize_frame(spec.frame)
         except CRSError as e:
@@ -490,21 +549,15 @@ def _check(cfg: DistrictConfig, source: str) -> None:
     r = cfg.radio
     if not 1.0 <= r.grid_resolution_m <= 1000.0:
         raise ConfigError(f"{source}: radio.grid_resolution_m = {r.grid_resolution_m}: expected 1-1000 m")
-    if r.gap_layer not in ("outdoor", "indoor"):
-        raise ConfigError(f"{source}: radio.gap_layer = {r.gap_layer!r}: expected 'outdoor' or 'indoor'")
     if r.gap_min_area_m2 < 0 or r.max_reach_m <= 0:
         raise ConfigError(f"{source}: radio.gap_min_area_m2 must be >= 0 and radio.max_reach_m > 0")
     if not -150.0 <= r.rsrp_threshold_dbm <= -40.0:
         raise ConfigError(f"{source}: radio.rsrp_threshold_dbm = {r.rsrp_threshold_dbm}: expected -150 to -40 dBm")
     for k, w in cfg.scenarios.items():
-        if k not in SCENARIOS:
-            raise ConfigError(f"{source}: unknown scenario scenarios.{k}; expected one of: {', '.join(SCENARIOS)}")
         if w < 0:
             raise ConfigError(f"{source}: scenarios.{k} = {w}: expected a weight >= 0")
     _check_costs(cfg.costs, source)
     o = cfg.optimize
-    if o.demand not in ("outdoor", "indoor", "both"):
-        raise ConfigError(f"{source}: optimize.demand = {o.demand!r}: expected 'outdoor', 'indoor' or 'both'")
     if o.time_limit_s <= 0 or not 0 <= o.mip_rel_gap < 1:
         raise ConfigError(f"{source}: optimize.time_limit_s must be > 0 and optimize.mip_rel_gap in [0, 1)")
     for f in o.fewest_sites_fractions:
