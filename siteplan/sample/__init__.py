@@ -1,0 +1,1 @@
+"""Seeded sample data for siteplan districts (see :mod:`siteplan.sample.general`)."""
