@@ -221,7 +221,8 @@ def _shared_existing(c: _Ctx, key: str, n_want: int) -> pd.DataFrame:
                   loc=[f"G{g}" for g in host.group], case="SHARED_EXISTING")
 
 
-def _pole_micros(c: _Ctx, key: str, band: str, rings: pd.DataFrame, n_want: int, taken: np.ndarray) -> pd.DataFrame:
+def _pole_micros(c: _Ctx, key: str, band: str, rings: pd.DataFrame, n_want: int, taken: np.ndarray,
+                 ring_used: np.ndarray) -> pd.DataFrame:
     rng, po = c.rng, c.w.poles
     if rings.empty or n_want <= 0:
         return _frame(0)
@@ -230,7 +231,10 @@ def _pole_micros(c: _Ctx, key: str, band: str, rings: pd.DataFrame, n_want: int,
     ok &= po.height_m.to_numpy() >= rules.pole_min_height_m + 1.0
     ok &= ~taken
     cand = np.flatnonzero(ok)
-    rings = rings.iloc[rng.permutation(len(rings))[: int(n_want * 1.6) + 5]]
+    # Rings no other network uses first (two networks' micros in one small ring would stand too close).
+    order = np.lexsort((rng.random(len(rings)), ring_used))[: int(n_want * 1.6) + 5]
+    ring_used[order] = True
+    rings = rings.iloc[order]
     j = _pick_in_rings(rng, rings.x.to_numpy(), rings.y.to_numpy(), rings.ring_radius_m.to_numpy() - 12.0,
                        po[["x", "y"]].to_numpy()[cand], prefer_nearest=0.3, k=8)
     j = j[(j >= 0) & first_unique(j, j >= 0)]
@@ -266,7 +270,7 @@ def _indoor(c: _Ctx, key: str, band: str, rings: pd.DataFrame, n_want: int, used
     rng, b = c.rng, c.buildings
     if rings.empty or n_want <= 0:
         return _frame(0)
-    rings = rings.iloc[rng.permutation(len(rings))[: int(n_want * 1.6) + 3]]
+    rings = rings.iloc[rng.permutation(len(rings))[: int(n_want * 3) + 3]]
     cand = np.flatnonzero(~used & (b.floors.to_numpy() >= 3) & (b.L.to_numpy() >= 40.0))
     j = _pick_in_rings(rng, rings.x.to_numpy(), rings.y.to_numpy(), rings.ring_radius_m.to_numpy() - 12.0,
                        b[["x", "y"]].to_numpy()[cand], prefer_nearest=1.0, k=3)
@@ -304,7 +308,7 @@ def _shared_new(c: _Ctx, nets: tuple[str, str], rings_new, rings_micro, rings_in
     # Rooftops in new rings (both on one roof, 0-3 m apart).
     m = n_pairs.get("rooftop", 0)
     if m and not rings_new.empty:
-        r = rings_new.iloc[rng.permutation(len(rings_new))[: m * 3]]
+        r = rings_new.iloc[rng.permutation(len(rings_new))[: m * 6]]
         roofs = _suitable_roofs(c)
         roofs = roofs[~used_b[roofs]]
         j = _pick_in_rings(rng, r.x.to_numpy(), r.y.to_numpy(), r.ring_radius_m.to_numpy() - 12.0,
@@ -326,7 +330,7 @@ def _shared_new(c: _Ctx, nets: tuple[str, str], rings_new, rings_micro, rings_in
     m = n_pairs.get("smart_pole", 0)
     smart = np.flatnonzero((po.kind.to_numpy() == "other") & ~taken_poles)
     if m and len(smart):
-        pi = smart[rng.permutation(len(smart))][: m * 4]
+        pi = smart[rng.permutation(len(smart))]
         taken_poles[pi] = True
         a = _pole_frame(c, k1, n1.bands[0], pi, kind="shared_new", loc="")
         bb = _pole_frame(c, k2, n2.bands[0], pi, kind="shared_new", loc="")
@@ -334,7 +338,7 @@ def _shared_new(c: _Ctx, nets: tuple[str, str], rings_new, rings_micro, rings_in
     # Indoor systems of both networks in one building.
     m = n_pairs.get("indoor", 0)
     if m and not rings_indoor.empty:
-        a = _indoor(c, k1, n1.bands[-1], rings_indoor, m * 2, used_b)
+        a = _indoor(c, k1, n1.bands[-1], rings_indoor, m * 3, used_b)
         bi_x, bi_y = a.x.to_numpy(), a.y.to_numpy()
         bb = a.copy()
         bx, by = _jitter(rng, bi_x, bi_y, 1.4)
@@ -423,6 +427,7 @@ def make_candidates(
     rings_micro = plan[plan.site_type == "micro"]
     rings_indoor = plan[plan.site_type == "indoor"]
     taken_poles = np.zeros(len(w.poles), bool)
+    ring_used = np.zeros(len(rings_micro), bool)
     used_b = np.zeros(len(buildings), bool)
     parts: list[tuple[pd.DataFrame, int]] = []
     for k in nets:
@@ -444,7 +449,7 @@ def make_candidates(
     for k in nets:
         for band, rate in rec[k].micro_per_point.items():
             n = rec[k].counts.get(f"micro:{band}", int(round(rate * len(rings_micro))))
-            parts.append((_pole_micros(c, k, band, rings_micro, n, taken_poles), n))
+            parts.append((_pole_micros(c, k, band, rings_micro, n, taken_poles, ring_used), n))
         for band, rate in rec[k].indoor_per_point.items():
             n = rec[k].counts.get(f"indoor:{band}", int(round(rate * len(rings_indoor))))
             parts.append((_indoor(c, k, band, rings_indoor, n, used_b), n))

@@ -245,6 +245,26 @@ def candidates_table(w: World, c: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _clear_frame_coincidences(w: World, poles: pd.DataFrame, cands: pd.DataFrame) -> pd.DataFrame:
+    """Drop unused poles within 4 m of where a sub-district centroid would land if its WGS 84 degrees were read as
+    GCJ-02 or BD-09: with only a dozen zones, one such coincidence makes the reader's frame check
+    (:func:`siteplan.io.district.read_district`) take the layer for misdeclared."""
+    from scipy.spatial import cKDTree
+
+    from ._common import to_work
+
+    c = shapely.centroid(shapely.transform(w.subdistricts.geometry.to_numpy(),
+                                           lambda xy: np.column_stack(from_work(xy[:, 0], xy[:, 1], w.crs, "WGS84"))))
+    pts = [np.column_stack(to_work(shapely.get_x(c), shapely.get_y(c), f, w.crs)) for f in ("GCJ02", "BD09")]
+    near = np.zeros(len(poles), bool)
+    tree = cKDTree(poles[["x", "y"]].to_numpy())
+    for q in pts:
+        for hits in tree.query_ball_point(q, 4.0):
+            near[hits] = True
+    used = poles.pole_id.isin(set(cands.pole_id)).to_numpy()
+    return poles[~near | used].reset_index(drop=True)
+
+
 def write(w: World, out: Path, *, label: str, candidates: pd.DataFrame | None = None) -> dict[str, int]:
     """Write every sample layer of ``w`` into ``out``; returns feature counts per file (and layer)."""
     out = Path(out)
@@ -254,7 +274,7 @@ def write(w: World, out: Path, *, label: str, candidates: pd.DataFrame | None = 
                   description="SAMPLE: approximate sub-district (街道) zones — Voronoi cells of centre points, "
                               "clipped to the district; not official boundaries. 样例数据，非官方边界。")
     counts["subdistricts.geojson"] = len(w.subdistricts)
-    p = w.poles
+    p = _clear_frame_coincidences(w, w.poles, w.candidates if candidates is None else candidates)
     write_gpkg(out / "poles.gpkg", {"poles": _points_gdf(p.drop(columns=["x", "y"]).assign(data_note=DATA_NOTE),
                                                          p.x, p.y, crs, "CGCS2000", 4490)})
     counts["poles.gpkg"] = len(p)

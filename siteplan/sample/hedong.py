@@ -207,7 +207,7 @@ def spec(cfg, boundary, crs: str) -> tuple[DistrictSpec, object]:
             "cbn": Recipe(0.65, 0.0, 0.0, {}, {}, {"china_broadnet": 1.0}, counts={"rooftop": 20}),
         },
         shared_new={"rooftop": 15, "smart_pole": 8, "indoor": 7},
-        micro_scale=3.0,
+        micro_scale=5.0,
         police_owner="河东公安分局",
         facility_special_name=("商业楼宇", 3, "示例䶮鑫商务大厦"),
         extra_hotspots=[("commercial", "天津站（铁路客运枢纽，位置近似）", "", float(sx), float(sy))],
@@ -224,7 +224,7 @@ def _seeded(w: World, clean: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
 
     def judge(df, margin):
         allc = pd.concat([clean, df], ignore_index=True)
-        allc = allc.assign(site_id=np.where(allc.site_id != "", allc.site_id, allc["loc"]))
+        allc = allc.assign(site_id=_temp_ids(allc))
         rd = read_rules(R, allc, margin)
         return {k: v[len(clean):] for k, v in rd.reasons.items()}, rd.build_kind[len(clean):]
 
@@ -321,7 +321,7 @@ def _seeded(w: World, clean: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     roofs = clean[(clean.kind == "rooftop") & (clean["mount"] == "rooftop")]
     roofs = roofs.iloc[rng.permutation(len(roofs))[:300]]
     x, y = in_rings(pm, len(roofs))
-    accept("DUPLICATE_CODE", macro(x, y, site_id=roofs["loc"].to_numpy()),
+    accept("DUPLICATE_CODE", macro(x, y, site_id=_temp_ids(clean)[roofs.index.to_numpy()]),
            partner=roofs["loc"].to_numpy(), extra_ok=lambda kind: kind == "rooftop")
     # A China Mobile new macro sharing a China Telecom / Unicom tower site, carrying the host's 4G code.
     tw = ex[(ex.owner == "china_tower") & (ex.site_type == "macro")]
@@ -348,6 +348,11 @@ def _seeded(w: World, clean: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     accept("TOO_CLOSE_TO_EXISTING", macro(em.x.to_numpy()[k] + np.cos(a) * r, em.y.to_numpy()[k] + np.sin(a) * r,
                                           op=em.operator.to_numpy()[k]))
     return pd.concat(out, ignore_index=True), truth
+
+
+def _temp_ids(df: pd.DataFrame) -> np.ndarray:
+    """Ids while the final ones are not given: the candidate's own, else location key and row."""
+    return np.where(df.site_id != "", df.site_id, [f"{lc}#{i}" for i, lc in enumerate(df["loc"])])
 
 
 def _spread(df: pd.DataFrame) -> np.ndarray:
@@ -386,7 +391,7 @@ def generate(out: Path, seed: int = 2020, config_path: Path | None = None) -> di
     listed = allc["loc"].isin(listed_loc).to_numpy() | allc.case.isin(["UPGRADE", "SHARED_EXISTING",
                                                                          "SHARED_NEW"]).to_numpy()
     # Seeded ones may disturb a clean one (e.g. land within the duplicate distance): drop such clean ones.
-    tmp = allc.assign(site_id=np.where(allc.site_id != "", allc.site_id, allc["loc"]))
+    tmp = allc.assign(site_id=_temp_ids(allc))
     rd = read_rules(w.rules, tmp, 0.0)
     dup_partners = set(allc.partner[allc.case == "DUPLICATE_CODE"])
     bad = rd.failing() & ~allc["loc"].isin(listed_loc).to_numpy() & ~allc["loc"].isin(dup_partners).to_numpy()

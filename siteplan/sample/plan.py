@@ -7,7 +7,7 @@ Planned sites (``plan_sites``), as Tianjin's district plans place them:
 * **new macro sites** (新建): a lattice in the gaps of the existing grid, ring radius by zone class — 高密 50-70 m,
   密集 60-100 m, 一般 100-150 m, 边缘 150-200 m — so the rings of one zone never overlap; about 30 % of them are
   centred on a free public facility (the plans' siting priority: government and public buildings first);
-* **micro sites** on street-lamp and monitoring poles in the built-up zones, ring 30-50 m, at least 100 m apart;
+* **micro sites** on street-lamp and monitoring poles in the built-up zones, ring 30-50 m, at least 75 m apart;
 * **indoor systems** (室分) at the buildings the plan names for indoor coverage (hospitals, schools, malls,
   offices), ring 30-50 m.
 
@@ -169,7 +169,7 @@ def make_plan(
     okp &= np.isin(pz, ["高密", "密集", "一般"])
     if ex_tree is not None:
         d, _ = ex_tree.query(pxy, k=1)
-        okp &= d >= 100.0
+        okp &= d >= 80.0
     okp &= ~blocked(pxy[:, 0], pxy[:, 1])
     dens = np.array([PROFILES[k].micro_points_per_km2 for k in CHARACTERS])
     ch = cmap.character_at(pxy[:, 0], pxy[:, 1])
@@ -178,10 +178,10 @@ def make_plan(
     p_pick = np.clip(dens[ch] * micro_scale * cmap.factor_at(pxy[:, 0], pxy[:, 1]) * area_per_pole * 2.5, 0, 1)
     cand = np.flatnonzero(okp & (rng.random(len(pk)) < p_pick))
     cand = cand[rng.permutation(len(cand))]
-    cand = cand[thin(pxy[cand], 100.0)]
+    cand = cand[thin(pxy[cand], 75.0)]
     if len(new):
         d, j = cKDTree(new[["x", "y"]].to_numpy()).query(pxy[cand], k=1)
-        cand = cand[d > new.ring_radius_m.to_numpy()[j] + SMALL_RING_M[1]]
+        cand = cand[d > new.ring_radius_m.to_numpy()[j] + 20.0]
     micro = pd.DataFrame({"x": pxy[cand, 0] + rng.uniform(-4, 4, len(cand)),
                           "y": pxy[cand, 1] + rng.uniform(-4, 4, len(cand)),
                           "ring_radius_m": np.round(rng.uniform(*SMALL_RING_M, len(cand)), 0),

@@ -22,7 +22,8 @@ from shapely.geometry import mapping
 
 from ..io.writers import fixed_gdal_date, reproducible_zip
 
-__all__ = ["LAYER_TABLES", "layer_tables_text", "replace_layer_tables", "write_csv", "write_geojson",
+__all__ = ["LAYER_TABLES", "layer_tables_text", "replace_layer_tables", "update_district_toml", "write_csv",
+           "write_geojson",
            "write_gpkg", "write_xlsx"]
 
 
@@ -175,3 +176,13 @@ def replace_layer_tables(toml_text: str, tables: str) -> str:
     insert_at = sum(1 for i in range(first) if i not in drop)
     block = tables.rstrip("\n") + "\n\n"
     return "".join(kept[:insert_at]) + block + "".join(kept[insert_at:])
+
+
+def update_district_toml(path: Path) -> bool:
+    """Rewrite the ``[layers.*]`` tables of a district.toml to the sample layers; True if it changed."""
+    path = Path(path)
+    old = path.read_text(encoding="utf-8")
+    new = replace_layer_tables(old, layer_tables_text())
+    if new != old:
+        path.write_text(new, encoding="utf-8")
+    return new != old
