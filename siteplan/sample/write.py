@@ -178,11 +178,14 @@ def replace_layer_tables(toml_text: str, tables: str) -> str:
     return "".join(kept[:insert_at]) + block + "".join(kept[insert_at:])
 
 
-def update_district_toml(path: Path) -> bool:
-    """Rewrite the ``[layers.*]`` tables of a district.toml to the sample layers; True if it changed."""
+def update_district_toml(path: Path, *, sample: bool = False) -> bool:
+    """Rewrite the ``[layers.*]`` tables of a district.toml to the sample layers (and, with ``sample``, set
+    ``[district] sample = true`` so every output carries the sample notice); True if it changed."""
     path = Path(path)
     old = path.read_text(encoding="utf-8")
     new = replace_layer_tables(old, layer_tables_text())
+    if sample:
+        new = re.sub(r"(?m)^(\[district\][^\[]*?^sample\s*=\s*)false", r"\1true", new, count=1)
     if new != old:
         path.write_text(new, encoding="utf-8")
     return new != old
