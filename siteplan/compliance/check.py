@@ -123,6 +123,7 @@ def inputs_from_district(district) -> CheckInputs:
         boundary=district.boundary,
         network=site_networks(c["operator"].to_numpy(dtype=object), c["band"].to_numpy(dtype=object), nets),
         exist_network=site_networks(ex["operator"].to_numpy(dtype=object), ex["band"].to_numpy(dtype=object), nets),
+        own_pairs=frozenset(f"{k}|{op}" for k, n in nets.items() for op in n.operators),
         zone_geoms=zo.geometry.values, zone_category=text(zo, "category"),
         plan_x=sxy[:, 0], plan_y=sxy[:, 1], plan_type=text(ps, "site_type"), plan_radius_m=num(ps, "ring_radius_m"),
         exist_x=exy[:, 0], exist_y=exy[:, 1], exist_operator=text(ex, "operator"), exist_band=text(ex, "band"),

@@ -101,6 +101,9 @@ class CheckInputs:
     exist_band: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     exist_site_id: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     exist_network: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    #: "network|operator" pairs: an existing site of that operator is the network's own (an operator's 4G site,
+    #: either operator's for a shared RAN, the partner's for a co-built one). Empty: same ``exist_network``.
+    own_pairs: frozenset = frozenset()
     pole_x: np.ndarray = field(default_factory=lambda: np.empty(0))
     pole_y: np.ndarray = field(default_factory=lambda: np.empty(0))
     pole_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
@@ -242,6 +245,14 @@ def plan_type_mismatch(inp: CheckInputs, rules: RulesConfig, details: dict) -> n
     return in_ring & (n_ok == 0)
 
 
+def _own(inp: CheckInputs, c: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Whether existing site ``e`` belongs to candidate ``c``'s network (pairs of indices)."""
+    if inp.own_pairs:
+        key = inp.network[c].astype(str) + "|" + inp.exist_operator[e].astype(str)
+        return np.isin(key, list(inp.own_pairs)) & (inp.network[c] != "")
+    return (inp.network[c] == inp.exist_network[e]) & (inp.network[c] != "")
+
+
 def own_site_match(inp: CheckInputs, rules: RulesConfig) -> tuple[np.ndarray, np.ndarray]:
     """The existing site of the candidate's own network each candidate upgrades: index into the existing-site
     arrays (-1: none) and distance [m]. The nearest own-network site within ``reuse_distance_m.existing_site``.
@@ -258,7 +269,7 @@ def own_site_match(inp: CheckInputs, rules: RulesConfig) -> tuple[np.ndarray, np
     if inp.n and len(inp.exist_x) and lim > 0:
         tree = shapely.STRtree(shapely.points(inp.exist_x, inp.exist_y))
         c, e = tree.query(inp.points, predicate="dwithin", distance=lim)
-        own = (inp.network[c] == inp.exist_network[e]) & (inp.network[c] != "")
+        own = _own(inp, c, e)
         c, e = c[own], e[own]
         d = np.hypot(inp.x[c] - inp.exist_x[e], inp.y[c] - inp.exist_y[e])
         # Nearest per candidate (ties: lower existing index), without a loop: sort by (candidate, distance, index).
@@ -288,8 +299,7 @@ def too_close_to_existing(inp: CheckInputs, rules: RulesConfig, details: dict) -
     tree = shapely.STRtree(shapely.points(inp.exist_x, inp.exist_y))
     c, e = tree.query(inp.points, predicate="dwithin", distance=spacing)
     d = np.hypot(inp.x[c] - inp.exist_x[e], inp.y[c] - inp.exist_y[e])
-    same = (inp.network[c] == inp.exist_network[e]) & (inp.network[c] != "")
-    hit = same & (d < spacing[c]) & (upgrade[c] < 0)
+    hit = _own(inp, c, e) & (d < spacing[c]) & (upgrade[c] < 0)
     mask[c[hit]] = True
     return mask
 

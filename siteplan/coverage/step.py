@@ -33,7 +33,7 @@ from ..compliance.sharing import existing_hosts
 from ..config import LayerSpec
 from ..errors import InputFileError
 from ..io import District, read_district, read_layer, write_csv, write_geojson, write_json
-from ..networks import eligible_statuses, network_table, networks_of, site_networks
+from ..networks import ALL, eligible_statuses, network_table, networks_of, site_networks
 from ..radio import linkbudget as _lb
 from .engine import CoverageResult
 from .gaps import find_gaps
@@ -91,18 +91,22 @@ def gaps_table(gaps: gpd.GeoDataFrame) -> pd.DataFrame:
 def scenario_sites(district: District, candidates: gpd.GeoDataFrame | None) -> dict[str, dict[str, gpd.GeoDataFrame]]:
     """Sites of each reference scenario per network: ``{network: {"upgrade": ..., "pool": ...}}``.
 
-    ``candidates`` are the (already screened) candidates with a ``network`` column; None = only ``upgrade``.
+    ``upgrade``: the existing sites of the network's operators (a shared RAN's either operator, a co-built
+    network's partner) on the network's main band, one per physical site. ``candidates`` are the (already
+    screened) candidates with a ``network`` column; None = only ``upgrade``.
     """
     nets = networks_of(district.config)
     ex = district.layers["existing_sites"].copy()
-    ex["network"] = site_networks(ex["operator"].to_numpy(dtype=object), ex["band"].to_numpy(dtype=object), nets)
     ex["host_id"] = existing_hosts(ex["site_id"].to_numpy(dtype=object),
                                    ex["tower_site_id"].to_numpy(dtype=object) if "tower_site_id" in ex else None)
     out: dict[str, dict[str, gpd.GeoDataFrame]] = {}
-    for key in nets:
-        own = ex[ex["network"] == key].sort_values("site_id", kind="stable")
+    for key, net in nets.items():
+        own = ex[ex["operator"].isin(net.operators)].sort_values("site_id", kind="stable")
         # One 5G gNB per physical site and network (a shared RAN puts one where CT and CU share a tower).
-        scen = {"upgrade": own.drop_duplicates("host_id").reset_index(drop=True)}
+        own = own.drop_duplicates("host_id").reset_index(drop=True)
+        if key != ALL:
+            own["band"] = net.primary_band
+        scen = {"upgrade": own}
         if candidates is not None:
             scen["pool"] = candidates[candidates["network"] == key].reset_index(drop=True)
         out[key] = scen
