@@ -40,7 +40,7 @@ from ..optimize.step import _COLUMNS_ZH, demand_weights, goal_area_mask
 from ..radio import linkbudget as _lb
 from .search import SEARCH_COLUMNS, hotspot_rings, search_rings
 
-__all__ = ["PlanEvaluation", "SEARCH_HEADERS_ZH", "evaluate_goal", "run"]
+__all__ = ["PlanEvaluation", "SEARCH_HEADERS_ZH", "evaluate_goal", "plan_award_eligible", "run"]
 
 SEARCH_HEADERS_ZH = {
     "request_id": "需求编号 Request ID", "network": "网络 Network", "phase": "建设期 Phase", "kind": "类型 Kind",
@@ -144,6 +144,14 @@ def _not_due(verdict: dict) -> dict:
     verdict["met"] = None
     verdict["why"] = ["not due: the network has no sites in this phase (no 5G service on its band yet)"]
     return verdict
+
+
+def plan_award_eligible(selected: pd.DataFrame, cfg) -> np.ndarray:
+    """Which planned 5G base stations earn the award if they go live on their planned in-service date; the same
+    rule :func:`siteplan.review.progress.award_estimate` applies to the registry's real dates."""
+    nets = networks_of(cfg)
+    start = award_network_start(selected["network"].to_numpy(dtype=object), nets)
+    return award_eligible(selected["in_service_planned"].to_numpy(dtype=object), start, cfg.award)
 
 
 def _site_radius_m(radio, band: str, layer: str) -> float:
@@ -303,8 +311,7 @@ def run(ctx) -> None:
 
     # Money and sharing over the whole plan.
     planned = table[table["phase"] != "fixed"]
-    start = award_network_start(planned["network"].to_numpy(dtype=object), nets)
-    eligible = award_eligible(planned["in_service_planned"].to_numpy(dtype=object), start, cfg.award)
+    eligible = plan_award_eligible(planned, cfg)
     money = site_costs(planned["build_kind"], planned["site_type"], planned["band"], planned["power_supply"],
                        tenants=planned["host_operators"].to_numpy(dtype=np.int64), costs=cfg.costs)
     award_by = {}

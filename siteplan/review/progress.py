@@ -60,9 +60,9 @@ def award_estimate(config, sites: pd.DataFrame) -> dict:
         net = sites["network"].astype(str).to_numpy(dtype=object) if "network" in sites else np.full(len(sites), "")
         missing = net == ""
         if missing.any():  # registered before networks: derive from operator and band
-            net[missing] = site_networks(sites["operator"].to_numpy(dtype=object)[missing],
-                                         sites["band"].to_numpy(dtype=object)[missing]
-                                         if "band" in sites else np.full(int(missing.sum()), ""), nets)
+            band = (sites["band"].astype(str).replace("", config.radio.band).to_numpy(dtype=object)
+                    if "band" in sites else np.full(len(sites), config.radio.band, dtype=object))
+            net[missing] = site_networks(sites["operator"].to_numpy(dtype=object)[missing], band[missing], nets)
         start = award_network_start(net, nets)
         live = (sites["state"] == "in_service").to_numpy()
         dates = np.where(live, sites["date_in_service"].astype(str).to_numpy(dtype=object), "")
