@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from siteplan.radio import antenna, antenna_files as af
+from siteplan.radio import antenna
+from siteplan.radio import antenna_files as af
 
 # A hand-written pattern at 45 deg steps: small enough to check every interpolation by hand.
 SMALL = """# hand-written test pattern

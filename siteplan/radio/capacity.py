@@ -47,6 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import RadioConfigError
+from ._validate import checked, positive, share
 from .spectral import occupied_bandwidth_hz
 
 __all__ = [
@@ -72,13 +73,6 @@ TRAFFIC_DEFAULTS: dict[str, float] = {
 _MBIT_PER_GB = 8000.0
 
 
-def _share(x, name: str) -> np.ndarray:
-    a = np.asarray(x, dtype=float)
-    if a.size and (not np.all(np.isfinite(a)) or np.any((a < 0.0) | (a > 1.0))):
-        raise RadioConfigError(f"{name} = {x!r}: expected a share in [0, 1]")
-    return a
-
-
 def busy_hour_demand_mbps(
     subscribers,
     *,
@@ -102,16 +96,11 @@ def busy_hour_demand_mbps(
     days_per_month : float
         Days the monthly traffic spreads over.
     """
-    subs = np.asarray(subscribers, dtype=float)
-    if subs.size and (not np.all(np.isfinite(subs)) or np.any(subs < 0.0)):
-        raise RadioConfigError(f"subscribers = {subscribers!r}: expected counts >= 0")
-    gb = np.asarray(traffic_gb_per_month, dtype=float)
-    if gb.size and np.any(~(gb >= 0.0)):
-        raise RadioConfigError(f"traffic_gb_per_month = {traffic_gb_per_month!r}: expected >= 0 GB")
-    if not float(days_per_month) > 0.0:
-        raise RadioConfigError(f"days_per_month = {days_per_month!r}: expected > 0")
-    shares = (_share(fiveg_share, "fiveg_share") * _share(busy_hour_share, "busy_hour_share")
-              * _share(downlink_fraction, "downlink_fraction") * _share(network_share, "network_share"))
+    subs = checked(subscribers, "subscribers", lo=0.0, expected="counts >= 0")
+    gb = checked(traffic_gb_per_month, "traffic_gb_per_month", lo=0.0, expected=">= 0 GB")
+    positive(days_per_month, "days_per_month")
+    shares = (share(fiveg_share, "fiveg_share") * share(busy_hour_share, "busy_hour_share")
+              * share(downlink_fraction, "downlink_fraction") * share(network_share, "network_share"))
     return subs * gb * _MBIT_PER_GB / float(days_per_month) * shares / 3600.0
 
 
@@ -132,8 +121,8 @@ def cell_capacity_mbps(se_bps_hz, *, n_prb, scs_khz, dl_share, overhead=0.14, mi
     mimo_layers : float
         Average spatial layers (SU/MU-MIMO multiplexing gain over one layer) — an assumption per network.
     """
-    _share(dl_share, "dl_share")
-    _share(overhead, "overhead")
+    share(dl_share, "dl_share")
+    share(overhead, "overhead")
     bw = occupied_bandwidth_hz(n_prb, scs_khz)
     return np.asarray(se_bps_hz, dtype=float) * bw * dl_share * (1.0 - overhead) * mimo_layers / 1e6
 
@@ -180,9 +169,7 @@ def cell_load(server, demand_mbps, se_bps_hz, *, n_cells: int, n_prb, scs_khz, d
 
 def over_trigger(utilisation, trigger=0.7) -> np.ndarray:
     """Cells whose PRB utilisation exceeds the expansion trigger (e.g. 0.7) [bool]."""
-    t = np.asarray(trigger, dtype=float)
-    if t.size and np.any(~((t > 0.0) & (t <= 1.0))):
-        raise RadioConfigError(f"capacity trigger = {trigger!r}: expected a utilisation share in (0, 1]")
+    t = checked(trigger, "capacity trigger", lo=0.0, hi=1.0, lo_open=True, expected="a utilisation share in (0, 1]")
     return np.asarray(utilisation, dtype=float) > t
 
 
@@ -202,8 +189,6 @@ def extra_cells(demand_mbps, capacity_mbps, *, new_cell_capacity_mbps, trigger=0
     what a micro site at a hotspot relieves; a planner checks its footprint).
     """
     over_trigger(0.0, trigger)
-    new_c = np.asarray(new_cell_capacity_mbps, dtype=float)
-    if new_c.size and np.any(~(new_c > 0.0)):
-        raise RadioConfigError(f"new_cell_capacity_mbps = {new_cell_capacity_mbps!r}: expected > 0 Mbit/s")
+    new_c = positive(new_cell_capacity_mbps, "new_cell_capacity_mbps", "Mbit/s")
     excess = np.maximum(np.asarray(demand_mbps, dtype=float) - trigger * np.asarray(capacity_mbps, dtype=float), 0.0)
     return np.ceil(excess / (trigger * new_c) - 1e-9).astype(int)

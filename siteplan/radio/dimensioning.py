@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RadioConfigError
+from ._validate import positive
 from .linkbudget import max_range_from_budget_m
 
 __all__ = [
@@ -70,9 +71,7 @@ def site_area_km2(isd_m) -> np.ndarray:
 
 def sites_for_area(area_km2, isd_m) -> np.ndarray:
     """Sites [-] that tile ``area_km2`` [km²] at inter-site distance ``isd_m`` [m] (rounded up)."""
-    isd = np.asarray(isd_m, dtype=float)
-    if isd.size and np.any(~(isd > 0.0)):
-        raise RadioConfigError(f"isd_m = {isd_m!r}: expected an inter-site distance > 0 m")
+    isd = positive(isd_m, "isd_m", "m")
     return np.ceil(np.asarray(area_km2, dtype=float) / site_area_km2(isd) - 1e-9).astype(int)
 
 

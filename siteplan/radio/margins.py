@@ -37,6 +37,7 @@ import numpy as np
 from scipy.special import erfc, erfcx, ndtr, ndtri
 
 from ..errors import RadioConfigError
+from ._validate import checked, positive
 
 __all__ = [
     "SHADOW_FADING_SIGMA_DB",
@@ -138,17 +139,8 @@ def distance_exponent(model: str, los, *, beyond_breakpoint: bool = False, h_bs_
 
 
 def _check_probability(p, name: str) -> np.ndarray:
-    a = np.asarray(p, dtype=float)
-    if a.size and (not np.all(np.isfinite(a)) or np.any((a <= 0.0) | (a >= 1.0))):
-        raise RadioConfigError(f"{name} = {p!r}: expected a probability strictly between 0 and 1")
-    return a
-
-
-def _check_positive(x, name: str) -> np.ndarray:
-    a = np.asarray(x, dtype=float)
-    if a.size and (not np.all(np.isfinite(a)) or np.any(a <= 0.0)):
-        raise RadioConfigError(f"{name} = {x!r}: expected a value > 0")
-    return a
+    return checked(p, name, lo=0.0, hi=1.0, lo_open=True, hi_open=True,
+                   expected="a probability strictly between 0 and 1")
 
 
 def combined_sigma_db(*sigmas_db) -> np.ndarray:
@@ -159,9 +151,7 @@ def combined_sigma_db(*sigmas_db) -> np.ndarray:
     """
     if not sigmas_db:
         raise RadioConfigError("combined_sigma_db: give at least one sigma")
-    arrs = [np.asarray(s, dtype=float) for s in sigmas_db]
-    if any(a.size and (not np.all(np.isfinite(a)) or np.any(a < 0.0)) for a in arrs):
-        raise RadioConfigError(f"sigmas {sigmas_db!r}: expected standard deviations >= 0 dB")
+    arrs = [checked(s, "sigma_db", lo=0.0, expected="a standard deviation >= 0 dB") for s in sigmas_db]
     return np.sqrt(sum(a * a for a in arrs))
 
 
@@ -176,12 +166,12 @@ def edge_margin_db(edge_probability_, sigma_db) -> np.ndarray:
         Shadow-fading standard deviation [dB], > 0.
     """
     p = _check_probability(edge_probability_, "edge probability")
-    return _check_positive(sigma_db, "sigma_db") * ndtri(p)
+    return positive(sigma_db, "sigma_db", "dB") * ndtri(p)
 
 
 def edge_probability(margin_db, sigma_db) -> np.ndarray:
     """Cell-edge coverage probability Phi(M / sigma) of a margin [dB] (inverse of :func:`edge_margin_db`)."""
-    return ndtr(np.asarray(margin_db, dtype=float) / _check_positive(sigma_db, "sigma_db"))
+    return ndtr(np.asarray(margin_db, dtype=float) / positive(sigma_db, "sigma_db", "dB"))
 
 
 def area_reliability(margin_db, sigma_db, path_loss_exponent) -> np.ndarray:
@@ -199,8 +189,8 @@ def area_reliability(margin_db, sigma_db, path_loss_exponent) -> np.ndarray:
     path_loss_exponent : float or array_like
         Distance exponent n of the path-loss model (:func:`distance_exponent`), > 0.
     """
-    s = _check_positive(sigma_db, "sigma_db")
-    n = _check_positive(path_loss_exponent, "path_loss_exponent")
+    s = positive(sigma_db, "sigma_db", "dB")
+    n = positive(path_loss_exponent, "path_loss_exponent")
     a = -np.asarray(margin_db, dtype=float) / (s * _SQRT2)
     b = _10_LOG10_E * n / (s * _SQRT2)
     return 0.5 * (erfc(a) + np.exp(-a * a) * erfcx((1.0 - a * b) / b))
@@ -221,8 +211,8 @@ def area_margin_db(area_reliability_, sigma_db, path_loss_exponent) -> np.ndarra
         Distance exponent n of the path-loss model, > 0.
     """
     p = _check_probability(area_reliability_, "area reliability")
-    s = _check_positive(sigma_db, "sigma_db")
-    n = _check_positive(path_loss_exponent, "path_loss_exponent")
+    s = positive(sigma_db, "sigma_db", "dB")
+    n = positive(path_loss_exponent, "path_loss_exponent")
     p, s, n = np.broadcast_arrays(p, s, n)
     lo = -12.0 * s
     hi = 12.0 * s

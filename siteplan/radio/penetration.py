@@ -40,12 +40,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RadioConfigError
+from ._validate import checked, share
 
 __all__ = [
     "MATERIAL_LOSS_COEFFS_DB",
     "MEAN_INDOOR_DISTANCE_M",
-    "O2IModel",
     "O2I_MODELS",
+    "O2IModel",
     "indoor_loss_db",
     "material_loss_db",
     "o2i_high_loss_db",
@@ -92,13 +93,9 @@ O2I_MODELS: dict[str, O2IModel] = {
 
 
 def _freq(freq_ghz) -> np.ndarray:
-    f = np.asarray(freq_ghz, dtype=float)
     lo, hi = _FREQ_RANGE_GHZ
-    if f.size and (not np.all(np.isfinite(f)) or np.any((f < lo) | (f > hi))):
-        raise RadioConfigError(
-            f"freq_ghz = {freq_ghz!r}: TR 38.901 O2I penetration models cover {lo:g}-{hi:g} GHz"
-        )
-    return f
+    return checked(freq_ghz, "freq_ghz", lo=lo, hi=hi,
+                   expected=f"{lo:g}-{hi:g} GHz, the range of TR 38.901's O2I penetration models")
 
 
 def _model(model: str) -> O2IModel:
@@ -153,10 +150,7 @@ def through_wall_loss_db(freq_ghz, composition) -> np.ndarray:
 
 def indoor_loss_db(d_2d_in_m) -> np.ndarray:
     """Indoor loss PL_in = 0.5 d_2D-in [dB] (TR 38.901 Table 7.4.3-2); ``d_2d_in_m`` [m] >= 0."""
-    d = np.asarray(d_2d_in_m, dtype=float)
-    if d.size and (not np.all(np.isfinite(d)) or np.any(d < 0.0)):
-        raise RadioConfigError(f"d_2d_in_m = {d_2d_in_m!r}: expected an indoor distance >= 0 m")
-    return 0.5 * d
+    return 0.5 * checked(d_2d_in_m, "d_2d_in_m", lo=0.0, expected="an indoor distance >= 0 m")
 
 
 def o2i_loss_db(model: str, freq_ghz, *, d_2d_in_m=MEAN_INDOOR_DISTANCE_M["uma"]) -> np.ndarray:
@@ -212,9 +206,7 @@ def o2i_mixture_db(freq_ghz, high_loss_share, *, d_2d_in_m=MEAN_INDOOR_DISTANCE_
     (numpy.ndarray, numpy.ndarray)
         Mean loss [dB] and its standard deviation [dB].
     """
-    w = np.asarray(high_loss_share, dtype=float)
-    if w.size and (not np.all(np.isfinite(w)) or np.any((w < 0.0) | (w > 1.0))):
-        raise RadioConfigError(f"high_loss_share = {high_loss_share!r}: expected a share in [0, 1]")
+    w = share(high_loss_share, "high_loss_share")
     mu_l = o2i_loss_db("low_loss", freq_ghz, d_2d_in_m=d_2d_in_m)
     mu_h = o2i_loss_db("high_loss", freq_ghz, d_2d_in_m=d_2d_in_m)
     s_l, s_h = O2I_MODELS["low_loss"].sigma_db, O2I_MODELS["high_loss"].sigma_db

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RadioConfigError
+from ._validate import checked, positive
 
 __all__ = [
     "PER_RE_BOOST_ALLOWANCE_DB",
@@ -56,18 +57,15 @@ _GAIN_TOLERANCE_DB = 0.5
 
 def omni_directivity_dbi(v_beamwidth_deg) -> np.ndarray:
     """Directivity of an omni antenna from its vertical beamwidth (McDonald 1978) [dBi]; beamwidth 0-180 deg."""
-    t = np.asarray(v_beamwidth_deg, dtype=float)
-    if t.size and (not np.all(np.isfinite(t)) or np.any((t <= 0.0) | (t > 180.0))):
-        raise RadioConfigError(f"v_beamwidth_deg = {v_beamwidth_deg!r}: expected 0 < beamwidth <= 180 deg")
+    t = checked(v_beamwidth_deg, "v_beamwidth_deg", lo=0.0, hi=180.0, lo_open=True,
+                expected="0 < beamwidth <= 180 deg")
     return 10.0 * np.log10(101.0 / (t - 0.0027 * t * t))
 
 
 def sector_directivity_dbi(h_beamwidth_deg, v_beamwidth_deg) -> np.ndarray:
     """Upper-bound directivity of a beam, Kraus's 41253 / (theta_h theta_v) [dBi] (beamwidths in deg)."""
-    h = np.asarray(h_beamwidth_deg, dtype=float)
-    v = np.asarray(v_beamwidth_deg, dtype=float)
-    if (h.size and np.any(~(h > 0.0))) or (v.size and np.any(~(v > 0.0))):
-        raise RadioConfigError(f"beamwidths {h_beamwidth_deg!r} x {v_beamwidth_deg!r}: expected > 0 deg")
+    h = positive(h_beamwidth_deg, "h_beamwidth_deg", "deg")
+    v = positive(v_beamwidth_deg, "v_beamwidth_deg", "deg")
     return 10.0 * np.log10(41253.0 / (h * v))
 
 
@@ -87,9 +85,7 @@ def max_gain_dbi(h_beamwidth_deg, v_beamwidth_deg) -> np.ndarray:
 
 def array_max_gain_dbi(n_elements, element_gain_dbi=8.0) -> np.ndarray:
     """Largest gain of an array of N elements, G_E + 10 log10(N) [dBi] (G_E,max = 8 dBi: TR 38.901 Table 7.3-1)."""
-    n = np.asarray(n_elements, dtype=float)
-    if n.size and np.any(~(n >= 1.0)):
-        raise RadioConfigError(f"n_elements = {n_elements!r}: expected at least 1 element")
+    n = checked(n_elements, "n_elements", lo=1.0, expected="at least 1 element")
     return np.asarray(element_gain_dbi, dtype=float) + 10.0 * np.log10(n)
 
 
@@ -162,30 +158,30 @@ def preset_problems(
     if not (0.0 < h <= 360.0 and 0.0 < v <= 180.0):
         raise RadioConfigError(f"{key}: beamwidths {h:g} x {v:g} deg: expected 0 < h <= 360 and 0 < v <= 180 deg")
     bound = float(max_gain_dbi(h, v))
-    if g > bound + tolerance_db:
-        if h >= 360.0:
-            out.append(("OMNI_GAIN_ABOVE_DIRECTIVITY",
-                        f"{key}.antenna_gain_dbi = {g:g} dBi: an omni antenna with a {v:g} deg vertical beam has at "
-                        f"most {bound:.1f} dBi (McDonald's directivity); lower the gain or use directional panels"))
-        else:
-            out.append(("BEAM_GAIN_ABOVE_DIRECTIVITY",
-                        f"{key}.antenna_gain_dbi = {g:g} dBi: a {h:g} x {v:g} deg beam has at most {bound:.1f} dBi "
-                        f"(Kraus's 41253 / (theta_h theta_v))"))
+    if g > bound + tolerance_db and h >= 360.0:
+        msg = (f"{key}.antenna_gain_dbi = {g:g} dBi: an omni antenna with a {v:g} deg vertical beam has at most "
+               f"{bound:.1f} dBi (McDonald's directivity); lower the gain or use directional panels")
+        out.append(("OMNI_GAIN_ABOVE_DIRECTIVITY", msg))
+    elif g > bound + tolerance_db:
+        msg = (f"{key}.antenna_gain_dbi = {g:g} dBi: a {h:g} x {v:g} deg beam has at most {bound:.1f} dBi "
+               "(Kraus's 41253 / (theta_h theta_v))")
+        out.append(("BEAM_GAIN_ABOVE_DIRECTIVITY", msg))
     if total_power_dbm is not None and tx_power_per_re_dbm is not None:
         if n_prb is None or int(n_prb) < 1:
             raise RadioConfigError(f"{key}: checking tx_power_per_re_dbm needs the carrier's n_prb (>= 1)")
-        even = float(total_power_dbm) - 10.0 * math.log10(12 * int(n_prb))
+        n_re = 12 * int(n_prb)
+        even = float(total_power_dbm) - 10.0 * math.log10(n_re)
         if float(tx_power_per_re_dbm) > even + boost_allowance_db + 0.05:
-            out.append(("PER_RE_POWER_ABOVE_TOTAL",
-                        f"{key}.tx_power_per_re_dbm = {tx_power_per_re_dbm:g} dBm: {total_power_dbm:g} dBm spread "
-                        f"over {12 * int(n_prb)} subcarriers gives {even:.1f} dBm per RE, and boosting adds at most "
-                        f"{boost_allowance_db:g} dB ({even + boost_allowance_db:.1f} dBm)"))
+            msg = (f"{key}.tx_power_per_re_dbm = {tx_power_per_re_dbm:g} dBm: {total_power_dbm:g} dBm spread over "
+                   f"{n_re} subcarriers gives {even:.1f} dBm per RE, and boosting adds at most "
+                   f"{boost_allowance_db:g} dB ({even + boost_allowance_db:.1f} dBm)")
+            out.append(("PER_RE_POWER_ABOVE_TOTAL", msg))
     if traffic_beam_gain_dbi is not None and n_elements is not None:
         cap = float(array_max_gain_dbi(n_elements))
         if float(traffic_beam_gain_dbi) > cap + tolerance_db:
-            out.append(("TRAFFIC_GAIN_ABOVE_ARRAY",
-                        f"{key}.traffic_beam_gain_dbi = {traffic_beam_gain_dbi:g} dBi: {int(n_elements)} elements of "
-                        f"8 dBi give at most {cap:.1f} dBi"))
+            msg = (f"{key}.traffic_beam_gain_dbi = {traffic_beam_gain_dbi:g} dBi: {int(n_elements)} elements of "
+                   f"8 dBi give at most {cap:.1f} dBi")
+            out.append(("TRAFFIC_GAIN_ABOVE_ARRAY", msg))
     return out
 
 

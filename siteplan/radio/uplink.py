@@ -57,6 +57,7 @@ import numpy as np
 
 from ..errors import RadioConfigError
 from . import spectral as _se
+from ._validate import checked, positive
 from .linkbudget import _K_BOLTZMANN, _T0_K
 
 __all__ = [
@@ -144,12 +145,8 @@ def pusch_required_se(edge_rate_mbps, *, n_prb, scs_khz, ul_share, overhead, ble
 
     ``R / (12 n_prb SCS * ul_share * (1 - overhead) * (1 - bler))``; arguments broadcast.
     """
-    rate = np.asarray(edge_rate_mbps, dtype=float)
-    if rate.size and (not np.all(np.isfinite(rate)) or np.any(rate <= 0.0)):
-        raise RadioConfigError(f"uplink.edge_rate_mbps = {edge_rate_mbps!r}: expected a rate > 0 Mbit/s")
-    n = np.asarray(n_prb, dtype=float)
-    if n.size and np.any(n < 1.0):
-        raise RadioConfigError(f"uplink.n_prb = {n_prb!r}: expected at least 1 PRB")
+    rate = positive(edge_rate_mbps, "uplink.edge_rate_mbps", "Mbit/s")
+    n = checked(n_prb, "uplink.n_prb", lo=1.0, expected="at least 1 PRB")
     carried = _se.occupied_bandwidth_hz(n, scs_khz) * ul_share * (1.0 - overhead) * (1.0 - bler)
     return rate * 1e6 / carried
 
