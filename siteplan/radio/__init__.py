@@ -2,8 +2,22 @@
 uplink, capacity and preset plausibility."""
 
 from .antenna import omni_pattern_db, sector_pattern_db
-from .antenna_files import AntennaFileError, AntennaPattern, msi_attenuation_db, msi_gain_dbi, parse_msi, read_msi
-from .capacity import busy_hour_demand_mbps, cell_capacity_mbps, cell_load, extra_carriers, extra_cells, over_trigger
+from .antenna_files import (
+    AntennaFileError,
+    AntennaPattern,
+    msi_attenuation_db,
+    msi_gain_dbi,
+    parse_msi,
+    read_msi,
+)
+from .capacity import (
+    busy_hour_demand_mbps,
+    cell_capacity_mbps,
+    cell_load,
+    extra_carriers,
+    extra_cells,
+    over_trigger,
+)
 from .dimensioning import (
     CellDimensioning,
     dimension_cell,

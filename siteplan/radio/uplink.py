@@ -50,7 +50,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,18 +119,12 @@ def _check_link(link: PuschLink) -> None:
         raise RadioConfigError(
             f"{where}.mapping = {link.mapping!r}: expected one of: shannon, {', '.join(_se.MCS_TABLES)}"
         )
-    if not (math.isfinite(link.ul_share) and 0.0 < link.ul_share <= 1.0):
-        raise RadioConfigError(f"{where}.ul_share = {link.ul_share!r}: expected a time share in (0, 1]")
+    checked(link.ul_share, f"{where}.ul_share", lo=0.0, hi=1.0, lo_open=True, expected="a time share in (0, 1]")
     for key in ("overhead", "bler"):
-        v = getattr(link, key)
-        if not (math.isfinite(v) and 0.0 <= v < 1.0):
-            raise RadioConfigError(f"{where}.{key} = {v!r}: expected a share in [0, 1)")
+        checked(getattr(link, key), f"{where}.{key}", lo=0.0, hi=1.0, hi_open=True, expected="a share in [0, 1)")
     for key in ("body_loss_db", "gnb_cable_loss_db", "gnb_noise_figure_db", "interference_margin_db"):
-        v = getattr(link, key)
-        if not (math.isfinite(v) and v >= 0.0):
-            raise RadioConfigError(f"{where}.{key} = {v!r}: expected a loss/margin >= 0 dB")
-    if not link.scs_khz > 0.0:
-        raise RadioConfigError(f"{where}.scs_khz = {link.scs_khz!r}: expected > 0 kHz")
+        checked(getattr(link, key), f"{where}.{key}", lo=0.0, expected="a loss/margin >= 0 dB")
+    positive(link.scs_khz, f"{where}.scs_khz", "kHz")
 
 
 def thermal_noise_dbm(bandwidth_hz, noise_figure_db=0.0) -> np.ndarray:
