@@ -111,7 +111,7 @@ def dimension_cell(dl_mapl_db: float, ul_mapl_db: float, *, model: str, freq_ghz
     sectors : int
         3 (hexagonal 3-sector sites) or 1 (omni).
     area_km2 : float, optional
-        Area to tile [km²]; ``sites`` is None without it.
+        Area to tile [km²]; ``sites`` is None without it (or when the range is 0).
     """
     kw = {"model": model, "freq_ghz": freq_ghz, "h_bs_m": h_bs_m, "h_ut_m": h_ut_m, "los": los}
     r_dl = float(range_for_mapl_m(dl_mapl_db, **kw))
