@@ -28,6 +28,7 @@ __all__ = [
     "HEADERS",
     "NUMBER_FORMATS",
     "PERCENT_COLUMNS",
+    "Share",
     "VALUE_LABELS",
     "column_format",
     "format_pct",
@@ -140,6 +141,13 @@ NUMBER_FORMATS: dict[str, str] = {
     "due": "yyyy-mm", "date": "yyyy-mm-dd",
 }
 _BY_HEADER = {h: c for c, h in HEADERS.items()}
+
+
+class Share(float):
+    """A share in [0, 1] that a spreadsheet shows as a percentage (cell value stays the share, format 0.00%):
+    for single cells of mixed tables, e.g. a summary sheet's "reuse ratio" row."""
+
+    number_format = "0.00%"
 
 
 def header(column: str, headers: Mapping[str, str] | None = None) -> str:

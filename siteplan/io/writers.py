@@ -36,6 +36,7 @@ __all__ = [
     "atomic_path",
     "config_sha256",
     "fixed_gdal_date",
+    "header_height",
     "neutralize_formula",
     "page_setup",
     "provenance",
@@ -46,6 +47,7 @@ __all__ = [
     "write_gpkg_layers",
     "write_json",
     "write_xlsx",
+    "xlsx_text",
 ]
 
 #: Leading characters that make Excel/LibreOffice treat a cell as a formula (OWASP CSV injection list).
@@ -170,7 +172,17 @@ XLSX_MAX_ROWS = 20_000
 #: (Excel's own hard limit is 32,767 characters, which it applies silently).
 XLSX_MAX_TEXT = 1_000
 _EXCEL_TEXT_LIMIT = 32_767
+#: Font of styled cells (headers, notices): the workbook's body font, so a styled cell never falls back to a
+#: serif face where a font name is missing (LibreOffice does that).
+XLSX_FONT = "Calibri"
 _ELLIPSIS = "…"
+
+
+def header_height(headers: list[str], widths: list[float]) -> float:
+    """Height [points] of a header row whose wrapped headers fit their column widths (no spreadsheet
+    re-measures a row on opening, so a wrapped header would otherwise show its first line only)."""
+    lines = max((math.ceil(_text_width(h) / max(w - 1.5, 1.0)) for h, w in zip(headers, widths)), default=1)
+    return 15.0 * max(lines, 1) + 2.0
 
 
 def _short_notice(notice: str | None) -> str:
@@ -221,7 +233,7 @@ def page_setup(ws, *, header_row: int, last_row: int, last_col: int, district: s
     ws.oddFooter.right.text = "&F"  # the file's name
 
 
-def _xlsx_text(v: str, limit: int) -> tuple[str, bool]:
+def xlsx_text(v: str, limit: int) -> tuple[str, bool]:
     """Text as an XLSX cell holds it: characters XML cannot carry dropped, capped at ``limit`` with "…"."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -250,21 +262,22 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, notes: list[str], *, labels: 
     widths = [_col_width(str(c), table[c]) for c in table.columns]
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
+    ws.row_dimensions[header_row].height = header_height([str(c) for c in table.columns], widths)
     if n_cols:
         page_setup(ws, header_row=header_row, last_row=last_row, last_col=n_cols, district=district,
                    notice=notice, widths=widths)
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(n_cols)}{max(last_row, header_row + 1)}"
-    red = Font(bold=True, color="C00000")
+    red = Font(name=XLSX_FONT, bold=True, color="C00000")
     for note in notes:
-        c = WriteOnlyCell(ws, value=_xlsx_text(note, _EXCEL_TEXT_LIMIT)[0])
+        c = WriteOnlyCell(ws, value=xlsx_text(note, _EXCEL_TEXT_LIMIT)[0])
         c.data_type = "s"
         c.font = red
         ws.append([c])
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    bold, fill = Font(name=XLSX_FONT, bold=True), PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(horizontal="center", vertical="center", wrap_text=True)
     head = []
     for col in table.columns:
-        c = WriteOnlyCell(ws, value=_xlsx_text(str(col), 255)[0])
+        c = WriteOnlyCell(ws, value=xlsx_text(str(col), 255)[0])
         c.data_type, c.font, c.fill, c.alignment = "s", bold, fill, wrap
         head.append(c)
     ws.append(head)
@@ -272,9 +285,10 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, notes: list[str], *, labels: 
     for rec in table.itertuples(index=False, name=None):
         row: list[Any] = []
         for v, fmt in zip(rec, formats):
+            fmt = fmt or getattr(v, "number_format", None)  # a labels.Share in a mixed column
             v = _cell_value(v)
             if isinstance(v, str):
-                v, was_cut = _xlsx_text(v, text_limit)
+                v, was_cut = xlsx_text(v, text_limit)
                 cut += was_cut
                 if v.startswith("="):  # openpyxl would take it for a formula: type it as text
                     c = WriteOnlyCell(ws, value=v)
