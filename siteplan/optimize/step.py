@@ -189,36 +189,37 @@ def _plot_rollout(path: Path, curve_sites: np.ndarray, curves: dict[str, np.ndar
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = sorted(n for n in names if "Sans CJK" in n) or sorted(n for n in names if "CJK" in n or "WenQuanYi" in n)
-    plt.rcParams["font.family"] = ([cjk[0]] if cjk else []) + ["DejaVu Sans"]
+    from ..fonts import cjk_rc, zh_en
+
     colours = {"outdoor": "#1f77b4", "indoor": "#ff7f0e"}
-    labels = {"outdoor": "室外 outdoor", "indoor": "室内 indoor"}
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    for layer, curve in curves.items():
-        ax.plot(curve_sites, 100 * curve, color=colours[layer], lw=2, label=f"{labels[layer]} (build order)")
-    for ph in phases:
-        ax.axvline(ph["target_sites"], color="#d62728", ls="--", lw=1)
-        ax.annotate(f"{ph['id']}: {ph['target_sites']} sites", (ph["target_sites"], 3), rotation=90,
-                    va="bottom", ha="right", fontsize=8, color="#d62728")
-        for layer in ("outdoor", "indoor"):
-            goal = ph.get(f"target_coverage_{layer}")
-            if goal:
-                ax.axhline(100 * goal, color=colours[layer], ls=":", lw=1)
-                ax.annotate(f"{ph['id']} {layer} target {100 * goal:.0f}%", (0, 100 * goal), va="bottom",
-                            fontsize=8, color=colours[layer])
-    ax.set_xlabel("5G 站址数（累计） 5G sites (cumulative)")
-    ax.set_ylabel(f"覆盖面积占比 area with RSRP ≥ {threshold_dbm:g} dBm [%]")
-    ax.set_ylim(0, 102)
-    ax.grid(alpha=0.3)
-    ax.set_title("覆盖率与站址数 Coverage against number of sites" + ("  — 样例数据 SAMPLE DATA" if sample else ""))
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(fig)
+    with cjk_rc():
+        labels = {"outdoor": zh_en("室外 outdoor", "outdoor"), "indoor": zh_en("室内 indoor", "indoor")}
+        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+        for layer, curve in curves.items():
+            ax.plot(curve_sites, 100 * curve, color=colours[layer], lw=2, label=f"{labels[layer]} (build order)")
+        for ph in phases:
+            ax.axvline(ph["target_sites"], color="#d62728", ls="--", lw=1)
+            ax.annotate(f"{ph['id']}: {ph['target_sites']} sites", (ph["target_sites"], 3), rotation=90,
+                        va="bottom", ha="right", fontsize=8, color="#d62728")
+            for layer in ("outdoor", "indoor"):
+                goal = ph.get(f"target_coverage_{layer}")
+                if goal:
+                    ax.axhline(100 * goal, color=colours[layer], ls=":", lw=1)
+                    ax.annotate(f"{ph['id']} {layer} target {100 * goal:.0f}%", (0, 100 * goal), va="bottom",
+                                fontsize=8, color=colours[layer])
+        ax.set_xlabel(zh_en("5G 站址数（累计） 5G sites (cumulative)", "5G sites (cumulative)"))
+        ax.set_ylabel(zh_en(f"覆盖面积占比 area with RSRP ≥ {threshold_dbm:g} dBm [%]",
+                            f"area with RSRP ≥ {threshold_dbm:g} dBm [%]"))
+        ax.set_ylim(0, 102)
+        ax.grid(alpha=0.3)
+        ax.set_title(zh_en("覆盖率与站址数 Coverage against number of sites", "Coverage against number of sites")
+                     + (zh_en("  — 样例数据 SAMPLE DATA", "  — SAMPLE DATA") if sample else ""))
+        ax.legend(loc="lower right", fontsize=8)
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+        plt.close(fig)
     return path
 
 
