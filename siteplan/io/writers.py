@@ -40,6 +40,7 @@ __all__ = [
     "neutralize_formula",
     "page_setup",
     "provenance",
+    "provenance_html_meta",
     "provenance_tags",
     "reproducible_zip",
     "write_csv",
@@ -521,6 +522,15 @@ def provenance(district: Any, *, full: bool = True) -> dict:
     if full:
         out["config"] = config_to_dict(district.config)
     return out
+
+
+def provenance_html_meta(district: Any) -> str:
+    """:func:`provenance_tags` as HTML ``<meta name="siteplan:<key>" content="...">`` elements (escaped), for
+    the ``<head>`` of the map and the report."""
+    from html import escape
+
+    return "\n".join(f'<meta name="siteplan:{escape(k)}" content="{escape(v, quote=True)}">'
+                     for k, v in provenance_tags(district).items())
 
 
 def provenance_tags(district: Any) -> dict[str, str]:

@@ -12,7 +12,7 @@ import base64
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,14 @@ import pandas as pd
 from .._version import __version__
 from ..config import SCENARIOS, config_to_dict
 from ..io import atomic_path
+from ..io.labels import format_pct
+from ..io.writers import provenance_html_meta
 from .labels import SAMPLE_NOTICE, STATUS_ZH, text
 from .progress import progress_status
 from .registry import STATE_ZH, Registry, open_registry, registry_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from markupsafe import Markup
 
 __all__ = ["FONT_STACK", "REPORT_NAME", "map_png", "render_report", "write_report"]
 
@@ -124,8 +129,9 @@ def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None =
         ax.annotate("1 km", (sx + 500, sy), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
         ax.annotate("N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", fontsize=9)
         if district.sample:
-            ax.annotate(zh_en("样例数据 SAMPLE DATA", "SAMPLE DATA"), (0.02, 0.97), xycoords="axes fraction", fontsize=9, color="#c00000",
-                        va="top", fontweight="bold")
+            # no bold: the packaged CJK font has one weight (matplotlib would warn and use it anyway)
+            ax.annotate(zh_en("样例数据 SAMPLE DATA", "SAMPLE DATA"), (0.02, 0.97), xycoords="axes fraction",
+                        fontsize=9, color="#c00000", va="top")
         if handles:
             ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.85)
         name = district.config.district
@@ -137,6 +143,15 @@ def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None =
         fig.savefig(buf, format="png", metadata={"Software": None})
         plt.close(fig)
     return buf.getvalue()
+
+
+def _css_string(v: Any) -> Markup:
+    """A quoted CSS string (for ``@page`` margin boxes): quotes, backslashes, "<" and line breaks escaped, so
+    no input text can end the string or the ``<style>`` element."""
+    from markupsafe import Markup
+
+    out = "".join(f"\\{ord(ch):x} " if ch in '"\\<>&\n\r' else ch for ch in str(v))
+    return Markup(f'"{out}"')
 
 
 def _reason_rows(check) -> list[dict]:
@@ -180,10 +195,6 @@ _SCENARIO_ZH = {"existing": "现网站址 existing sites", "existing+candidates"
                 "file": "指定站址 given sites"}
 
 
-def _share(v) -> str:
-    return "—" if v is None else f"{100 * float(v):.1f}%"
-
-
 def _coverage_tables(summary: dict | None) -> dict:
     """The coverage step's figures as three small tables: per scenario, per sub-district, per hotspot scenario."""
     cov = (summary or {}).get("coverage")
@@ -193,12 +204,12 @@ def _coverage_tables(summary: dict | None) -> dict:
     rows, subd, hot = [], {}, []
     for name, sc in scen.items():
         rows.append({"name": _SCENARIO_ZH.get(name, name), "sites": sc.get("sites", ""),
-                     "outdoor": _share((sc.get("outdoor") or {}).get("covered_share")),
-                     "indoor": _share((sc.get("indoor") or {}).get("covered_share")),
-                     "sinr": _share(sc.get("sinr_ok_share"))})
+                     "outdoor": format_pct((sc.get("outdoor") or {}).get("covered_share")),
+                     "indoor": format_pct((sc.get("indoor") or {}).get("covered_share")),
+                     "sinr": format_pct(sc.get("sinr_ok_share"))})
         for r in sc.get("by_subdistrict") or []:
             subd.setdefault(r.get("name", ""), {"name": r.get("name", ""), "area_km2": r.get("area_km2")})[name] = (
-                f"{_share(r.get('outdoor_share'))} / {_share(r.get('indoor_share'))}")
+                f"{format_pct(r.get('outdoor_share'))} / {format_pct(r.get('indoor_share'))}")
         for key, h in sorted((sc.get("hotspots") or {}).items()):
             if isinstance(h, dict):
                 hot.append({"scenario": _SCENARIO_ZH.get(name, name),
@@ -248,11 +259,17 @@ def render_report(district, *, check=None, selected=None, summary=None, coverage
     env = Environment(loader=FileSystemLoader(str(Path(__file__).with_name("templates"))), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["cny"] = lambda v: f"{float(v):,.0f}"
+    env.filters["css_string"] = _css_string
+    env.filters["pct"] = format_pct
     env.filters["num"] = lambda v, nd=1: "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{float(v):,.{nd}f}"
     tpl = env.get_template("report.html.j2")
     return tpl.render(
         cfg=cfg,
         font_stack=FONT_STACK,
+        issuer=cfg.review.units.get("planning", ""),
+        running_title=f"{cfg.district.name_zh} 5G 基站站址审查报告",
+        running_notice="样例数据 SAMPLE DATA" if district.sample else "",
+        provenance_meta=provenance_html_meta(district),
         sample_notice=SAMPLE_NOTICE if district.sample else "",
         status=status,
         state_zh=STATE_ZH,
