@@ -31,7 +31,9 @@ def require(tool: str) -> str:
 
 def run_quiet(*cmd: str) -> str:
     """Run a GDAL client; fail on a non-zero exit or on any warning or error it prints about the file."""
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=120)
+    # GDAL_PAM_ENABLED=NO: reading never writes a .aux.xml beside the file (the outputs stay as written)
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "GDAL_PAM_ENABLED": "NO"})
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     bad = [line for line in out.splitlines() if line.startswith(("Warning", "ERROR", "FAILURE"))]
