@@ -137,7 +137,7 @@ PERCENT_COLUMNS = frozenset({
 NUMBER_FORMATS: dict[str, str] = {
     **{c: "0.00%" for c in PERCENT_COLUMNS},
     "cost_cny": "#,##0", "award_cny": "#,##0", "area_m2": "#,##0.0", "marginal_gain_m2": "#,##0.0",
-    "marginal_gain_weight": "#,##0.0", "lon": "0.0000000", "lat": "0.0000000",
+    "marginal_gain_weight": "#,##0.0",
     "due": "yyyy-mm", "date": "yyyy-mm-dd",
 }
 _BY_HEADER = {h: c for c, h in HEADERS.items()}

@@ -12,6 +12,7 @@ it (:func:`provenance`, :func:`provenance_tags`).
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -86,9 +87,19 @@ def _plain_frame(df: pd.DataFrame, *, neutralise: bool = True) -> pd.DataFrame:
     out = out.drop(columns=geom_cols)
     for col in out.columns:
         s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        s = s.astype(object)
+        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty", "boolean", "integer", "floating",
+                                                            "mixed-integer-float", "decimal", "date", "datetime"):
             s = s.map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-            out[col] = (s.map(neutralize_formula) if neutralise else s).astype(object)
+        if neutralise:
+            # vectorised: a string starting with a formula character gets the apostrophe
+            hit = s.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool).to_numpy()
+            if hit.any():
+                s = s.copy()
+                s[hit] = "'" + s[hit]
+        out[col] = s
     return out
 
 
@@ -168,7 +179,7 @@ def fixed_gdal_date() -> Iterator[None]:
 
 #: Rows of one sheet past which an XLSX holds only the first rows and says so (the CSV and the GeoPackage hold
 #: all): Excel opens up to 1,048,576, but filtering, printing and WPS crawl long before.
-XLSX_MAX_ROWS = 20_000
+XLSX_MAX_ROWS = 10_000
 #: Longest text shown in one XLSX data cell; longer text ends in "…" and the About sheet says how many were cut
 #: (Excel's own hard limit is 32,767 characters, which it applies silently).
 XLSX_MAX_TEXT = 1_000
@@ -283,6 +294,7 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, notes: list[str], *, labels: 
         head.append(c)
     ws.append(head)
     cut = 0
+    styled: dict[str, Any] = {}
     for rec in table.itertuples(index=False, name=None):
         row: list[Any] = []
         for v, fmt in zip(rec, formats):
@@ -296,8 +308,11 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, notes: list[str], *, labels: 
                     c.data_type = "s"
                     v = c
             elif fmt is not None and v is not None and not isinstance(v, bool):
+                if fmt not in styled:  # register the format once; later cells copy its style
+                    styled[fmt] = WriteOnlyCell(ws)
+                    styled[fmt].number_format = fmt
                 c = WriteOnlyCell(ws, value=v)
-                c.number_format = fmt
+                c._style = copy.copy(styled[fmt]._style)
                 v = c
             row.append(v)
         ws.append(row)
@@ -405,30 +420,68 @@ def _ccw(geoms: np.ndarray) -> np.ndarray:
     return shapely.orient_polygons(geoms, exterior_cw=False)
 
 
+def _json_column(values: pd.Series, dump) -> np.ndarray:
+    """Each value of a column as JSON text (NaN/None/inf -> null), encoding every distinct value once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    enc = []
+    for u in uniques:
+        if isinstance(u, (list, tuple)):
+            u = "; ".join(map(str, u))
+        elif isinstance(u, (float, np.floating)) and not math.isfinite(u):
+            u = None
+        enc.append(dump(u))
+    return np.asarray(enc + ["null"], dtype=object)[codes]  # code -1 (missing) -> the last: null
+
+
 def write_geojson(gdf: gpd.GeoDataFrame, path: str | Path, *, precision: int = 7,
-                  provenance: dict | None = None) -> Path:
+                  provenance: dict | None = None, chunk: int = 20_000) -> Path:
     """Write a GeoDataFrame as RFC 7946 GeoJSON: WGS 84, coordinates rounded to ``precision`` decimals,
     polygon exteriors counter-clockwise and holes clockwise.
 
-    ``provenance`` (e.g. :func:`provenance_tags`) goes into a top-level foreign member ``"siteplan"``.
+    ``provenance`` (e.g. ``provenance(district, full=False)``) goes into a top-level foreign member
+    ``"siteplan"``. The text is what ``json.dumps`` of the whole collection with sorted keys would give, built
+    column by column (each distinct value encoded once) and written ``chunk`` features at a time.
     """
     import shapely
+    from shapely.geometry import mapping
 
-    out = gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf.copy()
-    out = out.copy()
-    geoms = shapely.set_precision(out.geometry.values, 10.0**-precision, mode="pointwise")
-    out.geometry = _ccw(np.asarray(geoms))  # after rounding, which could flip a sliver ring
-    for col in out.columns:
-        if col != out.geometry.name and out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-    text = out.to_json(drop_id=True, ensure_ascii=False, sort_keys=True)
-    if provenance:
-        doc = json.loads(text)
-        doc["siteplan"] = provenance
-        text = json.dumps(doc, ensure_ascii=False, sort_keys=True, default=_json_default)
+    def dump(o: Any) -> str:
+        return json.dumps(o, ensure_ascii=False, sort_keys=True, default=_json_default, allow_nan=False)
+
+    out = gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf
+    geoms = np.asarray(shapely.set_precision(out.geometry.values, 10.0**-precision, mode="pointwise"))
+    geoms = _ccw(geoms)  # after rounding, which could flip a sliver ring
+    props = pd.DataFrame(out.drop(columns=out.geometry.name))
+    keys = sorted(props.columns, key=str)
+    points = shapely.get_type_id(geoms) == 0
+    xy = np.full((len(geoms), 2), np.nan)
+    if points.any():
+        xy[points] = shapely.get_coordinates(geoms[points])
     path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write('{"features": [')
+        for start in range(0, len(geoms), chunk):
+            stop = min(start + chunk, len(geoms))
+            text = np.full(stop - start, '{"geometry": ', dtype=object)
+            for i in range(start, stop):
+                g = geoms[i]
+                if g is None or g.is_empty:
+                    gj = "null"
+                elif points[i]:
+                    gj = f'{{"coordinates": [{float(xy[i, 0])!r}, {float(xy[i, 1])!r}], "type": "Point"}}'
+                else:
+                    gj = dump(mapping(g))
+                text[i - start] += gj
+            text += ', "properties": {'
+            for j, k in enumerate(keys):
+                text += (", " if j else "") + dump(str(k)) + ": "
+                text += _json_column(props[k].iloc[start:stop], dump)
+            text += '}, "type": "Feature"}'
+            f.write((", " if start else "") + ", ".join(text))
+        f.write("]")
+        if provenance:
+            f.write(', "siteplan": ' + dump(provenance))
+        f.write(', "type": "FeatureCollection"}')
     return path
 
 
