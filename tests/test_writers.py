@@ -230,3 +230,11 @@ def test_gpkg_is_version_1_2_with_metadata_and_styles(tmp_path):
             "attributes",)
     finally:
         conn.close()
+
+
+def test_map_summary_panel_never_rounds_a_share_to_full():
+    """Issue 12, item 9: the map's panel formats its shares with format_pct (0.999923 is not 100.0%)."""
+    from siteplan.maps.layers import summary_panel_html
+
+    html = summary_panel_html({"coverage": {"scenarios": {"existing": {"outdoor": {"covered_share": 0.999923}}}}})
+    assert ">99.99%<" in html and "100.0%" not in html
