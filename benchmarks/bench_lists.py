@@ -26,7 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,7 +33,7 @@ from bench_compliance import synthetic_district  # noqa: E402
 
 from siteplan.compliance import check_candidates  # noqa: E402
 from siteplan.compliance.lists import candidate_table, write_lists  # noqa: E402
-from siteplan.io.writers import XLSX_MAX_ROWS, atomic_path, reproducible_zip  # noqa: E402
+from siteplan.io.writers import XLSX_MAX_ROWS, _cell_value, atomic_path, reproducible_zip  # noqa: E402
 
 
 def peak_mib() -> float:
@@ -48,18 +47,6 @@ def legacy_write_xlsx(path: Path, sheets: dict[str, pd.DataFrame], *, notice: st
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
-
-    def cell_value(v):
-        if v is None:
-            return None
-        if isinstance(v, (np.bool_, bool)):
-            return bool(v)
-        if isinstance(v, np.integer):
-            return int(v)
-        if isinstance(v, (np.floating, float)):
-            f = float(v)
-            return None if math.isnan(f) else f
-        return v
 
     def width(v) -> int:
         s = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
@@ -81,7 +68,7 @@ def legacy_write_xlsx(path: Path, sheets: dict[str, pd.DataFrame], *, notice: st
             c.data_type = "s"
         for i, row in enumerate(table.itertuples(index=False, name=None), start=header_row + 1):
             for j, v in enumerate(row, start=1):
-                v = cell_value(v)
+                v = _cell_value(v)
                 cell = ws.cell(row=i, column=j, value=v)
                 if isinstance(v, str):
                     cell.data_type = "s"

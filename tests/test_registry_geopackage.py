@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
-from gdal_tools import require, run_quiet, validate_gpkg
+from client_tools import require, run_quiet, validate_gpkg
 from review_fixtures import make_check, make_district, make_selected
 
 from siteplan.review import export_review, open_registry

@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from openpyxl import load_workbook
+from client_tools import soffice
 from review_fixtures import make_check, make_district
 
 from siteplan.review import export_review
@@ -88,20 +89,11 @@ def test_every_sheet_is_set_up_for_print(workbook):
     assert review.freeze_panes == "B3"  # the site code stays in view beside the decision columns
 
 
-def _soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 @pytest.mark.browser
 def test_printed_workbook_first_page(workbook, tmp_path):
     """Acceptance 3: LibreOffice prints the workbook; page 1 (the review sheet) has the decision columns beside
     the site codes and a page footer. Written to test-artifacts/review_workbook_page1.png."""
-    exe = _soffice()
-    if exe is None:
-        msg = "LibreOffice (libreoffice-calc) not installed (run .ci/install-browser.sh)"
-        if os.environ.get("SITEPLAN_REQUIRE_BROWSER") == "1":
-            pytest.fail(msg + " and SITEPLAN_REQUIRE_BROWSER=1")
-        pytest.skip(msg)
+    exe = soffice()
     out = tmp_path / "pdf"
     env = {**os.environ, "HOME": str(tmp_path)}  # a private LibreOffice profile
     subprocess.run([exe, "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(out), str(workbook)],

@@ -216,7 +216,7 @@ def test_outputs_open_in_gdal_without_warnings(hedong_run):
     GeoPackage validator passes, and QGIS will find a default style for the run GeoPackage's layers."""
     import sqlite3
 
-    from gdal_tools import require, run_quiet, validate_gpkg
+    from client_tools import require, run_quiet, validate_gpkg
 
     _, out, _, _ = hedong_run
     ogrinfo, gdalinfo = require("ogrinfo"), require("gdalinfo")
@@ -260,9 +260,9 @@ def test_hedong_review_outputs_print(hedong_review, tmp_path):
     import subprocess
     import unicodedata
 
-    from gdal_tools import validate_gpkg
+    from client_tools import soffice, validate_gpkg
     from test_review_report import _chromium, _page_text, _print_to_pdf
-    from test_review_workbook_print import ARTIFACTS, _soffice
+    from test_review_workbook_print import ARTIFACTS
 
     district, out = hedong_review
     validate_gpkg(district / "registry.gpkg")
@@ -274,11 +274,7 @@ def test_hedong_review_outputs_print(hedong_review, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf),
                     str(ARTIFACTS / "hedong_review_report_page1")], check=True, timeout=60)
-    exe = _soffice()
-    if exe is None:
-        pytest.fail("LibreOffice (libreoffice-calc) not installed") if os.environ.get(
-            "SITEPLAN_REQUIRE_BROWSER") == "1" else pytest.skip("LibreOffice not installed")
-    subprocess.run([exe, "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path / "wb"),
+    subprocess.run([soffice(), "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path / "wb"),
                     str(out / "review_workbook.xlsx")], check=True, capture_output=True, timeout=300,
                    env={**os.environ, "HOME": str(tmp_path)})
     wb_pdf = tmp_path / "wb" / "review_workbook.pdf"

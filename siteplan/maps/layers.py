@@ -21,7 +21,7 @@ import shapely
 from ..crs import convert, normalize_frame
 from ..io.labels import format_pct
 from ..io.schema import SAMPLE_NOTICE  # one notice for every output
-from ..styles import PHASE_COLOURS as _PHASE_COLOURS
+from ..styles import PHASE_COLOURS as _PHASE_COLOURS  # noqa: F401 (coverage_map imports it from here)
 from ..styles import (  # one ramp for the map and the QGIS styles
     RSRP_BAND_COLOURS,
     RSRP_BAND_EDGES_DBM,

@@ -1,6 +1,7 @@
-"""GDAL's command-line clients and validator, as a planner's QGIS/GDAL would read siteplan's files.
+"""The clients siteplan's readers open its files with: GDAL's command-line tools and GeoPackage validator,
+LibreOffice (for Excel/WPS).
 
-Tests needing them skip when gdal-bin is absent, unless SITEPLAN_REQUIRE_BROWSER=1 (CI installs it with
+Tests needing them skip when a tool is absent, unless SITEPLAN_REQUIRE_BROWSER=1 (CI installs them with
 .ci/install-browser.sh), in which case they fail.
 """
 
@@ -19,14 +20,26 @@ VALIDATE_GPKG = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validat
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-def require(tool: str) -> str:
+def skip_or_fail(msg: str) -> None:
+    """Skip a test whose client is missing; in CI (SITEPLAN_REQUIRE_BROWSER=1) fail instead."""
+    if os.environ.get("SITEPLAN_REQUIRE_BROWSER") == "1":
+        pytest.fail(msg + " and SITEPLAN_REQUIRE_BROWSER=1")
+    pytest.skip(msg)
+
+
+def require(tool: str, package: str = "gdal-bin") -> str:
+    """The path of a client program, or skip/fail (see :func:`skip_or_fail`)."""
     exe = shutil.which(tool)
     if exe is None:
-        msg = f"{tool} not installed (gdal-bin; run .ci/install-browser.sh)"
-        if os.environ.get("SITEPLAN_REQUIRE_BROWSER") == "1":
-            pytest.fail(msg + " and SITEPLAN_REQUIRE_BROWSER=1")
-        pytest.skip(msg)
+        skip_or_fail(f"{tool} not installed ({package}; run .ci/install-browser.sh)")
     return exe
+
+
+def soffice() -> str:
+    """LibreOffice's command line (libreoffice-calc), or skip/fail."""
+    if shutil.which("soffice") is None and shutil.which("libreoffice"):
+        return shutil.which("libreoffice")
+    return require("soffice", "libreoffice-calc")
 
 
 def run_quiet(*cmd: str) -> str:
@@ -45,10 +58,7 @@ def validate_gpkg(path: Path) -> None:
     """GDAL's own GeoPackage validator (checks the OGC requirements); skips where it is not installed."""
     require("ogrinfo")
     if not VALIDATE_GPKG.exists() or not Path(SYSTEM_PYTHON).exists():
-        msg = f"GDAL's validator {VALIDATE_GPKG} not installed (python3-gdal)"
-        if os.environ.get("SITEPLAN_REQUIRE_BROWSER") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
+        skip_or_fail(f"GDAL's validator {VALIDATE_GPKG} not installed (python3-gdal)")
     proc = subprocess.run([SYSTEM_PYTHON, str(VALIDATE_GPKG), str(path)], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0 and not proc.stdout.strip() and not proc.stderr.strip(), (
