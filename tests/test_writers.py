@@ -238,3 +238,35 @@ def test_map_summary_panel_never_rounds_a_share_to_full():
 
     html = summary_panel_html({"coverage": {"scenarios": {"existing": {"outdoor": {"covered_share": 0.999923}}}}})
     assert ">99.99%<" in html and "100.0%" not in html
+
+
+def test_geotiff_styles_follow_band_descriptions_and_large_rasters_get_overviews(tmp_path):
+    """Item 5, designed for per-network rasters: the QML comes from the band descriptions (a phase prefix is
+    fine; a SINR-only raster gets the SINR ramp; other rasters get none); units per band; overviews when large."""
+    import xml.etree.ElementTree as ET
+
+    import affine
+    import numpy as np
+    import rasterio
+
+    from siteplan.io.raster import write_geotiff
+    from siteplan.styles import RSRP_BELOW_COLOUR, SINR_RAMP
+
+    t = affine.Affine(20, 0, 500000, 0, -20, 4340000)
+    big = np.full((300, 1100), -95.0, dtype=np.float32)
+    p = write_geotiff(tmp_path / "coverage_cm.tif", {"2022_outdoor_rsrp_dbm": big, "2022_sinr_db": big},
+                      transform=t, crs="EPSG:4548", style={"rsrp": -105.0, "sinr": -3.0})
+    with rasterio.open(p) as src:
+        assert src.units == ("dBm", "dB") and src.overviews(1) == [2, 4]  # down to ~256 pixels
+    items = ET.parse(p.with_suffix(".qml")).getroot().findall(".//colorrampshader/item")
+    assert items[0].get("value") == "-105" and items[0].get("color") == RSRP_BELOW_COLOUR
+    p = write_geotiff(tmp_path / "sinr.tif", {"sinr_db": big[:10, :10]}, transform=t, crs="EPSG:4548",
+                      style={"rsrp": -105.0, "sinr": -3.0})
+    root = ET.parse(p.with_suffix(".qml")).getroot()
+    assert root.find("pipe/rasterrenderer").get("band") == "1"
+    assert [i.get("color") for i in root.findall(".//colorrampshader/item")][0] == SINR_RAMP.below
+    with rasterio.open(p) as src:
+        assert src.overviews(1) == []  # small: none
+    p = write_geotiff(tmp_path / "other.tif", {"height_m": big[:10, :10]}, transform=t, crs="EPSG:4548",
+                      style={"rsrp": -105.0})
+    assert not p.with_suffix(".qml").exists()
