@@ -52,6 +52,7 @@ def test_report_escapes_and_is_self_contained(district, tmp_path):
     assert "size: A4;" in html and "page-break-before: always" in html
     assert FONT_STACK in html and '"Noto Sans CJK SC"' in html
     assert html.count('src="data:image/png;base64,') == 1
+    assert '<meta name="siteplan:config_sha256" content="' in html  # provenance for tools (item 8)
     assert "样例数据 SAMPLE DATA" in html
     # targets with their due dates, the rollout-not-run note, the EMF flag, the inputs' hashes, the parameters
     for needle in ("基本覆盖", "2020-12-31", "2022-12-31", "建设时序（站址优选）未运行", "电磁环境提示", "C004",

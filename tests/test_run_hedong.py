@@ -284,3 +284,36 @@ def test_hedong_review_outputs_print(hedong_review, tmp_path):
     assert "审查意见" in first and "HD5G-" in first and "第 1 页 共" in first
     subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(wb_pdf),
                     str(ARTIFACTS / "hedong_review_workbook_page1")], check=True, timeout=60)
+
+
+@pytest.mark.slow
+def test_every_table_for_people_is_chinese_first(hedong_run):
+    """Item 9: every header of the CSV lists and the workbooks' sheets starts in Chinese (English beside); codes
+    are labelled in the sheets; shares are percentages, phases numbers."""
+    import re
+
+    import openpyxl
+    import pandas as pd
+
+    _, out, _, _ = hedong_run
+    cjk = re.compile(r"^[\u3400-\u9fff（(]")
+    for name in ("candidates.csv", "selected_sites.csv", "rollout.csv", "gaps.csv"):
+        cols = pd.read_csv(out / name, encoding="utf-8-sig", nrows=1).columns
+        raw = [c for c in cols if not cjk.match(c) and not c.startswith("EIRP")]
+        assert not raw, (name, raw)
+    for book in ("candidates.xlsx", "selected_sites.xlsx"):
+        wb = openpyxl.load_workbook(out / book)
+        for ws in wb.worksheets:
+            head = [c.value for c in ws[2] if c.value is not None]
+            raw = [h for h in head if not cjk.match(str(h)) and not str(h).startswith("EIRP")]
+            assert not raw, (book, ws.title, raw)
+    ws = openpyxl.load_workbook(out / "selected_sites.xlsx")["分期 Rollout"]
+    head = {c.value: i for i, c in enumerate(ws[2])}
+    first = list(ws.iter_rows(min_row=3, max_row=3))[0]
+    assert first[head["建设期 Phase"]].value == 2020
+    cov = first[head["室外覆盖率 Outdoor coverage"]]
+    assert cov.number_format == "0.00%" and 0 < cov.value <= 1
+    sel = openpyxl.load_workbook(out / "selected_sites.xlsx")["入选站址 Selected"]
+    head = {c.value: i for i, c in enumerate(sel[2])}
+    values = {r[head["合规状态 Status"]].value for r in sel.iter_rows(min_row=3)}
+    assert values <= {"合规 compliant", "有条件合规 conditional"}
