@@ -9,6 +9,7 @@ import numpy as np
 
 from .crs import convert
 from .io import write_json
+from .io.labels import format_pct
 
 __all__ = ["coverage_lines", "district_info", "run_summary_lines", "status_lines", "update_summary_status"]
 
@@ -37,10 +38,6 @@ def district_info(district) -> str:
     return "\n".join(lines)
 
 
-def _pct(v) -> str:
-    return "—" if v is None else f"{100 * float(v):.1f}%"
-
-
 def run_summary_lines(ctx, title: str) -> list[str]:
     """A short summary of a run: the figures a planner looks at first."""
     s = ctx.summary
@@ -53,15 +50,15 @@ def run_summary_lines(ctx, title: str) -> list[str]:
         lines.append(
             f"  candidates: {chk.get('candidates', sum(by.values()))} — compliant {by.get('compliant', 0)}, "
             f"conditional {by.get('conditional', 0)}, non-compliant {by.get('non_compliant', 0)}; "
-            f"reuse ratio {_pct(chk.get('reuse', {}).get('ratio'))}"
+            f"reuse ratio {format_pct(chk.get('reuse', {}).get('ratio'))}"
         )
     cov = s.get("coverage")
     if cov:
         for key, label in (("existing", "existing sites"), ("existing+candidates", "existing + compliant candidates")):
             sc = cov.get("scenarios", {}).get(key)
             if sc:
-                lines.append(f"  coverage with {label}: outdoor {_pct(sc.get('outdoor', {}).get('covered_share'))}, "
-                             f"indoor {_pct(sc.get('indoor', {}).get('covered_share'))}")
+                lines.append(f"  coverage with {label}: outdoor {format_pct(sc.get('outdoor', {}).get('covered_share'))}, "
+                             f"indoor {format_pct(sc.get('indoor', {}).get('covered_share'))}")
         gaps = cov.get("gaps")
         if gaps:
             lines.append(f"  gaps ({gaps.get('scenario')} sites, {gaps.get('layer')}): {gaps.get('count')} "
@@ -71,8 +68,8 @@ def run_summary_lines(ctx, title: str) -> list[str]:
         for ph in opt.get("phases", []):
             lines.append(
                 f"  phase {ph['id']} ({ph.get('label_zh', '')} {ph.get('label', '')}): {ph['sites']} sites "
-                f"(target {ph.get('target_sites')}), outdoor {_pct(ph.get('coverage_outdoor'))}, indoor "
-                f"{_pct(ph.get('coverage_indoor'))}, cost CNY {ph.get('cost_cny', 0):,.0f}"
+                f"(target {ph.get('target_sites')}), outdoor {format_pct(ph.get('coverage_outdoor'))}, indoor "
+                f"{format_pct(ph.get('coverage_indoor'))}, cost CNY {ph.get('cost_cny', 0):,.0f}"
                 + ("" if ph.get("met", True) else "  — target not met")
             )
             if ph.get("note"):
@@ -85,9 +82,9 @@ def coverage_lines(cov: dict) -> list[str]:
     lines = []
     for name, sc in cov.get("scenarios", {}).items():
         lines.append(f"coverage ({name}, {sc.get('sites')} sites): outdoor "
-                     f"{_pct(sc.get('outdoor', {}).get('covered_share'))}, indoor "
-                     f"{_pct(sc.get('indoor', {}).get('covered_share'))}, SINR >= {sc.get('sinr_threshold_db')} dB "
-                     f"in {_pct(sc.get('sinr_ok_share'))}")
+                     f"{format_pct(sc.get('outdoor', {}).get('covered_share'))}, indoor "
+                     f"{format_pct(sc.get('indoor', {}).get('covered_share'))}, SINR >= {sc.get('sinr_threshold_db')} dB "
+                     f"in {format_pct(sc.get('sinr_ok_share'))}")
     gaps = cov.get("gaps")
     if gaps:
         lines.append(f"gaps ({gaps.get('scenario')}, {gaps.get('layer')}): {gaps.get('count')} totalling "

@@ -13,6 +13,7 @@ import shapely
 from siteplan.config import RadioConfig
 from siteplan.coverage import compute_coverage, make_grid
 from siteplan.coverage.gaps import GAP_COLUMNS, find_gaps
+from siteplan.io.labels import HEADERS
 
 CRS = "EPSG:4548"
 X0, Y0 = 520_000.0, 4_330_000.0
@@ -127,7 +128,9 @@ def test_step_on_hedong_at_coarse_resolution(tmp_path, hedong_coarse):
     gj = gpd.read_file(tmp_path / "gaps.geojson")
     assert gj.crs.to_epsg() == 4326 and len(gj) == cov["gaps"]["count"]
     csv = pd.read_csv(tmp_path / "gaps.csv", encoding="utf-8-sig")
-    assert {"gap_id", "area_m2", "subdistrict", "nearest_candidates", "score", "lon", "lat"} <= set(csv.columns)
+    # Chinese-first headers (issue 12, item 9)
+    assert {HEADERS[c] for c in ("gap_id", "area_m2", "subdistrict", "nearest_candidates", "score", "lon", "lat")
+            } <= set(csv.columns)
 
 
 def test_step_uses_only_compliant_candidates_from_check(tmp_path, hedong_coarse):

@@ -29,7 +29,8 @@ import pandas as pd
 
 from ..config import LayerSpec
 from ..errors import InputFileError
-from ..io import District, read_district, read_layer, write_csv, write_geojson, write_json
+from ..io import District, provenance, read_district, read_layer, write_csv, write_geojson, write_json
+from ..io.writers import provenance_tags
 from ..io.raster import NODATA, write_geotiff
 from ..radio import linkbudget as _lb
 from .engine import CoverageResult, SectorSet, compute_coverage, sectors_from_sites
@@ -46,8 +47,9 @@ HOTSPOT_POLYGON_RULE = "majority"
 
 
 def write_coverage_tif(path: str | Path, result: CoverageResult, *, scenario: str, extra_tags: dict | None = None,
-                       no_signal_dbm: float = NO_SIGNAL_DBM) -> Path:
-    """Write a coverage result as a 3-band float32 GeoTIFF (outdoor RSRP, indoor RSRP, SINR)."""
+                       no_signal_dbm: float = NO_SIGNAL_DBM, sinr_threshold_db: float | None = None) -> Path:
+    """Write a coverage result as a 3-band float32 GeoTIFF (outdoor RSRP, indoor RSRP, SINR) and its QGIS style
+    ``.qml`` beside it (the map's RSRP classes with the result's threshold)."""
     g = result.grid
 
     def floor(a):
@@ -72,6 +74,8 @@ def write_coverage_tif(path: str | Path, result: CoverageResult, *, scenario: st
         crs=g.crs,
         nodata=NODATA,
         tags=tags,
+        style={"rsrp": result.threshold_dbm,
+               **({"sinr": sinr_threshold_db} if sinr_threshold_db is not None else {})},
     )
 
 
@@ -141,10 +145,11 @@ def _compute(district: District, out_dir: Path, scenarios: dict[str, object], ga
     written = []
     files = {"existing": "coverage.tif", "existing+candidates": "coverage_candidates.tif", "file": "coverage.tif"}
     for name, res in results.items():
-        written.append(write_coverage_tif(out_dir / files[name], res, scenario=name,
-                                          extra_tags={"sample_data": bool(district.sample)}))
-    written.append(write_geojson(gaps, out_dir / "gaps.geojson"))
-    written.append(write_csv(_gaps_for_csv(gaps), out_dir / "gaps.csv"))
+        tif = write_coverage_tif(out_dir / files[name], res, scenario=name, sinr_threshold_db=radio.sinr_threshold_db,
+                                 extra_tags=provenance_tags(district))
+        written += [tif, tif.with_suffix(".qml")]
+    written.append(write_geojson(gaps, out_dir / "gaps.geojson", provenance=provenance(district, full=False)))
+    written.append(write_csv(_gaps_for_csv(gaps), out_dir / "gaps.csv", labels=True))
     summary = {
         "scenarios": {name: res.figures for name, res in results.items()},
         "files": {name: files[name] for name in results},

@@ -101,7 +101,7 @@ ALIASES: dict[str, str] = {
     "建设形式": "mount", "塔桅类型": "mount", "安装方式": "mount",
     "挂高": "height_m", "天线挂高": "height_m", "挂高(m)": "height_m", "挂高（m）": "height_m", "height": "height_m",
     "杆高": "height_m", "杆高(m)": "height_m", "高度": "height_m",
-    "运营商": "operator", "频段": "band", "频带": "band",
+    "运营商": "operator", "频段": "band", "频带": "band", "网络制式": "technology",
     "供电方式": "power_supply", "所属街道": "subdistrict", "责任单位": "responsible_unit",
     "杆号": "pole_id", "杆塔编号": "pole_id", "灯杆编号": "pole_id", "杆体编号": "pole_id",
     "eirp": "eirp_dbm", "eirp(dbm)": "eirp_dbm", "方位角": "azimuths_deg",

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import SCENARIOS
 from ..errors import ConfigError
+from ..io.writers import provenance, provenance_html_meta
 from .escape import html_text
 from .layers import (
     _BUILD_LABELS,
@@ -348,9 +349,26 @@ def build_map(
                         name="sp_summary")
     if coverage is not None:
         root.html.add_child(RawHtml(legend_html(threshold)), name="sp_legend")
+    # Provenance: <meta> elements for tools, a collapsed About box for people (version, config and input hashes).
+    root.header.add_child(RawHtml(provenance_html_meta(district)), name="sp_provenance")
+    root.html.add_child(RawHtml(_about_html(district)), name="sp_about")
     _script_element("L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});").add_to(m)
     _ReadyMarker().add_to(m)  # last child: its script runs after every layer was added
     return m
+
+
+def _about_html(district) -> str:
+    """The map's About box: what made it (collapsed; fixed bottom left, above the scale bar)."""
+    prov = provenance(district, full=False)
+    rows = [("siteplan", prov["siteplan_version"]), ("区县 District", prov["district"]),
+            ("样例数据 Sample data", "是 yes" if prov["sample_data"] else "否 no"),
+            ("配置 Config sha256", prov["config_sha256"])]
+    rows += [(f"输入 {name}", digest) for name, digest in prov["input_hashes"].items()]
+    body = "".join(f"<tr><td>{html_text(k)}</td><td style=\"font-family:monospace;word-break:break-all\">"
+                   f"{html_text(v)}</td></tr>" for k, v in rows)
+    return ('<details class="sp-panel sp-about" id="sp-about" style="position:fixed;left:10px;bottom:34px;'
+            'z-index:1000;max-width:420px;max-height:40vh;overflow:auto;font-size:11px">'
+            f"<summary>关于 About</summary><table>{body}</table></details>")
 
 
 def _script_element(js: str):

@@ -19,7 +19,16 @@ import pandas as pd
 import shapely
 
 from ..crs import convert, normalize_frame
+from ..io.labels import format_pct
 from ..io.schema import SAMPLE_NOTICE  # one notice for every output
+from ..styles import PHASE_COLOURS as _PHASE_COLOURS  # noqa: F401 (coverage_map imports it from here)
+from ..styles import (  # one ramp for the map and the QGIS styles
+    RSRP_BAND_COLOURS,
+    RSRP_BAND_EDGES_DBM,
+    RSRP_BELOW_COLOUR,
+    STATUS_COLOURS,
+    rsrp_bands,
+)
 from .escape import html_text, js_json, json_safe
 
 __all__ = [
@@ -71,12 +80,6 @@ STATUS_LABELS = {
     "non_compliant": "不合规 non-compliant",
     "unchecked": "未检查 unchecked",
 }
-STATUS_COLOURS = {
-    "compliant": "#1a9641",
-    "conditional": "#f39c12",
-    "non_compliant": "#d7191c",
-    "unchecked": "#7f7f7f",
-}
 _REUSE_LABELS = {
     "existing_site": "现网站址 existing site",
     "street_lamp": "路灯杆 street lamp",
@@ -105,14 +108,7 @@ _SCENARIO_COLOURS = {
     "culture_tourism": "#984ea3",
     "media": "#ff7f00",
 }
-_PHASE_COLOURS = ("#08306b", "#6a51a3", "#a50f15", "#006d2c", "#7f2704", "#252525")
 
-#: RSRP display bands [dBm], strongest edge first; the district's threshold is added as the lowest covered edge.
-RSRP_BAND_EDGES_DBM = (-70.0, -80.0, -90.0, -100.0)
-#: Colours of the covered bands, strongest first (ColorBrewer RdYlGn, green = strong).
-RSRP_BAND_COLOURS = ("#1a9850", "#66bd63", "#a6d96a", "#d9ef8b", "#fee08b", "#fdae61")
-#: Cells with a signal below the threshold (not covered).
-RSRP_BELOW_COLOUR = "#d73027"
 _COVERED_ALPHA = 190
 _BELOW_ALPHA = 150
 
@@ -252,12 +248,6 @@ def vector_layer(
 
 
 # ---------------------------------------------------------------------------------------------- raster
-
-def rsrp_bands(threshold_dbm: float, edges_dbm: Sequence[float] = RSRP_BAND_EDGES_DBM) -> list[float]:
-    """Band edges [dBm], strongest first, ending with the coverage threshold."""
-    above = sorted({float(e) for e in edges_dbm if e > threshold_dbm}, reverse=True)
-    return above + [float(threshold_dbm)]
-
 
 def rsrp_palette_index(rsrp_dbm: np.ndarray, edges_dbm: Sequence[float]) -> np.ndarray:
     """Palette index per cell: 0 = no data (transparent), 1 = below the threshold, 2.. = covered bands weakest to
@@ -464,7 +454,7 @@ def _cell(value: Any, key: str | None, kind: str = "num") -> str:
     if isinstance(v, bool):
         shown = "是 yes" if v else "否 no"
     elif kind == "pct" and isinstance(v, (int, float)):
-        shown = f"{100.0 * v:.1f}%"
+        shown = format_pct(v)
     elif isinstance(v, float):
         shown = f"{v:,.4g}"
     else:

@@ -30,15 +30,8 @@ __all__ = ["candidate_costs", "cell_zones", "demand_weights", "fixed_from_regist
 #: Registry states whose sites exist or are committed (fixed in the rollout).
 COMMITTED_STATES = ("approved", "approved_with_changes", "under_construction", "in_service")
 
-_COLUMNS_ZH = {
-    "site_id": "站址编号 Site ID", "name": "站名 Name", "phase": "建设期 Phase", "rank": "建设顺序 Build rank",
-    "phase_rank": "期内顺序 Rank in phase", "fixed": "已批/在网 Fixed",
-    "marginal_gain_m2": "新增覆盖面积(m², 需求层) Marginal gain m² (demand layer)", "marginal_gain_weight": "新增加权覆盖 Marginal gain (weighted)",
-    "cost_cny": "造价(元) Cost CNY", "build_kind": "建设方式 Build kind", "reuse_kind": "共享设施 Reuse",
-    "reuse_id": "共享设施编号 Reuse ID", "subdistrict": "所属街道 Sub-district", "responsible_unit": "责任单位 Responsible unit",
-    "site_type": "站型 Site type", "operator": "运营商 Operator", "band": "频段 Band", "status": "合规状态 Status",
-    "lon": "经度 Lon (WGS84)", "lat": "纬度 Lat (WGS84)", "data_note": "数据说明 Data note",
-}
+#: Header of the build rank in the selected-sites list (the shared "排序 Rank" of siteplan.io.labels is generic).
+_HEADERS = {"rank": "建设顺序 Build rank"}
 
 
 def demand_weights(grid, hotspots: gpd.GeoDataFrame, scenario_weights: dict[str, float], radius_m: float) -> np.ndarray:
@@ -196,36 +189,37 @@ def _plot_rollout(path: Path, curve_sites: np.ndarray, curves: dict[str, np.ndar
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = sorted(n for n in names if "Sans CJK" in n) or sorted(n for n in names if "CJK" in n or "WenQuanYi" in n)
-    plt.rcParams["font.family"] = ([cjk[0]] if cjk else []) + ["DejaVu Sans"]
+    from ..fonts import cjk_rc, zh_en
+
     colours = {"outdoor": "#1f77b4", "indoor": "#ff7f0e"}
-    labels = {"outdoor": "室外 outdoor", "indoor": "室内 indoor"}
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    for layer, curve in curves.items():
-        ax.plot(curve_sites, 100 * curve, color=colours[layer], lw=2, label=f"{labels[layer]} (build order)")
-    for ph in phases:
-        ax.axvline(ph["target_sites"], color="#d62728", ls="--", lw=1)
-        ax.annotate(f"{ph['id']}: {ph['target_sites']} sites", (ph["target_sites"], 3), rotation=90,
-                    va="bottom", ha="right", fontsize=8, color="#d62728")
-        for layer in ("outdoor", "indoor"):
-            goal = ph.get(f"target_coverage_{layer}")
-            if goal:
-                ax.axhline(100 * goal, color=colours[layer], ls=":", lw=1)
-                ax.annotate(f"{ph['id']} {layer} target {100 * goal:.0f}%", (0, 100 * goal), va="bottom",
-                            fontsize=8, color=colours[layer])
-    ax.set_xlabel("5G 站址数（累计） 5G sites (cumulative)")
-    ax.set_ylabel(f"覆盖面积占比 area with RSRP ≥ {threshold_dbm:g} dBm [%]")
-    ax.set_ylim(0, 102)
-    ax.grid(alpha=0.3)
-    ax.set_title("覆盖率与站址数 Coverage against number of sites" + ("  — 样例数据 SAMPLE DATA" if sample else ""))
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(fig)
+    with cjk_rc():
+        labels = {"outdoor": zh_en("室外 outdoor", "outdoor"), "indoor": zh_en("室内 indoor", "indoor")}
+        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+        for layer, curve in curves.items():
+            ax.plot(curve_sites, 100 * curve, color=colours[layer], lw=2, label=f"{labels[layer]} (build order)")
+        for ph in phases:
+            ax.axvline(ph["target_sites"], color="#d62728", ls="--", lw=1)
+            ax.annotate(f"{ph['id']}: {ph['target_sites']} sites", (ph["target_sites"], 3), rotation=90,
+                        va="bottom", ha="right", fontsize=8, color="#d62728")
+            for layer in ("outdoor", "indoor"):
+                goal = ph.get(f"target_coverage_{layer}")
+                if goal:
+                    ax.axhline(100 * goal, color=colours[layer], ls=":", lw=1)
+                    ax.annotate(f"{ph['id']} {layer} target {100 * goal:.0f}%", (0, 100 * goal), va="bottom",
+                                fontsize=8, color=colours[layer])
+        ax.set_xlabel(zh_en("5G 站址数（累计） 5G sites (cumulative)", "5G sites (cumulative)"))
+        ax.set_ylabel(zh_en(f"覆盖面积占比 area with RSRP ≥ {threshold_dbm:g} dBm [%]",
+                            f"area with RSRP ≥ {threshold_dbm:g} dBm [%]"))
+        ax.set_ylim(0, 102)
+        ax.grid(alpha=0.3)
+        ax.set_title(zh_en("覆盖率与站址数 Coverage against number of sites", "Coverage against number of sites")
+                     + (zh_en("  — 样例数据 SAMPLE DATA", "  — SAMPLE DATA") if sample else ""))
+        ax.legend(loc="lower right", fontsize=8)
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+        plt.close(fig)
     return path
 
 
@@ -367,21 +361,20 @@ def run(ctx) -> None:
     table.insert(2, "lon", np.round(lonlat.x.to_numpy(), 7) if len(out) else [])
     table.insert(3, "lat", np.round(lonlat.y.to_numpy(), 7) if len(out) else [])
     od = ctx.out_dir
-    ctx.written.append(write_csv(table, od / "selected_sites.csv"))
+    ctx.written.append(write_csv(table, od / "selected_sites.csv", labels=True, headers=_HEADERS))
     rollout = pd.DataFrame([{k: v for k, v in p.items() if not isinstance(v, dict)} for p in phases_out])
-    ctx.written.append(write_csv(rollout, od / "rollout.csv"))
+    rollout = rollout.rename(columns={"id": "phase"})
+    first = [c for c in ("phase", "label_zh", "label", "due") if c in rollout.columns]
+    rollout = rollout[first + [c for c in rollout.columns if c not in first]]
+    ctx.written.append(write_csv(rollout, od / "rollout.csv", labels=True))
     notice = SAMPLE_NOTICE if d.sample else None
     ctx.written.append(write_xlsx(
-        od / "selected_sites.xlsx",
-        {"入选站址 Selected": table.rename(columns=_COLUMNS_ZH),
-         "分期 Rollout": rollout.rename(columns={"id": "建设期 Phase", "sites": "站址数 Sites",
-                                                 "target_sites": "目标站址数 Target sites",
-                                                 "coverage_outdoor": "室外覆盖率 Outdoor coverage",
-                                                 "coverage_indoor": "室内覆盖率 Indoor coverage",
-                                                 "cost_cny": "造价(元) Cost CNY", "award_cny": "奖励估算(元) Award CNY"})},
-        notice=notice, metadata=provenance(d),
+        od / "selected_sites.xlsx", {"入选站址 Selected": table, "分期 Rollout": rollout},
+        notice=notice, metadata=provenance(d), labels=True, headers=_HEADERS,
+        district=f"{cfg.district.name_zh} {cfg.district.name}",
+        complete_in=" selected_sites.csv 与 siteplan.gpkg / selected_sites.csv and siteplan.gpkg",
     ))
-    ctx.written.append(write_geojson(out, od / "selected_sites.geojson"))
+    ctx.written.append(write_geojson(out, od / "selected_sites.geojson", provenance=provenance(d, full=False)))
     ctx.written.append(_plot_rollout(od / "rollout.png", np.array(curve_sites),
                                      {k: np.array(v) for k, v in curves.items()}, phases_out, d.sample,
                                      cfg.radio.rsrp_threshold_dbm))
