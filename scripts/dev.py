@@ -40,14 +40,16 @@ def ensure_venv(extra: str) -> None:
 
 
 def browser_setup() -> None:
-    """Browser tests need Debian's chromium; install it where we can (root with apt), else they skip."""
-    if shutil.which("chromium"):
+    """Browser and client tests need Debian's chromium, gdal-bin and libreoffice-calc; install them where we can
+    (root with apt), else those tests skip."""
+    if all(shutil.which(tool) for tool in ("chromium", "ogrinfo", "soffice")):
         return
     script = ROOT / ".ci" / "install-browser.sh"
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get") and script.exists():
         sh("bash", script)
     else:
-        print("note: chromium not found; the browser tests will be skipped (install Debian's chromium to run them)")
+        print("note: chromium, gdal-bin or libreoffice-calc not found; the tests that open outputs in them will be "
+              "skipped (install them with .ci/install-browser.sh)")
 
 
 def main(argv: list[str]) -> int:

@@ -114,7 +114,12 @@ def finish(ctx: RunContext) -> list[Path]:
     """
     layers = {name: gdf for name, gdf in ctx.district.layers.items()}
     layers.update(ctx.gpkg_layers)
-    gpkg = write_gpkg_layers(ctx.out_dir / "siteplan.gpkg", layers)
+    from .io.qgis import layer_styles
+    from .io.writers import provenance_tags
+
+    # Provenance in the GeoPackage's metadata table; QGIS styles in its layer_styles table.
+    gpkg = write_gpkg_layers(ctx.out_dir / "siteplan.gpkg", layers, metadata=provenance_tags(ctx.district),
+                             styles=layer_styles(layers))
     ctx.written.append(gpkg)
     ctx.summary["outputs"] = sorted({p.name for p in ctx.written} | {"summary.json", "timings.json"})
     figures, timings = split_timings(ctx.summary)

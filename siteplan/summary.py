@@ -9,6 +9,7 @@ import numpy as np
 
 from .crs import convert
 from .io import write_json
+from .io.labels import format_pct
 
 __all__ = ["coverage_lines", "district_info", "run_summary_lines", "status_lines", "update_summary_status"]
 
@@ -37,10 +38,6 @@ def district_info(district) -> str:
     return "\n".join(lines)
 
 
-def _pct(v) -> str:
-    return "—" if v is None else f"{100 * float(v):.1f}%"
-
-
 def run_summary_lines(ctx, title: str) -> list[str]:
     """A short summary of a run: the figures a planner looks at first, per network."""
     s = ctx.summary
@@ -53,7 +50,7 @@ def run_summary_lines(ctx, title: str) -> list[str]:
         lines.append(
             f"  candidates: {chk.get('candidates', sum(by.values()))} — compliant {by.get('compliant', 0)}, "
             f"conditional {by.get('conditional', 0)}, non-compliant {by.get('non_compliant', 0)}; "
-            f"reuse ratio {_pct(chk.get('reuse', {}).get('ratio'))}"
+            f"reuse ratio {format_pct(chk.get('reuse', {}).get('ratio'))}"
         )
     plan = s.get("plan")
     if plan:
@@ -63,15 +60,15 @@ def run_summary_lines(ctx, title: str) -> list[str]:
                 verdict = {True: "goal met", False: "goal NOT met", None: "not due"}[g.get("met")]
                 lines.append(
                     f"  {ph['id']} {key}: {ph['sites']}/{ph['target_sites']} sites, outdoor "
-                    f"{_pct(ph['coverage']['outdoor'].get('covered_share'))}, indoor "
-                    f"{_pct(ph['coverage']['indoor'].get('covered_share'))} (RSRP+SINR) — {verdict}")
+                    f"{format_pct(ph['coverage']['outdoor'].get('covered_share'))}, indoor "
+                    f"{format_pct(ph['coverage']['indoor'].get('covered_share'))} (RSRP+SINR) — {verdict}")
                 if g.get("met") is False and g.get("why"):
                     lines.append(f"      why: {'; '.join(g['why'])}")
         for ph in plan.get("phases", []):
             v = ph.get("views") or {}
             lines.append(f"  {ph['id']} district: {ph['sites']}/{ph['target_sites']} sites; outdoor every network "
-                         f"{_pct((v.get('outdoor') or {}).get('every_network'))}, any network "
-                         f"{_pct((v.get('outdoor') or {}).get('any_network'))}")
+                         f"{format_pct((v.get('outdoor') or {}).get('every_network'))}, any network "
+                         f"{format_pct((v.get('outdoor') or {}).get('any_network'))}")
         money = plan.get("money") or {}
         sav = (money.get("savings") or {}).get("total") or {}
         lines.append(f"  award estimate CNY {(money.get('award') or {}).get('award_cny', 0):,.0f}; 10-year cost "
@@ -79,7 +76,7 @@ def run_summary_lines(ctx, title: str) -> list[str]:
                      f"{sav.get('total_cny_per_year', 0):,.0f}/year")
         lines.append(f"  search requests: {(plan.get('search_requests') or {}).get('count', 0)}; gaps after the last "
                      f"phase: {(plan.get('gaps') or {}).get('count', 0)}; shared sites "
-                     f"{_pct((plan.get('sharing') or {}).get('share_ratio'))}")
+                     f"{format_pct((plan.get('sharing') or {}).get('share_ratio'))}")
     elif s.get("coverage"):
         lines += ["  " + ln for ln in coverage_lines(s["coverage"])]
     return lines
@@ -93,11 +90,11 @@ def coverage_lines(cov: dict) -> list[str]:
             if not isinstance(sc, dict) or "outdoor" not in sc:
                 continue
             lines.append(f"coverage {key} ({name}, {sc.get('sites')} sites): outdoor "
-                         f"{_pct(sc['outdoor'].get('covered_share'))} (RSRP only {_pct(sc['outdoor'].get('rsrp_share'))}),"
-                         f" indoor {_pct(sc['indoor'].get('covered_share'))}")
+                         f"{format_pct(sc['outdoor'].get('covered_share'))} (RSRP only {format_pct(sc['outdoor'].get('rsrp_share'))}),"
+                         f" indoor {format_pct(sc['indoor'].get('covered_share'))}")
     for name, v in (cov.get("district") or {}).items():
-        lines.append(f"district ({name}): outdoor every network {_pct((v.get('outdoor') or {}).get('every_network'))},"
-                     f" any network {_pct((v.get('outdoor') or {}).get('any_network'))}")
+        lines.append(f"district ({name}): outdoor every network {format_pct((v.get('outdoor') or {}).get('every_network'))},"
+                     f" any network {format_pct((v.get('outdoor') or {}).get('any_network'))}")
     gaps = cov.get("gaps")
     if gaps:
         lines.append(f"gaps ({gaps.get('layer')}): {gaps.get('count')} ({gaps.get('by_network')})")

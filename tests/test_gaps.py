@@ -13,6 +13,7 @@ import shapely
 from siteplan.config import RadioConfig
 from siteplan.coverage import compute_coverage, make_grid
 from siteplan.coverage.gaps import GAP_COLUMNS, find_gaps
+from siteplan.io.labels import HEADERS
 
 CRS = "EPSG:4548"
 X0, Y0 = 520_000.0, 4_330_000.0
@@ -164,6 +165,8 @@ def test_run_coverage_with_a_site_file(tmp_path, hedong_coarse):
     gj = gpd.read_file(tmp_path / "out" / "gaps.geojson")
     assert gj.crs.to_epsg() == 4326 and set(gj["network"]) <= {"ctcu", "cm", "cbn"}
     csv = pd.read_csv(tmp_path / "out" / "gaps.csv", encoding="utf-8-sig")
-    assert {"gap_id", "network", "area_m2", "subdistrict", "nearest_candidates", "score", "lon", "lat"} <= set(csv.columns)
+    # Chinese-first headers (issue 12, item 9)
+    assert {HEADERS[c] for c in ("gap_id", "network", "area_m2", "subdistrict", "nearest_candidates", "score", "lon",
+                                 "lat")} <= set(csv.columns)
     only = run_coverage(hedong_coarse, tmp_path / "ex", sites="existing")
     assert all(list(v) == ["name", "name_zh", "upgrade"] for v in only["networks"].values())

@@ -49,9 +49,10 @@ def test_report_escapes_and_is_self_contained(district, tmp_path):
     assert EVIL not in html and "&lt;script&gt;" in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "external request in the report"
     assert "@import" not in html and "url(" not in html
-    assert "@page { size: A4" in html and "page-break-before: always" in html
+    assert "size: A4;" in html and "page-break-before: always" in html
     assert FONT_STACK in html and '"Noto Sans CJK SC"' in html
     assert html.count('src="data:image/png;base64,') == 1
+    assert '<meta name="siteplan:config_sha256" content="' in html  # provenance for tools (item 8)
     assert "样例数据 SAMPLE DATA" in html
     # targets with their due dates, the rollout-not-run note, the EMF flag, the inputs' hashes, the parameters
     for needle in ("基本覆盖", "2020-12-31", "2022-12-31", "建设时序（站址优选）未运行", "电磁环境提示", "C004",
@@ -141,6 +142,46 @@ def _pdf_pages_and_text(pdf: Path) -> tuple[int, str]:
         return pages, txt
 
 
+def _print_to_pdf(exe: str, html: Path, tmp_path: Path) -> Path:
+    """Headless Chromium's print-to-PDF without the browser's own header/footer (the page brings its own)."""
+    pdf = tmp_path / "review_report.pdf"
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
+           html.resolve().as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert pdf.exists() and pdf.stat().st_size > 10_000, proc.stderr[-2000:]
+    return pdf
+
+
+def _page_text(pdf: Path, page: int) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    txt = subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", txt))
+
+
+@pytest.mark.browser
+def test_printed_report_is_an_official_document(district, tmp_path):
+    """Issue 12, item 4: issuing body, document number and date fields, "第 x 页 共 y 页" on every page, and the
+    编制 / 审核 / 批准 sign-off block with a seal area, as they come out of print-to-PDF."""
+    exe = _chromium()
+    district.config.review.units["planning"] = "测试市规划和自然资源局测试分局"
+    check = make_check()
+    export_review(district, tmp_path / "o", check=check, selected=make_selected(check))
+    pdf = _print_to_pdf(exe, write_report(district, tmp_path / "o", check=check), tmp_path)
+    pages, _ = _pdf_pages_and_text(pdf)
+    texts = [_page_text(pdf, i) for i in range(1, pages + 1)]
+    for i, t in enumerate(texts, start=1):
+        assert f"第{i}页共{pages}页" in t, (i, t[-200:])
+    first, body = texts[0], "".join(texts)
+    assert "测试市规划和自然资源局测试分局" in first and "文号" in first and "发文日期" in first
+    for word in ("审查意见与签署", "编制", "审核", "批准", "签名", "盖章"):
+        assert word in body, word
+    assert "样例数据SAMPLEDATA" in first
+
+
 @pytest.mark.browser
 def test_report_prints_to_a4_pdf_with_chinese(district, tmp_path):
     exe = _chromium()
@@ -151,13 +192,7 @@ def test_report_prints_to_a4_pdf_with_chinese(district, tmp_path):
 
     import_review(district, fill(wb, tmp_path / "f.xlsx", {"C001": ("通过", "", "张三", "2020-06-01")}))
     html = write_report(district, tmp_path / "o", check=check, selected=sel)
-    pdf = tmp_path / "review_report.pdf"
-    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
-           html.resolve().as_uri()]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert pdf.exists() and pdf.stat().st_size > 10_000, proc.stderr[-2000:]
+    pdf = _print_to_pdf(exe, html, tmp_path)
     pages, text = _pdf_pages_and_text(pdf)
     assert 2 <= pages <= 12
     # NFKC: PDF text layers map some CJK glyphs to Kangxi radicals (⽬ U+2F6C for 目).

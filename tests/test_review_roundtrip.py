@@ -161,8 +161,9 @@ def test_text_is_never_a_formula(tmp_path):
         for row in ws.iter_rows():
             for c in row:
                 assert c.data_type != "f", (ws.title, c.coordinate, c.value)
-    assert data_rows(wb)["C001"]["name"].startswith("'=")
-    # and the neutralised name still round-trips without being taken for an edit
+    # typed as text, so inert, and shown as it is (the CSV's apostrophe is not needed in XLSX)
+    assert data_rows(wb)["C001"]["name"] == '=HYPERLINK("http://evil.example","x")'
+    # and the name still round-trips without being taken for an edit
     rep = import_review(d, fill(wb, tmp_path / "f.xlsx", {"C001": ("通过", "", "王五", "2020-06-01")}))
     assert [a["site_id"] for a in rep.applied] == ["C001"]
 
@@ -196,5 +197,5 @@ def test_rollout_narrows_the_review_but_keeps_decisions(tmp_path):
     sel = make_selected(check).iloc[:2]  # rollout keeps C001, C002
     rows = data_rows(export_review(d, tmp_path / "o2", check=check, selected=sel))
     assert set(rows) == {"C001", "C002", "C004"} and rows["C004"]["decision"] == "不通过"
-    assert rows["C001"]["phase"] == "2020" and rows["C001"]["coverage_gain_m2"] == 10_000
+    assert rows["C001"]["phase"] == 2020 and rows["C001"]["coverage_gain_m2"] == 10_000  # a phase is a number
     assert set(open_registry(d).sites()["site_id"]) == {"C001", "C002", "C003", "C004", "C006"}

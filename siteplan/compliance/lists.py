@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from ..io import provenance, write_csv, write_geojson, write_xlsx
+from ..io.labels import header
 from ..io.schema import SAMPLE_NOTICE
 from .attribution import retrofit_list
 from .reasons import REASON_CODES, REASONS, STATUS_ZH, STATUSES
@@ -34,39 +35,15 @@ __all__ = [
     "write_lists",
 ]
 
-#: Canonical column -> list header (Chinese first, English beside), in list order.
-HEADERS: dict[str, str] = {
-    "site_id": "站址编号 Site ID",
-    "name": "站名 Name",
-    "operator": "运营商 Operator",
-    "band": "频段 Band",
-    "site_type": "站型 Site type",
-    "mount": "建设形式 Mount",
-    "height_m": "挂高(m) Height (m)",
-    "lon": "经度 Longitude (WGS84)",
-    "lat": "纬度 Latitude (WGS84)",
-    "subdistrict_code": "街道代码 Sub-district code",
-    "subdistrict": "所属街道 Sub-district",
-    "responsible_unit": "责任单位 Responsible unit",
-    "status": "合规状态 Status",
-    "status_zh": "合规状态(中文) Status (zh)",
-    "reasons": "原因代码 Reason codes",
-    "reasons_zh": "原因说明 Reasons (zh)",
-    "reasons_en": "原因说明(英文) Reasons (en)",
-    "reuse_kind": "共享设施类型 Reuse kind",
-    "reuse_id": "共享设施编号 Reuse asset ID",
-    "reuse_distance_m": "共享设施距离(m) Reuse distance (m)",
-    "free_access": "免费开放 Free access",
-    "new_build": "新建 New build",
-    "build_kind": "建设类别 Build kind",
-    "power_supply": "供电方式 Power supply",
-    "needs_direct_supply": "需直供电改造 Needs direct supply",
-    "eirp_dbm": "EIRP(dBm) EIRP (dBm)",
-    "emf_distance_m": "电磁合规距离(m) EMF distance (m)",
-    "pole_id": "杆号 Pole ID",
-    "data_note": "数据说明 Data note",
-}
-LIST_COLUMNS = tuple(HEADERS)
+#: Columns of the list, in order.
+LIST_COLUMNS = (
+    "site_id", "name", "operator", "band", "site_type", "mount", "height_m", "lon", "lat", "subdistrict_code",
+    "subdistrict", "responsible_unit", "status", "status_zh", "reasons", "reasons_zh", "reasons_en", "reuse_kind",
+    "reuse_id", "reuse_distance_m", "free_access", "new_build", "build_kind", "power_supply",
+    "needs_direct_supply", "eirp_dbm", "emf_distance_m", "pole_id", "data_note",
+)
+#: Canonical column -> list header (Chinese first, English beside), in list order (from siteplan.io.labels).
+HEADERS: dict[str, str] = {c: header(c) for c in LIST_COLUMNS}
 
 #: Label of candidates in no sub-district (outside the district) in figures and tables.
 NO_SUBDISTRICT = "无 none"
@@ -206,16 +183,17 @@ def write_lists(checked: gpd.GeoDataFrame, out_dir: str | Path, district, *, ste
     power_unit = district.config.review.units.get("power", "")
     if figures is None:
         figures = check_figures(checked, power_unit=power_unit)
-    table = candidate_table(checked)
+    table = candidate_table(checked, headers=False)
     notice = sample_notice(district)
+    meta = provenance(district)
     paths = []
     if "csv" in formats:
-        paths.append(write_csv(table, out_dir / f"{stem}.csv"))
+        paths.append(write_csv(table, out_dir / f"{stem}.csv", labels=True))
     if "xlsx" not in formats:
         if "geojson" in formats:
-            paths.append(write_geojson(checked, out_dir / f"{stem}.geojson"))
+            paths.append(write_geojson(checked, out_dir / f"{stem}.geojson", provenance=provenance(district, full=False)))
         return paths
-    retro = retrofit_list(checked, power_unit).rename(columns={**HEADERS, "power_unit": "供电单位 Power unit"})
+    retro = retrofit_list(checked, power_unit)
     sheets = {
         "候选站址 Candidates": table,
         "汇总 Summary": summary_table(figures),
@@ -225,8 +203,10 @@ def write_lists(checked: gpd.GeoDataFrame, out_dir: str | Path, district, *, ste
             [(c, r.effect, r.zh, r.en) for c, r in REASONS.items()],
             columns=["原因代码 Code", "影响 Effect", "说明 Message (zh)", "说明(英文) Message (en)"]),
     }
-    meta = provenance(district)
-    paths.append(write_xlsx(out_dir / f"{stem}.xlsx", sheets, notice=notice, metadata=meta))
+    district_label = f"{district.config.district.name_zh} {district.config.district.name}"
+    paths.append(write_xlsx(out_dir / f"{stem}.xlsx", sheets, notice=notice, metadata=meta, labels=True,
+                            district=district_label,
+                            complete_in=f" {stem}.csv 与 siteplan.gpkg / {stem}.csv and siteplan.gpkg"))
     if "geojson" in formats:
-        paths.append(write_geojson(checked, out_dir / f"{stem}.geojson"))
+        paths.append(write_geojson(checked, out_dir / f"{stem}.geojson", provenance=provenance(district, full=False)))
     return paths

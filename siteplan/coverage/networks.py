@@ -135,4 +135,6 @@ def write_network_tif(path, results: dict[str, CoverageResult], *, network: str,
         "radio": first.params,
     }
     meta.update(tags or {})
-    return write_geotiff(path, bands, transform=g.transform, crs=g.crs, nodata=NODATA, tags=meta)
+    sinr_thr = getattr(first, "sinr_threshold_db", None)
+    style = {"rsrp": first.threshold_dbm, **({"sinr": sinr_thr} if sinr_thr is not None else {})}
+    return write_geotiff(path, bands, transform=g.transform, crs=g.crs, nodata=NODATA, tags=meta, style=style)

@@ -32,7 +32,8 @@ import pandas as pd
 from ..compliance.sharing import existing_hosts
 from ..config import LayerSpec
 from ..errors import InputFileError
-from ..io import District, read_district, read_layer, write_csv, write_geojson, write_json
+from ..io import District, provenance, read_district, read_layer, write_csv, write_geojson, write_json
+from ..io.writers import provenance_tags
 from ..networks import ALL, eligible_statuses, network_table, networks_of, site_networks
 from ..radio import linkbudget as _lb
 from .engine import CoverageResult
@@ -222,8 +223,9 @@ def run_coverage(district, out_dir, sites: str = "existing+candidates", *, sites
     written = []
     gap_frames = []
     for net, res in nc.results.items():
-        written.append(write_network_tif(out / f"coverage_{net}.tif", res, network=net,
-                                         tags={"sample_data": bool(d.sample)}))
+        tif = write_network_tif(out / f"coverage_{net}.tif", res, network=net,
+                                tags={"sample_data": bool(d.sample), **provenance_tags(d)})
+        written += [tif, tif.with_suffix(".qml")]
         last = list(res.values())[-1]
         g = find_gaps(last, boundary=d.boundary, min_area_m2=float(radio.gap_min_area_m2), layer=radio.gap_layer,
                       subdistricts=d.layers.get("subdistricts"), hotspots=d.layers.get("hotspots"),
@@ -231,8 +233,8 @@ def run_coverage(district, out_dir, sites: str = "existing+candidates", *, sites
         g.insert(0, "network", net)
         gap_frames.append(g)
     gaps = gpd.GeoDataFrame(pd.concat(gap_frames, ignore_index=True), crs=nc.grid.crs)
-    written.append(write_geojson(gaps, out / "gaps.geojson"))
-    written.append(write_csv(gaps_table(gaps), out / "gaps.csv"))
+    written.append(write_geojson(gaps, out / "gaps.geojson", provenance=provenance(d, full=False)))
+    written.append(write_csv(gaps_table(gaps), out / "gaps.csv", labels=True))
     summary["gaps"] = {"count": len(gaps), "by_network": gaps.groupby("network").size().to_dict() if len(gaps) else {},
                        "layer": radio.gap_layer, "min_area_m2": float(radio.gap_min_area_m2)}
     summary = clean_json(summary)

@@ -34,22 +34,14 @@ from ..coverage.grid import Grid, grid_for_district
 from ..coverage.networks import KPI_DEFINITION, district_views, network_coverage, share, write_network_tif
 from ..coverage.step import HOTSPOT_POLYGON_RULE, clean_json, gaps_table
 from ..io import provenance, write_csv, write_geojson, write_xlsx
+from ..io.writers import provenance_tags
 from ..io.schema import SAMPLE_NOTICE
 from ..networks import ALL, networks_of, site_networks
-from ..optimize.step import _COLUMNS_ZH, demand_weights, goal_area_mask
+from ..optimize.step import demand_weights, goal_area_mask
 from ..radio import linkbudget as _lb
 from .search import SEARCH_COLUMNS, hotspot_rings, search_rings
 
-__all__ = ["PlanEvaluation", "SEARCH_HEADERS_ZH", "evaluate_goal", "plan_award_eligible", "run"]
-
-SEARCH_HEADERS_ZH = {
-    "request_id": "需求编号 Request ID", "network": "网络 Network", "phase": "建设期 Phase", "kind": "类型 Kind",
-    "site_type": "建议站型 Site type", "priority": "优先级 Priority", "lon": "中心经度 Centre lon (WGS84)",
-    "lat": "中心纬度 Centre lat (WGS84)", "radius_m": "搜索半径(m) Search radius (m)", "area_m2": "面积(m²) Area m²",
-    "subdistrict": "所属街道 Sub-district", "hotspot_id": "热点编号 Hotspot", "reason": "原因 Reason",
-    "responsible_unit": "责任单位 Responsible unit", "data_note": "数据说明 Data note",
-}
-
+__all__ = ["PlanEvaluation", "evaluate_goal", "plan_award_eligible", "run"]
 
 @dataclass(eq=False)
 class PlanEvaluation:
@@ -173,40 +165,43 @@ def _plot_rollout(path: Path, rows: pd.DataFrame, sample: bool, threshold_dbm: f
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
+    from ..fonts import cjk_rc, zh_en
     from ..io.writers import atomic_path
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = sorted(n for n in names if "Sans CJK" in n) or sorted(n for n in names if "CJK" in n or "WenQuanYi" in n)
-    plt.rcParams["font.family"] = ([cjk[0]] if cjk else []) + ["DejaVu Sans"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), dpi=110, sharey=True)
     nets = [n for n in dict.fromkeys(rows["network"]) if n != "district"]
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, layer, title in ((axes[0], "outdoor", "室外 outdoor"), (axes[1], "indoor", "室内 indoor")):
-        for i, key in enumerate(nets):
-            r = rows[rows["network"] == key]
-            xs = [0] + r["sites"].tolist()
-            ys = [0.0] + (100 * r[f"coverage_{layer}"].astype(float)).tolist()
-            ax.plot(xs, ys, marker="o", color=colours[i % len(colours)], label=str(r["network_label"].iloc[0]))
-            for _, ph in r.iterrows():
-                ax.annotate(str(ph["phase"]), (ph["sites"], 100 * float(ph[f"coverage_{layer}"])), fontsize=7,
-                            xytext=(3, -10), textcoords="offset points")
-                goal = ph.get("goal_share")
-                if layer == ph.get("goal_layer") and isinstance(goal, float) and np.isfinite(goal):
-                    ax.scatter([ph["sites"]], [100 * goal], marker="_", s=200, color=colours[i % len(colours)])
-        ax.set_title(title)
-        ax.set_xlabel("5G 站点数（累计） 5G sites of the network (cumulative)")
-        ax.grid(alpha=0.3)
-        ax.set_ylim(0, 102)
-    axes[0].set_ylabel(f"覆盖率 covered share [%] (RSRP ≥ {threshold_dbm:g} dBm, SINR ≥ {sinr_db:g} dB)")
-    axes[1].legend(loc="lower right", fontsize=7)
-    fig.suptitle("各网络分期覆盖 Coverage per network and phase (— = phase goal)"
-                 + ("  — 样例数据 SAMPLE DATA" if sample else ""), fontsize=10)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(fig)
+    with cjk_rc():
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), dpi=110, sharey=True)
+        colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for ax, layer, title in ((axes[0], "outdoor", zh_en("室外 outdoor", "outdoor")),
+                                 (axes[1], "indoor", zh_en("室内 indoor", "indoor"))):
+            for i, key in enumerate(nets):
+                r = rows[rows["network"] == key]
+                xs = [0] + r["sites"].tolist()
+                ys = [0.0] + (100 * r[f"coverage_{layer}"].astype(float)).tolist()
+                label = str(r["network_label"].iloc[0])
+                ax.plot(xs, ys, marker="o", color=colours[i % len(colours)], label=zh_en(label, key))
+                for _, ph in r.iterrows():
+                    ax.annotate(str(ph["phase"]), (ph["sites"], 100 * float(ph[f"coverage_{layer}"])), fontsize=7,
+                                xytext=(3, -10), textcoords="offset points")
+                    goal = ph.get("goal_share")
+                    if layer == ph.get("goal_layer") and isinstance(goal, float) and np.isfinite(goal):
+                        ax.scatter([ph["sites"]], [100 * goal], marker="_", s=200, color=colours[i % len(colours)])
+            ax.set_title(title)
+            ax.set_xlabel(zh_en("5G 站点数（累计） 5G sites of the network (cumulative)",
+                                "5G sites of the network (cumulative)"))
+            ax.grid(alpha=0.3)
+            ax.set_ylim(0, 102)
+        ylabel = f"(RSRP ≥ {threshold_dbm:g} dBm, SINR ≥ {sinr_db:g} dB) [%]"
+        axes[0].set_ylabel(zh_en("覆盖率 covered share " + ylabel, "covered share " + ylabel))
+        axes[1].legend(loc="lower right", fontsize=7)
+        fig.suptitle(zh_en("各网络分期覆盖 Coverage per network and phase (— = phase goal)",
+                           "Coverage per network and phase (- = phase goal)")
+                     + (zh_en("  — 样例数据 SAMPLE DATA", "  - SAMPLE DATA") if sample else ""), fontsize=10)
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+        plt.close(fig)
     return path
 
 
@@ -293,8 +288,9 @@ def run(ctx) -> None:
         per_net[key] = {"name": net.name, "name_zh": net.name_zh, "available_from": net.available_from,
                         "phases": phases}
         if ev.results[key]:
-            written.append(write_network_tif(ctx.out_dir / f"coverage_{key}.tif", ev.results[key], network=key,
-                                             tags={"sample_data": bool(d.sample), "provenance": provenance(d)}))
+            tif = write_network_tif(ctx.out_dir / f"coverage_{key}.tif", ev.results[key], network=key,
+                                    tags={"sample_data": bool(d.sample), **provenance_tags(d)})
+            written += [tif, tif.with_suffix(".qml")]
 
     # District views per phase: the networks in service by its due date.
     district_phases = []
@@ -348,15 +344,15 @@ def run(ctx) -> None:
     }
 
     # Files: rasters (above), selected sites, rollout, gaps, search requests.
-    written.extend(write_selected(d, table, ctx.out_dir))
     rollout = _rollout_table(per_net, nets, district_phases, award_by)
-    written.append(write_csv(rollout, ctx.out_dir / "rollout.csv"))
+    written.extend(write_selected(d, table, ctx.out_dir, rollout=rollout))
+    written.append(write_csv(rollout, ctx.out_dir / "rollout.csv", labels=True))
     written.append(_plot_rollout(ctx.out_dir / "rollout.png", rollout[rollout["network"] != "district"], d.sample,
                                  radio.rsrp_threshold_dbm, radio.sinr_threshold_db))
     gaps = (gpd.GeoDataFrame(pd.concat(gap_frames, ignore_index=True), crs=grid.crs) if gap_frames
             else gpd.GeoDataFrame({"network": []}, geometry=gpd.GeoSeries([], crs=grid.crs)))
-    written.append(write_geojson(gaps, ctx.out_dir / "gaps.geojson"))
-    written.append(write_csv(gaps_table(gaps), ctx.out_dir / "gaps.csv"))
+    written.append(write_geojson(gaps, ctx.out_dir / "gaps.geojson", provenance=provenance(d, full=False)))
+    written.append(write_csv(gaps_table(gaps), ctx.out_dir / "gaps.csv", labels=True))
     req = _requests_table(d, requests)
     ev.search_requests = req
     written.extend(_write_requests(d, req, ctx.out_dir))
@@ -459,11 +455,14 @@ def _write_requests(d, req: gpd.GeoDataFrame, out_dir: Path) -> list[Path]:
             "subdistrict", "hotspot_id", "reason", "responsible_unit"] + (["data_note"] if d.sample else [])
     flat = pd.DataFrame(req[[c for c in cols if c in req.columns]]) if len(req) else \
         pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    zh = flat.rename(columns=SEARCH_HEADERS_ZH)
+    cfg = d.config
+    headers = {"lon": "中心经度 Centre lon (WGS84)", "lat": "中心纬度 Centre lat (WGS84)",
+               "site_type": "建议站型 Suggested site type"}
     return [
-        write_csv(zh, out_dir / "search_requests.csv"),
-        write_xlsx(out_dir / "search_requests.xlsx", {"站址需求 Search requests": zh},
-                   notice=SAMPLE_NOTICE if d.sample else None, metadata=provenance(d)),
+        write_csv(flat, out_dir / "search_requests.csv", labels=True, headers=headers),
+        write_xlsx(out_dir / "search_requests.xlsx", {"站址需求 Search requests": flat},
+                   notice=SAMPLE_NOTICE if d.sample else None, metadata=provenance(d), labels=True, headers=headers,
+                   district=f"{cfg.district.name_zh} {cfg.district.name}"),
         write_geojson(req[[c for c in cols if c in req.columns] + ["geometry"]] if len(req) else req,
-                      out_dir / "search_requests.geojson"),
+                      out_dir / "search_requests.geojson", provenance=provenance(d, full=False)),
     ]

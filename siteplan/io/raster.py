@@ -1,7 +1,9 @@
 """GeoTIFF writer for coverage rasters (rasterio), written atomically.
 
 Each band is float32 with a nodata value outside the district, the working CRS, a description (QGIS shows
-it as the band name) and tags; the file is written beside its target and renamed over it only on success.
+it as the band name), a unit (dBm, dB) and tags; a large raster gets internal overviews; a QGIS style
+(``.qml``, same name) is written beside it when thresholds are given. The file is written beside its target and
+renamed over it only on success.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ import rasterio
 
 from .writers import atomic_path
 
-__all__ = ["NODATA", "write_geotiff"]
+__all__ = ["NODATA", "OVERVIEW_MIN_SIZE", "band_unit", "write_geotiff"]
 
 #: Nodata value of siteplan's float32 rasters (outside the district). NaN is avoided: some viewers and
 #: statistics tools treat NaN nodata inconsistently.
 NODATA = -9999.0
+#: Rasters with a side longer than this [pixels] get internal overviews (2x, 4x, ... down to ~256 pixels).
+OVERVIEW_MIN_SIZE = 1024
+
+
+def band_unit(description: str) -> str:
+    """The unit of a band from its description's suffix: ``*_dbm`` -> "dBm", ``*_db`` -> "dB", else ""."""
+    d = description.lower()
+    return "dBm" if d.endswith("_dbm") else "dB" if d.endswith("_db") else ""
 
 
 def write_geotiff(
@@ -31,6 +41,7 @@ def write_geotiff(
     nodata: float = NODATA,
     tags: Mapping[str, object] | None = None,
     band_tags: Mapping[str, Mapping[str, object]] | None = None,
+    style: Mapping[str, float] | None = None,
 ) -> Path:
     """Write 2-D arrays as bands of one float32 GeoTIFF.
 
@@ -46,7 +57,11 @@ def write_geotiff(
     crs : str
         CRS, e.g. ``"EPSG:4548"``.
     tags, band_tags : mapping, optional
-        Dataset tags and per-band tags (non-strings are stored as JSON).
+        Dataset tags (e.g. :func:`siteplan.io.writers.provenance_tags`) and per-band tags (non-strings are
+        stored as JSON).
+    style : mapping, optional
+        ``{"rsrp": threshold_dbm, "sinr": threshold_db}``: also write a QGIS style ``<name>.qml`` beside the
+        raster (:func:`siteplan.io.qgis.write_raster_qml`) from the band descriptions.
     """
     arrays = [np.asarray(a, dtype=np.float32) for a in bands.values()]
     if not arrays:
@@ -78,8 +93,23 @@ def write_geotiff(
         for i, (name, a) in enumerate(zip(bands.keys(), arrays), start=1):
             dst.write(np.where(np.isnan(a), np.float32(nodata), a), i)
             dst.set_band_description(i, name)
+            if band_unit(name):
+                dst.set_band_unit(i, band_unit(name))
             if band_tags and name in band_tags:
                 dst.update_tags(i, **{k: text(v) for k, v in band_tags[name].items()})
         if tags:
             dst.update_tags(**{k: text(v) for k, v in tags.items()})
+        factors = []
+        while max(height, width) // (2 ** (len(factors) + 1)) >= 256 and max(height, width) > OVERVIEW_MIN_SIZE:
+            factors.append(2 ** (len(factors) + 1))
+        if factors:
+            from rasterio.enums import Resampling
+
+            # nearest: every overview pixel is a value the model computed (averaged dBm would be neither)
+            dst.build_overviews(factors, Resampling.nearest)
+            dst.update_tags(ns="rio_overview", resampling="nearest")
+    if style:
+        from .qgis import write_raster_qml
+
+        write_raster_qml(path, style)
     return path

@@ -116,7 +116,7 @@ ALIASES: dict[str, str] = {
     "建设形式": "mount", "塔桅类型": "mount", "安装方式": "mount",
     "挂高": "height_m", "天线挂高": "height_m", "挂高(m)": "height_m", "挂高（m）": "height_m", "height": "height_m",
     "杆高": "height_m", "杆高(m)": "height_m", "高度": "height_m",
-    "运营商": "operator", "频段": "band", "频带": "band",
+    "运营商": "operator", "频段": "band", "频带": "band", "网络制式": "technology",
     "供电方式": "power_supply", "所属街道": "subdistrict", "责任单位": "responsible_unit",
     "网络制式": "technology", "制式": "technology", "lte频段": "lte_band", "4g频段": "lte_band",
     "产权属性": "owner", "产权": "owner", "铁塔站址编码": "tower_site_id", "铁塔编码": "tower_site_id",

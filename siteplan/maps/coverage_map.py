@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import SCENARIOS
 from ..errors import ConfigError
+from ..io.writers import provenance, provenance_html_meta
 from .escape import html_text, js_json
 from .layers import (
     _BUILD_LABELS,
@@ -418,10 +419,13 @@ def build_map(
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     root.html.add_child(RawHtml(title_html(cfg.district.name_zh, cfg.district.name)), name="sp_title")
-    root.html.add_child(RawHtml(summary_panel_html(summary, targets=cfg.targets, sample=district.sample,
-                                                   network_labels=_network_labels(district, short=True))),
-                        name="sp_summary")
+    panel = summary_panel_html(summary, targets=cfg.targets, sample=district.sample,
+                               network_labels=_network_labels(district, short=True))
+    panel = panel[: -len("</details></div>")] + _about_html(district) + "</details></div>"
+    root.html.add_child(RawHtml(panel), name="sp_summary")
     root.html.add_child(RawHtml(legend_html(threshold, sinr_thr, _legend_entries(phase_styles))), name="sp_legend")
+    # Provenance: <meta> elements for tools; for people an About section inside the summary panel.
+    root.header.add_child(RawHtml(provenance_html_meta(district)), name="sp_provenance")
     _script_element("L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});").add_to(m)
     if per_net_layers:
         if getattr(plan, "results", None):
@@ -473,6 +477,19 @@ def _network_switch(m, rasters: dict, per_net_layers: dict, labels: dict, option
     sw.phases_js = js_json([{"id": pid, "label": label} for pid, label in options])
     sw.initial_js = js_json({"network": initial_net, "phase": phases[-1] if phases else "", "layer": "outdoor"})
     sw.add_to(m)
+
+
+def _about_html(district) -> str:
+    """The map's About section (inside the summary panel, collapsed): what made the map."""
+    prov = provenance(district, full=False)
+    rows = [("siteplan", prov["siteplan_version"]), ("区县 District", prov["district"]),
+            ("样例数据 Sample data", "是 yes" if prov["sample_data"] else "否 no"),
+            ("配置 Config sha256", prov["config_sha256"])]
+    rows += [(f"输入 {name}", digest) for name, digest in prov["input_hashes"].items()]
+    body = "".join(f"<tr><td>{html_text(k)}</td><td style=\"font-family:monospace;word-break:break-all\">"
+                   f"{html_text(v)}</td></tr>" for k, v in rows)
+    return ('<details class="sp-about" id="sp-about" style="font-size:10px">'
+            f"<summary>关于 About (provenance)</summary><table>{body}</table></details>")
 
 
 def _script_element(js: str):

@@ -19,7 +19,17 @@ import pandas as pd
 import shapely
 
 from ..crs import convert, normalize_frame
+from ..io.labels import format_pct
 from ..io.schema import SAMPLE_NOTICE  # one notice for every output
+from ..styles import PHASE_COLOURS as _PHASE_COLOURS  # noqa: F401 (coverage_map imports it from here)
+from ..styles import (  # one ramp for the map and the QGIS styles
+    RSRP_BAND_COLOURS,
+    RSRP_BAND_EDGES_DBM,
+    RSRP_BELOW_COLOUR,
+    SINR_LIMITED_COLOUR,
+    STATUS_COLOURS,
+    rsrp_bands,
+)
 from .escape import html_text, js_json, json_safe
 
 __all__ = [
@@ -39,7 +49,6 @@ __all__ = [
     "encode_png_indexed",
     "legend_html",
     "legend_rows",
-    "pct_text",
     "rsrp_bands",
     "rsrp_overlay",
     "rsrp_palette_index",
@@ -76,12 +85,6 @@ STATUS_LABELS = {
     "non_compliant": "不合规 non-compliant",
     "unchecked": "未检查 unchecked",
 }
-STATUS_COLOURS = {
-    "compliant": "#1b9e77",
-    "conditional": "#e6ab02",
-    "non_compliant": "#e7298a",
-    "unchecked": "#7f7f7f",
-}
 _REUSE_LABELS = {
     "existing_site": "现网站址 existing site",
     "street_lamp": "路灯杆 street lamp",
@@ -111,16 +114,7 @@ _SCENARIO_COLOURS = {
     "culture_tourism": "#984ea3",
     "media": "#ff7f00",
 }
-_PHASE_COLOURS = ("#252525", "#2166ac", "#542788", "#006d2c", "#7f2704", "#08306b")
 
-#: RSRP display bands [dBm], strongest edge first; the district's threshold is added as the lowest covered edge.
-RSRP_BAND_EDGES_DBM = (-70.0, -80.0, -90.0, -100.0)
-#: Colours of the covered bands, strongest first (ColorBrewer RdYlGn, green = strong).
-RSRP_BAND_COLOURS = ("#1a9850", "#66bd63", "#a6d96a", "#d9ef8b", "#fee08b", "#fdae61")
-#: Cells with a signal below the threshold (not covered): neutral grey, so red never means "no coverage".
-RSRP_BELOW_COLOUR = "#9e9e9e"
-#: Cells whose RSRP clears the threshold but whose SS-SINR does not (interference-limited): not covered either.
-SINR_LIMITED_COLOUR = "#de77ae"
 _COVERED_ALPHA = 190
 _BELOW_ALPHA = 150
 
@@ -261,12 +255,6 @@ def vector_layer(
 
 
 # ---------------------------------------------------------------------------------------------- raster
-
-def rsrp_bands(threshold_dbm: float, edges_dbm: Sequence[float] = RSRP_BAND_EDGES_DBM) -> list[float]:
-    """Band edges [dBm], strongest first, ending with the coverage threshold."""
-    above = sorted({float(e) for e in edges_dbm if e > threshold_dbm}, reverse=True)
-    return above + [float(threshold_dbm)]
-
 
 def rsrp_palette_index(rsrp_dbm: np.ndarray, edges_dbm: Sequence[float]) -> np.ndarray:
     """Palette index per cell: 0 = no data (transparent), 1 = below the threshold, 2.. = covered bands weakest to
@@ -467,18 +455,6 @@ def _fmt_dbm(v: float) -> str:
     return f"{v:g}"
 
 
-def pct_text(v: float, decimals: int = 1) -> str:
-    """A share as a percentage that never rounds a miss up to 100 % (0.999923 -> "99.99%") nor a hit down."""
-    x = 100.0 * float(v)
-    text = f"{x:.{decimals}f}"
-    while decimals < 4 and x < 100.0 and float(text) >= 100.0 or (0.0 < x and float(text) == 0.0 and decimals < 4):
-        decimals += 1
-        text = f"{x:.{decimals}f}"
-    if x < 100.0 and float(text) >= 100.0:
-        text = f"{math.floor(x * 10 ** decimals) / 10 ** decimals:.{decimals}f}"
-    return text + "%"
-
-
 def _swatch(kind: str, colour: str, *, border: str | None = None, dashed: bool = False) -> str:
     """A legend symbol: ``box`` (area), ``dot`` (point marker), ``line`` or ``ring`` (dashed circle)."""
     b = border or colour
@@ -550,7 +526,7 @@ def _cell(value: Any, key: str | None, kind: str = "num") -> str:
     if isinstance(v, bool):
         shown = "是 yes" if v else "否 no"
     elif kind == "pct" and isinstance(v, (int, float)):
-        shown = pct_text(v)
+        shown = format_pct(v)
     elif kind == "cny" and isinstance(v, (int, float)):
         shown = f"{v / 1e4:,.0f} 万" if abs(v) >= 1e5 else f"{v:,.0f}"
     elif isinstance(v, float):

@@ -32,20 +32,8 @@ __all__ = ["SELECTED_COLUMNS", "cell_zones", "demand_weights", "fixed_from_regis
 #: Registry states whose sites exist or are committed (fixed in the rollout).
 COMMITTED_STATES = ("approved", "approved_with_changes", "under_construction", "in_service")
 
-_COLUMNS_ZH = {
-    "site_id": "站址编号 Site ID", "name": "站名 Name", "phase": "建设期 Phase", "rank": "建设顺序 Build rank",
-    "phase_rank": "期内顺序 Rank in phase", "fixed": "已批/在网 Fixed",
-    "marginal_gain_m2": "新增覆盖面积(m², 需求层) Marginal gain m² (demand layer)", "marginal_gain_weight": "新增加权覆盖 Marginal gain (weighted)",
-    "build_kind": "建设方式 Build kind", "reuse_kind": "共享设施 Reuse",
-    "reuse_id": "共享设施编号 Reuse ID", "subdistrict": "所属街道 Sub-district", "responsible_unit": "责任单位 Responsible unit",
-    "site_type": "站型 Site type", "operator": "运营商 Operator", "band": "频段 Band", "status": "合规状态 Status",
-    "lon": "经度 Lon (WGS84)", "lat": "纬度 Lat (WGS84)", "data_note": "数据说明 Data note",
-    "network": "网络 Network", "in_service_planned": "计划开通日期 Planned in service", "upgrade_of": "升级现网站址 Upgrade of",
-    "host_id": "物理站址 Physical site", "host_operators": "站址运营商数 Operators on site", "shared": "共享 Shared",
-    "capex_cny": "建设投资(元) Capex CNY", "opex_cny_per_year": "年运营成本(元/年) Opex CNY/yr",
-    "tco_cny": "十年总成本(元) 10-yr TCO CNY", "power_supply": "供电方式 Power supply",
-    "needs_direct_supply": "需直供电改造 Needs direct supply", "free_access": "公共资源免费开放 Free access",
-}
+#: Header overrides of the selected-site table (the rest come from siteplan.io.labels.HEADERS).
+_HEADERS = {"rank": "建设顺序 Build rank"}
 
 
 def demand_weights(grid, hotspots: gpd.GeoDataFrame, scenario_weights: dict[str, float], radius_m: float) -> np.ndarray:
@@ -305,16 +293,22 @@ def _selected_table(d, results: dict, rows: list[dict]) -> gpd.GeoDataFrame:
     return out
 
 
-def write_selected(d, table: gpd.GeoDataFrame, out_dir: Path) -> list[Path]:
-    """``selected_sites.csv``, ``.xlsx`` (Chinese headers, sample notice, provenance) and ``.geojson``."""
+def write_selected(d, table: gpd.GeoDataFrame, out_dir: Path, rollout: pd.DataFrame | None = None) -> list[Path]:
+    """``selected_sites.csv``, ``.xlsx`` (Chinese first, labelled values, sample notice, provenance, print layout;
+    with the rollout sheet when given) and ``.geojson``."""
     lonlat = table.to_crs("EPSG:4326").geometry
     flat = pd.DataFrame(table.drop(columns="geometry"))
     flat.insert(2, "lon", np.round(lonlat.x.to_numpy(), 7) if len(table) else [])
     flat.insert(3, "lat", np.round(lonlat.y.to_numpy(), 7) if len(table) else [])
     notice = SAMPLE_NOTICE if d.sample else None
+    cfg = d.config
+    sheets = {"入选站址 Selected": flat}
+    if rollout is not None:
+        sheets["分期 Rollout"] = rollout
     return [
-        write_csv(flat, out_dir / "selected_sites.csv"),
-        write_xlsx(out_dir / "selected_sites.xlsx", {"入选站址 Selected": flat.rename(columns=_COLUMNS_ZH)},
-                   notice=notice, metadata=provenance(d)),
-        write_geojson(table, out_dir / "selected_sites.geojson"),
+        write_csv(flat, out_dir / "selected_sites.csv", labels=True, headers=_HEADERS),
+        write_xlsx(out_dir / "selected_sites.xlsx", sheets, notice=notice, metadata=provenance(d), labels=True,
+                   headers=_HEADERS, district=f"{cfg.district.name_zh} {cfg.district.name}",
+                   complete_in=" selected_sites.csv 与 siteplan.gpkg / selected_sites.csv and siteplan.gpkg"),
+        write_geojson(table, out_dir / "selected_sites.geojson", provenance=provenance(d, full=False)),
     ]

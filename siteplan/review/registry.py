@@ -15,6 +15,13 @@ module writes with the standard library's :mod:`sqlite3`:
 Every change happens in one ``BEGIN IMMEDIATE ... COMMIT`` transaction (:func:`transaction`); an error rolls it
 all back. Dates come from the caller (the reviewer's date in the workbook), never from the wall clock, so the
 registry's content is reproducible.
+
+The file is a GeoPackage 1.2 (GDAL before 3.7, as in QGIS 3.22 LTR, warns about 1.4): the ``sites`` layer has
+an R-tree spatial index, its date columns are ``DATE`` (NULL when not reached), and every attribute table has
+an integer primary key, as the OGC standard asks. The R-tree's triggers call the GeoPackage SQL functions
+``ST_MinX`` ... ``ST_IsEmpty``; GDAL and QGIS provide them, and :func:`_connect` registers them on the
+standard library's connections. A registry of schema 1 (no index, text dates and keys) is upgraded in place
+on first open, in one atomic step.
 """
 
 from __future__ import annotations
@@ -56,8 +63,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "2"
-#: Columns added by each schema version after 1 (an older registry is migrated on open, in one transaction).
-_ADDED_COLUMNS = {"2": ("network", "band")}
 
 #: Lifecycle states, in order.
 STATES = (
@@ -112,6 +117,8 @@ SITE_COLUMNS = (
 )
 _REAL = ("lon", "lat")
 _INT = ("new_build",)
+#: Date columns of ``sites`` (GeoPackage DATE: ISO 8601 text, NULL until the state is reached).
+_DATES = ("date_proposed", "date_under_review", "date_decided", "date_under_construction", "date_in_service")
 
 _DDL = """
 CREATE UNIQUE INDEX IF NOT EXISTS sites_site_id ON sites(site_id);
@@ -141,12 +148,17 @@ CREATE TABLE IF NOT EXISTS imports (
     applied TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS exports (
-    export_id TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    export_id TEXT NOT NULL UNIQUE,
     district TEXT NOT NULL,
     n_rows INTEGER NOT NULL,
     rows_json TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS registry_meta (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    value TEXT NOT NULL
+);
 """
 _ATTRIBUTE_TABLES = ("decision_log", "imports", "exports", "registry_meta")
 
@@ -179,12 +191,34 @@ def _blob_geometry(blob: bytes | None):
 
 # --- opening and creating ---------------------------------------------------------------------------------
 
+def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    geom = _blob_geometry(blob)
+    if geom is None or geom.is_empty:
+        return None
+    return tuple(float(v) for v in geom.bounds)  # minx, miny, maxx, maxy
+
+
+def _gpkg_functions(conn: sqlite3.Connection) -> None:
+    """The GeoPackage SQL functions the R-tree triggers call (GDAL and QGIS define the same)."""
+    def part(i: int):
+        def f(blob):
+            env = _envelope(blob)
+            return None if env is None else env[i]
+        return f
+
+    for name, i in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
+        conn.create_function(name, 1, part(i), deterministic=True)
+    conn.create_function("ST_IsEmpty", 1, lambda blob: None if blob is None else int(_envelope(blob) is None),
+                         deterministic=True)
+
+
 @contextlib.contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     # isolation_level=None: no implicit transactions; we issue BEGIN IMMEDIATE/COMMIT/ROLLBACK ourselves.
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
+        _gpkg_functions(conn)
         yield conn
     finally:
         conn.close()
@@ -203,20 +237,20 @@ def transaction(path: str | Path) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
-def _create(path: Path, crs: str, district_name: str) -> None:
-    import geopandas as gpd
-    import pyogrio
+def _create(path: Path, crs: str, district_name: str, *, fill=None) -> None:
+    """Create a registry file atomically; ``fill(conn)`` may copy content in before it takes its place."""
+    import pyogrio.raw
 
     from ..io import atomic_path
+    from ..io.writers import GPKG_FIXED_TIMESTAMP, GPKG_VERSION
 
-    cols: dict[str, pd.Series] = {}
-    for c in SITE_COLUMNS:
-        cols[c] = pd.Series([], dtype=float if c in _REAL else ("int64" if c in _INT else object))
-    empty = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    dtypes = {c: float if c in _REAL else ("int64" if c in _INT else ("datetime64[D]" if c in _DATES else object))
+              for c in SITE_COLUMNS}
     with atomic_path(path) as tmp:
-        # No GDAL R-tree: its triggers call SpatiaLite functions the stdlib sqlite3 lacks.
-        pyogrio.write_dataframe(empty, tmp, layer="sites", driver="GPKG", geometry_type="Point",
-                                layer_options={"SPATIAL_INDEX": "NO"})
+        # The raw writer keeps each column's type for an empty layer (DATE for the date columns).
+        pyogrio.raw.write(tmp, np.array([], dtype=object), [np.array([], dtype=t) for t in dtypes.values()],
+                          list(dtypes), driver="GPKG", layer="sites", geometry_type="Point", crs=crs,
+                          layer_options={"SPATIAL_INDEX": "YES"}, dataset_options={"VERSION": GPKG_VERSION})
         with _connect(tmp) as conn:
             conn.execute("BEGIN IMMEDIATE")
             for stmt in _DDL.split(";\n"):
@@ -225,23 +259,41 @@ def _create(path: Path, crs: str, district_name: str) -> None:
             for t in _ATTRIBUTE_TABLES:
                 conn.execute(
                     "INSERT OR IGNORE INTO gpkg_contents(table_name, data_type, identifier, description, last_change)"
-                    " VALUES (?, 'attributes', ?, ?, '2020-01-01T00:00:00.000Z')",
-                    (t, t, f"siteplan registry: {t}"),
+                    " VALUES (?, 'attributes', ?, ?, ?)",
+                    (t, t, f"siteplan registry: {t}", GPKG_FIXED_TIMESTAMP),
                 )
-            conn.execute("UPDATE gpkg_contents SET last_change='2020-01-01T00:00:00.000Z'")
+            conn.execute("UPDATE gpkg_contents SET last_change=?", (GPKG_FIXED_TIMESTAMP,))
             conn.executemany("INSERT INTO registry_meta(key, value) VALUES (?, ?)",
                              [("schema_version", SCHEMA_VERSION), ("district", district_name), ("crs", crs)])
+            if fill is not None:
+                fill(conn)
             conn.execute("COMMIT")
 
 
-def _migrate_from_1(path: Path) -> None:
-    """Schema 1 -> 2: the sites gain ``network`` and ``band`` (empty for sites registered before networks)."""
-    with transaction(path) as conn:
-        have = {r[1] for r in conn.execute("PRAGMA table_info(sites)")}
-        for c in _ADDED_COLUMNS["2"]:
-            if c not in have:
-                conn.execute(f"ALTER TABLE sites ADD COLUMN \"{c}\" TEXT NOT NULL DEFAULT ''")
-        conn.execute("UPDATE registry_meta SET value='2' WHERE key='schema_version'")
+def _upgrade_v1(path: Path) -> None:
+    """Rewrite a schema-1 registry (no spatial index, text dates, text primary keys) as schema 2, keeping every
+    site, log entry, import and export; the old file is replaced only once the new one is complete."""
+    with _connect(path) as conn:
+        meta = dict(conn.execute("SELECT key, value FROM registry_meta").fetchall())
+        srs = conn.execute("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name='sites'").fetchone()[0]
+
+    def fill(conn: sqlite3.Connection) -> None:
+        conn.execute("ATTACH DATABASE ? AS old", (str(path),))
+        # Columns schema 1 did not have (network, band) stay at their default ''.
+        have = {r[1] for r in conn.execute("PRAGMA old.table_info(sites)")}
+        keep = [c for c in ("geom", *SITE_COLUMNS) if c in have]
+        cols = ", ".join(f'"{c}"' for c in keep)
+        src = ", ".join(f"NULLIF(\"{c}\", '')" if c in _DATES else f'"{c}"' for c in keep)
+        conn.execute(f"INSERT INTO sites({cols}) SELECT {src} FROM old.sites ORDER BY fid")
+        for t in ("decision_log", "imports"):
+            conn.execute(f"INSERT INTO {t} SELECT * FROM old.{t} ORDER BY seq")
+        conn.execute("INSERT INTO exports(export_id, district, n_rows, rows_json) "
+                     "SELECT export_id, district, n_rows, rows_json FROM old.exports ORDER BY export_id")
+        conn.execute("INSERT OR REPLACE INTO registry_meta(key, value) SELECT key, value FROM old.registry_meta "
+                     "WHERE key NOT IN ('schema_version')")
+        _update_extent(conn, srs)
+
+    _create(path, meta.get("crs") or f"EPSG:{srs}", meta.get("district", ""), fill=fill)
 
 
 @dataclass(frozen=True)
@@ -341,8 +393,8 @@ def open_registry(where: Any, *, crs: str | None = None, district_name: str = ""
     except sqlite3.DatabaseError as e:
         raise RegistryError(f"{path}: not a siteplan registry GeoPackage ({e})") from None
     if ok is not None and ok[0] == "1":
-        _migrate_from_1(path)
-        ok = ("2",)
+        _upgrade_v1(path)
+        ok = (SCHEMA_VERSION,)
     if ok is None or ok[0] != SCHEMA_VERSION:
         raise RegistryError(f"{path}: registry schema version {ok and ok[0]!r}, expected {SCHEMA_VERSION!r}")
     reg = Registry(path)
@@ -386,7 +438,7 @@ def transition(conn: sqlite3.Connection, site_id: str, to_state: str, *, when: s
             f"site {site_id!r}: illegal transition {frm} -> {to_state}; from {frm} the next state may be: {allowed}"
         )
     sets = ["state=?", f"{_DATE_COLUMN[to_state]}=?"]
-    vals: list[Any] = [to_state, when]
+    vals: list[Any] = [to_state, when or None]
     if to_state in DECIDED_STATES:
         sets += ["decision=?", "comment=?"]
         vals += [decision, comment]
@@ -435,10 +487,11 @@ def register_sites(registry: Registry, sites: pd.DataFrame, *, source_file: str 
                                     comment=f"phase {old or '-'} -> {phase}", source_file=source_file,
                                     source_sha256=source_sha256)
                 continue
-            vals = {c: _text(rec.get(c, "")) for c in SITE_COLUMNS if c not in _REAL + _INT}
-            vals.update(site_id=sid, state="proposed", decision="", comment="", date_proposed=when)
-            for c in ("date_under_review", "date_decided", "date_under_construction", "date_in_service"):
-                vals[c] = ""
+            vals: dict[str, Any] = {c: _text(rec.get(c, "")) for c in SITE_COLUMNS if c not in _REAL + _INT}
+            vals.update(site_id=sid, state="proposed", decision="", comment="")
+            for c in _DATES:
+                vals[c] = None
+            vals["date_proposed"] = when or None
             cols = ["geom", *vals, "lon", "lat", "new_build"]
             args = [_point_blob(float(x[i]), float(y[i]), srs), *vals.values(), float(lon[i]), float(lat[i]),
                     int(bool(rec.get("new_build", True)))]

@@ -12,7 +12,7 @@ import base64
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,14 @@ import pandas as pd
 from .._version import __version__
 from ..config import SCENARIOS, config_to_dict
 from ..io import atomic_path
+from ..io.labels import format_pct
+from ..io.writers import provenance_html_meta
 from .labels import SAMPLE_NOTICE, STATUS_ZH, text
 from .progress import progress_status
 from .registry import STATE_ZH, Registry, open_registry, registry_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from markupsafe import Markup
 
 __all__ = ["FONT_STACK", "REPORT_NAME", "map_png", "render_report", "write_report"]
 
@@ -37,15 +42,6 @@ _STATE_COLOURS = {"proposed": "#9e9e9e", "under_review": "#1f77b4", "approved": 
                   "in_service": "#9467bd"}
 
 
-def _cjk_font() -> list[str]:
-    from matplotlib import font_manager
-
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    wanted = [n for n in ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Micro Hei")
-              if n in names]
-    return wanted + ["DejaVu Sans"]
-
-
 def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None = None, coverage=None,
             gaps=None, dpi: int = 110) -> bytes:
     """A static A4-width map of the district as PNG bytes (working CRS, metres; no basemap, no network)."""
@@ -56,9 +52,10 @@ def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None =
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    from ..fonts import cjk_rc, zh_en
+
     layers = district.layers
-    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": _cjk_font(),
-                                "axes.unicode_minus": False, "svg.hashsalt": "siteplan"}):
+    with cjk_rc(**{"svg.hashsalt": "siteplan"}) as cjk:
         fig, ax = plt.subplots(figsize=(7.0, 6.2), dpi=dpi)
         handles: list = []
         cov_drawn = False
@@ -75,16 +72,17 @@ def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None =
         except (AttributeError, TypeError, ValueError):
             cov_drawn = False  # a coverage result of another shape: the map goes without it
         if cov_drawn:
-            handles.append(Patch(color="#74c476", alpha=0.6, label="各网均覆盖 covered by every network (outdoor, last phase)"))
+            handles.append(Patch(color="#74c476", alpha=0.6, label=zh_en("各网均覆盖 covered by every network (outdoor, last phase)", "covered by every network (outdoor, last phase)")))
         subs = layers.get("subdistricts")
         if subs is not None and len(subs):
             subs.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.6, zorder=1)
-            for name, pt in zip(subs["name"], subs.geometry.representative_point()):
+            names = subs["name"] if cjk else subs.get("code", subs["name"])  # no CJK font: codes, not boxes
+            for name, pt in zip(names, subs.geometry.representative_point()):
                 ax.annotate(str(name), (pt.x, pt.y), fontsize=6, color="#777777", ha="center", zorder=1)
         zones = layers.get("plan_zones")
         if zones is not None and len(zones):
-            for cat, colour, label in (("prohibited", "#d62728", "禁建区 prohibited"),
-                                       ("restricted", "#ff7f0e", "限建区 restricted")):
+            for cat, colour, label in (("prohibited", "#d62728", zh_en("禁建区 prohibited", "prohibited")),
+                                       ("restricted", "#ff7f0e", zh_en("限建区 restricted", "restricted"))):
                 z = zones[zones["category"] == cat]
                 if len(z):
                     z.plot(ax=ax, color=colour, alpha=0.18, edgecolor=colour, linewidth=0.5, zorder=2)
@@ -92,14 +90,14 @@ def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None =
         if gaps is not None and len(gaps):
             top = gaps.sort_values("score", ascending=False).head(_TOP_GAPS) if "score" in gaps else gaps.head(_TOP_GAPS)
             top.plot(ax=ax, color="none", edgecolor="#e31a1c", linewidth=1.2, zorder=3)
-            handles.append(Patch(facecolor="none", edgecolor="#e31a1c", label="主要覆盖缺口 top gaps"))
+            handles.append(Patch(facecolor="none", edgecolor="#e31a1c", label=zh_en("主要覆盖缺口 top gaps", "top gaps")))
         b = layers["boundary"]
         b.boundary.plot(ax=ax, color="black", linewidth=1.2, zorder=4)
         if check is not None and len(check) and "status" in check:
             nc = check[check["status"] == "non_compliant"]
             if len(nc):
                 ax.scatter(nc.geometry.x, nc.geometry.y, s=6, marker="x", color="#d62728", linewidths=0.6, zorder=5)
-                handles.append(Line2D([], [], marker="x", color="#d62728", linestyle="", label="不合规候选 non-compliant"))
+                handles.append(Line2D([], [], marker="x", color="#d62728", linestyle="", label=zh_en("不合规候选 non-compliant", "non-compliant")))
         if sites is not None and len(sites):
             from ..crs import convert
 
@@ -110,12 +108,12 @@ def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None =
                     ax.scatter(np.asarray(x)[m], np.asarray(y)[m], s=9, color=colour, edgecolors="white",
                                linewidths=0.2, zorder=6)
                     handles.append(Line2D([], [], marker="o", color=colour, linestyle="",
-                                          label=f"{STATE_ZH[state]} {state} ({int(m.sum())})"))
+                                          label=f"{zh_en(STATE_ZH[state] + ' ', '')}{state} ({int(m.sum())})"))
         if selected is not None and len(selected):
             ax.scatter(selected.geometry.x, selected.geometry.y, s=22, facecolors="none", edgecolors="#333333",
                        linewidths=0.5, zorder=7)
             handles.append(Line2D([], [], marker="o", markerfacecolor="none", color="#333333", linestyle="",
-                                  label="建设时序入选 in the rollout"))
+                                  label=zh_en("建设时序入选 in the rollout", "in the rollout")))
         x0, y0, x1, y1 = b.total_bounds
         pad = 0.03 * max(x1 - x0, y1 - y0)
         ax.set_xlim(x0 - pad, x1 + pad)
@@ -131,17 +129,29 @@ def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None =
         ax.annotate("1 km", (sx + 500, sy), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
         ax.annotate("N ↑", (0.97, 0.95), xycoords="axes fraction", ha="right", fontsize=9)
         if district.sample:
-            ax.annotate("样例数据 SAMPLE DATA", (0.02, 0.97), xycoords="axes fraction", fontsize=9, color="#c00000",
-                        va="top", fontweight="bold")
+            # no bold: the packaged CJK font has one weight (matplotlib would warn and use it anyway)
+            ax.annotate(zh_en("样例数据 SAMPLE DATA", "SAMPLE DATA"), (0.02, 0.97), xycoords="axes fraction",
+                        fontsize=9, color="#c00000", va="top")
         if handles:
             ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.85)
-        ax.set_title(f"{district.config.district.name_zh} 站址与审查状态 sites and review state ({district.crs})",
+        name = district.config.district
+        ax.set_title(zh_en(f"{name.name_zh} 站址与审查状态 sites and review state ({district.crs})",
+                           f"{name.name}: sites and review state ({district.crs})"),
                      fontsize=9)
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", metadata={"Software": None})
         plt.close(fig)
     return buf.getvalue()
+
+
+def _css_string(v: Any) -> Markup:
+    """A quoted CSS string (for ``@page`` margin boxes): quotes, backslashes, "<" and line breaks escaped, so
+    no input text can end the string or the ``<style>`` element."""
+    from markupsafe import Markup
+
+    out = "".join(f"\\{ord(ch):x} " if ch in '"\\<>&\n\r' else ch for ch in str(v))
+    return Markup(f'"{out}"')
 
 
 def _reason_rows(check) -> list[dict]:
@@ -181,12 +191,8 @@ def _gap_rows(gaps) -> list[dict]:
     return out
 
 
-_SCENARIO_ZH = {"existing": "现网站址 existing sites", "existing+candidates": "现网 + 合规候选 existing + compliant candidates",
-                "file": "指定站址 given sites"}
-
-
 def _share(v) -> str:
-    return "—" if v is None else f"{100 * float(v):.1f}%"
+    return "—" if v is None else format_pct(v)
 
 
 def _coverage_tables(summary: dict | None) -> dict:
@@ -277,11 +283,17 @@ def render_report(district, *, check=None, selected=None, summary=None, coverage
     env = Environment(loader=FileSystemLoader(str(Path(__file__).with_name("templates"))), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["cny"] = lambda v: f"{float(v):,.0f}"
+    env.filters["css_string"] = _css_string
+    env.filters["pct"] = format_pct
     env.filters["num"] = lambda v, nd=1: "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{float(v):,.{nd}f}"
     tpl = env.get_template("report.html.j2")
     return tpl.render(
         cfg=cfg,
         font_stack=FONT_STACK,
+        issuer=cfg.review.units.get("planning", ""),
+        running_title=f"{cfg.district.name_zh} 5G 基站站址审查报告",
+        running_notice="样例数据 SAMPLE DATA" if district.sample else "",
+        provenance_meta=provenance_html_meta(district),
         sample_notice=SAMPLE_NOTICE if district.sample else "",
         status=status,
         state_zh=STATE_ZH,

@@ -22,7 +22,17 @@ import pandas as pd
 from .._version import __version__
 from ..crs import convert
 from ..io import atomic_path, provenance
-from ..io.writers import neutralize_formula, reproducible_zip
+from ..io.labels import Share, phase_value
+from ..io.writers import (
+    XLSX_FONT,
+    XLSX_MAX_TEXT,
+    _col_width,
+    _sheet_title,
+    header_height,
+    page_setup,
+    reproducible_zip,
+    xlsx_text,
+)
 from .labels import (
     DECISION_COLUMNS,
     DECISION_OF_STATE,
@@ -207,7 +217,7 @@ def review_rows(district, reg: Registry, cands: pd.DataFrame) -> pd.DataFrame:
             "subdistrict": s["subdistrict"],
             "responsible_unit": unit,
             "power": POWER_ZH.get(s["power_supply"], s["power_supply"]),
-            "phase": phase,
+            "phase": phase_value(phase),
             "coverage_gain_m2": None if gain is None else round(gain, 1),
             "state": STATE_ZH[s["state"]],
             "decision": DECISION_OF_STATE.get(s["state"], ""),
@@ -230,7 +240,8 @@ def review_rows(district, reg: Registry, cands: pd.DataFrame) -> pd.DataFrame:
         df["_phase_idx"] = [len(targets) if k is None else k for k in idx]
         df["_rank"] = pd.to_numeric(df["_rank"], errors="coerce").fillna(np.inf)
         df = df.sort_values(["_phase_idx", "_rank", "site_id"], kind="stable").reset_index(drop=True)
-        df["_due"] = ["" if k is None else due_date(targets[k].due) for k in idx]
+        # Due dates from each row's own phase, after sorting (never from the unsorted order).
+        df["_due"] = ["" if k >= len(targets) else due_date(targets[k].due) for k in df["_phase_idx"]]
     else:
         df["_phase_idx"], df["_due"] = [], []
     return df
@@ -238,48 +249,62 @@ def review_rows(district, reg: Registry, cands: pd.DataFrame) -> pd.DataFrame:
 
 # --- openpyxl writing ------------------------------------------------------------------------------------------
 
+def _shown(value: Any) -> Any:
+    """A value as its cell holds it: text capped for display (checksums are taken of this, too)."""
+    return xlsx_text(value, XLSX_MAX_TEXT)[0] if isinstance(value, str) else value
+
+
 def _put(ws, row: int, col: int, value: Any):
-    """Write one cell: text always typed as a string (never a formula), numbers as numbers."""
+    """Write one cell: text always typed as a string (never a formula), numbers as numbers, dates as dates."""
     if isinstance(value, (np.integer,)):
         value = int(value)
+    elif isinstance(value, Share):
+        cell = ws.cell(row=row, column=col, value=float(value))
+        cell.number_format = Share.number_format
+        return cell
     elif isinstance(value, (np.floating,)):
         value = None if np.isnan(value) else float(value)
     elif isinstance(value, float) and math.isnan(value):
         value = None
     elif isinstance(value, (np.bool_,)):
         value = bool(value)
-    cell = ws.cell(row=row, column=col, value=value)
+    cell = ws.cell(row=row, column=col, value=_shown(value))
     if isinstance(value, str):
         cell.data_type = "s"
+    elif isinstance(value, _dt.date):
+        cell.number_format = "yyyy-mm-dd"
     return cell
 
 
-def _width(values) -> float:
-    w = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in canon(v)) for v in values), default=4)
-    return float(min(max(w + 2, 6), 50))
-
-
-def _table_sheet(wb, title: str, df: pd.DataFrame, notice: str | None, *, protect: bool = True):
+def _head_cell(cell, fill: str = "DDEBF7") -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
+
+    cell.font = Font(name=XLSX_FONT, bold=True)
+    cell.fill = PatternFill("solid", fgColor=fill)
+    cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+
+def _table_sheet(wb, title: str, df: pd.DataFrame, notice: str | None, district: str, *, protect: bool = True):
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title=_sheet_title(title))
     r0 = 1
     if notice:
-        _put(ws, 1, 1, notice).font = Font(bold=True, color="C00000")
+        _put(ws, 1, 1, notice).font = Font(name=XLSX_FONT, bold=True, color="C00000")
         r0 = 2
     for j, col in enumerate(df.columns, start=1):
-        c = _put(ws, r0, j, str(col))
-        c.font = Font(bold=True)
-        c.fill = PatternFill("solid", fgColor="DDEBF7")
-        c.alignment = Alignment(wrap_text=True, vertical="center")
+        _head_cell(_put(ws, r0, j, str(col)))
     for i, rec in enumerate(df.itertuples(index=False, name=None), start=r0 + 1):
         for j, v in enumerate(rec, start=1):
-            _put(ws, i, j, neutralize_formula(v) if isinstance(v, str) else v)
-    for j, col in enumerate(df.columns, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = _width([col, *df[col].head(300)])
-    ws.freeze_panes = ws.cell(row=r0 + 1, column=1)
+            _put(ws, i, j, v)
+    widths = [_col_width(str(col), df[col].map(_shown)) for col in df.columns]
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    ws.row_dimensions[r0].height = header_height([str(c) for c in df.columns], widths)
     if len(df.columns):
+        page_setup(ws, header_row=r0, last_row=r0 + len(df), last_col=len(df.columns), district=district,
+                   notice=notice, widths=widths)
         ws.auto_filter.ref = f"A{r0}:{get_column_letter(len(df.columns))}{r0 + max(len(df), 1)}"
     if protect:
         _protect(ws)
@@ -294,37 +319,26 @@ def _protect(ws) -> None:
     ws.protection.formatRows = False
 
 
-def _sheet_title(s: str) -> str:
-    for ch in '[]:*?/\\':
-        s = s.replace(ch, "_")
-    return s[:31]
-
-
-def _review_sheet(wb, rows: pd.DataFrame, notice: str | None) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+def _review_sheet(wb, rows: pd.DataFrame, notice: str | None, district: str) -> None:
+    from openpyxl.styles import Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     ws = wb.create_sheet(title=REVIEW_SHEET)
     r0 = 1
     if notice:
-        _put(ws, 1, 1, notice).font = Font(bold=True, color="C00000")
+        _put(ws, 1, 1, notice).font = Font(name=XLSX_FONT, bold=True, color="C00000")
         r0 = 2
     headers = [*PROTECTED.values(), *DECISION_COLUMNS.values()]
     n_prot = len(PROTECTED)
     for j, h in enumerate(headers, start=1):
-        c = _put(ws, r0, j, h)
-        c.font = Font(bold=True)
-        c.fill = PatternFill("solid", fgColor="FFF2CC" if j > n_prot else "DDEBF7")
-        c.alignment = Alignment(wrap_text=True, vertical="center")
+        _head_cell(_put(ws, r0, j, h), "FFF2CC" if j > n_prot else "DDEBF7")
     fill = PatternFill("solid", fgColor="FFF9E5")
     keys = [*PROTECTED, *DECISION_COLUMNS]
     for i, rec in enumerate(rows[keys].to_dict("records"), start=r0 + 1):
         for j, k in enumerate(keys, start=1):
             v = rec[k]
-            if k in PROTECTED and isinstance(v, str):
-                v = neutralize_formula(v)
-            elif k == "date" and v:
+            if k == "date" and v:
                 v = _dt.date.fromisoformat(v)  # a real date cell, as the reviewer would enter it
             cell = _put(ws, i, j, v if v != "" else None)
             if j > n_prot:
@@ -345,11 +359,16 @@ def _review_sheet(wb, rows: pd.DataFrame, notice: str | None) -> None:
                              error="请填写日期 YYYY-MM-DD (enter a date)")
     dv_date.add(f"{tcol}{r0 + 1}:{tcol}{last}")
     ws.add_data_validation(dv_date)
-    for j, k in enumerate(keys, start=1):
-        col_vals = [headers[j - 1], *rows[k].head(300)] if len(rows) else [headers[j - 1]]
-        ws.column_dimensions[get_column_letter(j)].width = _width(col_vals)
-    ws.column_dimensions[get_column_letter(keys.index("comment") + 1)].width = 30
-    ws.freeze_panes = ws.cell(row=r0 + 1, column=2)
+    widths = [_col_width(headers[j], rows[k].map(_shown) if len(rows) else pd.Series([], dtype=object))
+              for j, k in enumerate(keys)]
+    widths[keys.index("comment")] = 30.0
+    widths[keys.index("date")] = max(widths[keys.index("date")], 12.0)
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    ws.row_dimensions[r0].height = header_height(headers, widths)
+    # Site codes stay in view (frozen column A) and the decision columns print on the same page as them.
+    page_setup(ws, header_row=r0, last_row=last, last_col=len(keys), district=district, notice=notice,
+               widths=widths, freeze_col=2)
     ws.auto_filter.ref = f"A{r0}:{get_column_letter(len(keys))}{last}"
     _protect(ws)
 
@@ -380,7 +399,9 @@ def _worklists(district, rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
     def table(df: pd.DataFrame, task: str, unit: str | None = None) -> pd.DataFrame:
-        out = df[list(cols)].rename(columns=cols).copy()
+        out = df[list(cols)].copy()
+        out["_due"] = [_dt.date.fromisoformat(d) if d else None for d in out["_due"]]
+        out = out.rename(columns=cols)
         if unit is not None:
             out[cols["responsible_unit"]] = unit
         out["工作内容 Task"] = task
@@ -433,11 +454,12 @@ def _summary_table(district, progress: dict, rows: pd.DataFrame, check, summary:
         add(("已提出未列入 Proposed, not in this review", left_out, "本次未列入审查（如未入选建设时序）not put up by this run"))
     if len(rows):
         reuse_share = float((rows["_reuse_kind"] != "").mean())
-        add(("共享利用率 Reuse ratio", round(reuse_share, 4), "利用现有站址/杆/公共设施 reuses a site, pole or facility"))
+        add(("共享利用率 Reuse ratio", Share(round(reuse_share, 4)), "利用现有站址/杆/公共设施 reuses a site, pole or facility"))
     cov = (summary or {}).get("coverage")
     if isinstance(cov, dict) and cov:
         for k, v in sorted(_flatten(cov).items()):
-            add((f"覆盖 coverage.{k}", v, ""))
+            share = k.endswith(("_share", "_ratio")) and isinstance(v, (float, np.floating))
+            add((f"覆盖 coverage.{k}", Share(v) if share else v, ""))
     else:
         add(("覆盖 Coverage", "未运行 not run", "覆盖计算未运行 the coverage step was not run"))
     if selected is None or len(selected) == 0:
@@ -510,9 +532,8 @@ def export_review(district, out_dir, *, check=None, selected=None, summary=None)
     register_sites(reg, cands, source_file=cand_file, source_sha256=district.input_hashes.get(cand_file, ""))
     rows = review_rows(district, reg, cands)
     name = district.config.district.name
-    # Checksums cover the values as written (text neutralised against formula injection).
-    canon_rows = {r["site_id"]: {k: canon(neutralize_formula(r[k]) if isinstance(r[k], str) else r[k])
-                                 for k in PROTECTED} for r in rows.to_dict("records")}
+    # Checksums cover the values as written (text as shown in its cell).
+    canon_rows = {r["site_id"]: {k: canon(_shown(r[k])) for k in PROTECTED} for r in rows.to_dict("records")}
     export_id = export_id_of(name, canon_rows)
     with transaction(reg.path) as conn:
         record_export(conn, export_id, name, canon_rows)
@@ -521,9 +542,10 @@ def export_review(district, out_dir, *, check=None, selected=None, summary=None)
 
     wb = Workbook()
     wb.remove(wb.active)
-    _review_sheet(wb, rows, notice)
+    label = f"{district.config.district.name_zh} {name}"
+    _review_sheet(wb, rows, notice, label)
     _table_sheet(wb, SUMMARY_SHEET, _summary_table(district, progress, rows, check, summary, selected, export_id),
-                 notice)
+                 notice, label)
     if check is not None and len(check) and "status" in check.columns:
         nc = check[check["status"] == "non_compliant"]
         lon, lat = _lonlat(nc, district.crs)
@@ -533,10 +555,10 @@ def export_review(district, out_dir, *, check=None, selected=None, summary=None)
             "经度 Lon (WGS84)": lon, "纬度 Lat (WGS84)": lat,
             "原因 Reasons": _col(nc, "reasons_zh").map(text).to_numpy(),
             "原因代码 Codes": _col(nc, "reasons").map(text).to_numpy(),
-        }), notice)
+        }), notice, label)
     for title, df in _worklists(district, rows).items():
-        _table_sheet(wb, title, df, notice)
-    _table_sheet(wb, "说明 About", _about_table(district, export_id), notice)
+        _table_sheet(wb, title, df, notice, label)
+    _table_sheet(wb, "说明 About", _about_table(district, export_id), notice, label)
     _meta_sheet(wb, export_id, name, {sid: row_checksum(v) for sid, v in canon_rows.items()})
     wb.active = 0
     wb.security = WorkbookProtection(lockStructure=True)
