@@ -27,7 +27,7 @@ def test_sample_is_deterministic_and_loads(heping, tmp_path):
     from siteplan.sample import sample_district
 
     r = sample_district(heping, seed=7)
-    other = init_district("120101", tmp_path / "again")
+    other = init_district("120101", tmp_path / "heping")
     sample_district(other, seed=7)
     for p in r.paths:
         assert p.read_bytes() == (other / p.name).read_bytes(), p.name

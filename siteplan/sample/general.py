@@ -178,7 +178,7 @@ def build(cfg: DistrictConfig, boundary, cmap: CharacterMap, spec: DistrictSpec,
                       | (w.hotspots.receptor == "school")].building.to_numpy()
     big = np.flatnonzero(b.use.isin(["commercial", "office"]).to_numpy() & (b.floors.to_numpy() >= 3))
     big = big[np.argsort(-shapely.area(b.geometry.to_numpy()[big]), kind="stable")][: max(len(deep), 1)]
-    ib = np.unique(np.concatenate([deep, big]))
+    ib = np.unique(np.concatenate([deep, big]).astype(np.int64))
     w.plan = make_plan(rng, boundary, cmap, w.existing, w.poles, b[["x", "y"]].to_numpy()[ib], w.facilities,
                        blocked=blocked, micro_scale=spec.micro_scale)
     # Sub-district zones.
