@@ -53,12 +53,12 @@ def test_replace_layer_tables_keeps_the_rest():
     assert "[layers.buildings]" in out and out.count("[layers.boundary]") == 1
 
 
-def test_cli_sample_rural(tmp_path):
+def test_cli_sample_suburban(tmp_path):
     from siteplan.districts import init_district
 
     d = init_district("120101", tmp_path / "h")
-    res = CliRunner().invoke(cli, ["sample", str(d), "--seed", "3", "--character", "rural"])
+    res = CliRunner().invoke(cli, ["sample", str(d), "--seed", "3", "--character", "suburban"])
     assert res.exit_code == 0, res.output
-    assert "rural" in res.output.splitlines()[0]
+    assert "suburban" in res.output.splitlines()[0]
     bad = CliRunner().invoke(cli, ["sample", str(tmp_path / "nope")])
     assert bad.exit_code == 2 and "error" in bad.output
