@@ -356,6 +356,35 @@ def test_generator_reading_matches_seeded_cases():
     assert (kind[one.index] == one.expected_build_kind).all()
 
 
+def assert_realistic_heights(d) -> None:
+    """Every existing site and candidate of a district (as read_district loads it) has an antenna height its site
+    type's propagation model accepts, and macro heights are those of real urban macros (mostly 20-45 m)."""
+    from siteplan.radio.propagation import VALIDITY
+
+    macro = []
+    for layer in ("existing_sites", "candidates"):
+        s = d.layers[layer]
+        for t, h in s.height_m.groupby(s.site_type):
+            model = d.config.radio.site_types[t].model
+            lo, hi = VALIDITY[model]["h_bs_m"]
+            bad = s.loc[h.index[~h.between(lo, hi)], ["site_id", "height_m"]]
+            assert bad.empty, f"{layer}: {t} ({model}) heights outside {lo}-{hi} m: {bad.head().values.tolist()}"
+        macro.append(s.height_m[s.site_type == "macro"])
+    m = pd.concat(macro)
+    assert 25.0 <= m.median() <= 40.0 and m.quantile(0.95) <= 55.0, m.describe()
+
+
+def test_antenna_heights_fit_the_propagation_models():
+    from siteplan.io import read_district
+
+    d = read_district(HEDONG)
+    assert_realistic_heights(d)
+    ex = d.layers["existing_sites"]
+    mast = ex[ex["mount"] == "rooftop"].height_m
+    assert mast.between(20.0, 51.0).all() and mast.median() < 35.0
+    assert ex.loc[ex.site_type == "indoor", "height_m"].between(2.5, 4.0).all()
+
+
 # --- sample labels -----------------------------------------------------------------------------------------------
 
 

