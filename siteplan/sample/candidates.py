@@ -184,15 +184,16 @@ def _new_macros(c: _Ctx, key: str, rec: Recipe, rings: pd.DataFrame, n_want: int
                        b[["x", "y"]].to_numpy()[roofs], prefer_nearest=0.5)
     rural = np.isin(c.cmap.character_at(rings.x.to_numpy(), rings.y.to_numpy()),
                     [CHARACTERS.index("rural"), CHARACTERS.index("port")])
-    hit = j >= 0
-    bi = roofs[np.maximum(j, 0)]
-    x, y = _jitter(rng, b.x.to_numpy()[bi], b.y.to_numpy()[bi], 2.0)
-    # Rural and port rings: a ground tower near the ring centre instead (open spots are checked by the rules).
-    tx, ty = _jitter(rng, rings.x.to_numpy(), rings.y.to_numpy(), 0.5 * rings.ring_radius_m.to_numpy().mean())
-    tower = rural | ~hit
-    x, y = np.where(tower, tx, x), np.where(tower, ty, y)
     n = len(rings)
-    h = np.where(tower, tower_heights(rng, np.full(n, "tower")), rooftop_heights(rng, b.height_m.to_numpy()[bi]))
+    roof = (j >= 0) & ~rural
+    # Rural and port rings, and rings with no roof fit for a macro (a district may have none at all): a ground
+    # tower near the ring centre (open spots are checked by the rules).
+    x, y = _jitter(rng, rings.x.to_numpy(), rings.y.to_numpy(), 0.5 * rings.ring_radius_m.to_numpy())
+    h = tower_heights(rng, np.full(n, "tower"))
+    bi = roofs[j[roof]]
+    x[roof], y[roof] = _jitter(rng, b.x.to_numpy()[bi], b.y.to_numpy()[bi], 2.0)
+    h[roof] = rooftop_heights(rng, b.height_m.to_numpy()[bi])
+    tower = ~roof
     ops = c.builder_at(key, x, y)
     return _frame(n, operator=ops, band=c.w.cfg.networks[key].bands[0], site_type="macro",
                   mount=np.where(tower, "tower", "rooftop"), height_m=np.round(h, 1), eirp_dbm=_eirp(rng, "macro", n),

@@ -129,7 +129,12 @@ def build(cfg: DistrictConfig, boundary, cmap: CharacterMap, spec: DistrictSpec,
     def blocked(x, y):
         return shapely.intersects_xy(pro_u, np.asarray(x, float), np.asarray(y, float))
 
-    hs_counts = spec.hotspot_counts or _scaled_counts(HOTSPOT_SPEC, cmap)
+    # Every district has at least a school (an education hotspot) and a public building (a township or village
+    # government), so a rural district of a few km² still gets a hotspot layer (an empty GeoJSON has no columns).
+    hs_counts = spec.hotspot_counts
+    if hs_counts is None:
+        hs_counts = _scaled_counts(HOTSPOT_SPEC, cmap)
+        hs_counts["education"] = max(hs_counts["education"], 1)
     centres = spec.commercial_centres
     if centres is None:
         n = hs_counts.get("commercial", 0)
@@ -141,7 +146,8 @@ def build(cfg: DistrictConfig, boundary, cmap: CharacterMap, spec: DistrictSpec,
     if water:
         exclude = shapely.union_all([g for g in [exclude, *water] if g is not None])
     w.buildings, w.parks = make_buildings(rng, w.streets, boundary, cmap, centres=centres,
-                                          min_parcels=spec.min_parcels, exclude=exclude)
+                                          min_parcels=spec.min_parcels or {"school": 1, "public": 1},
+                                          exclude=exclude)
     if spec.after_buildings:
         spec.after_buildings(w)
     b = w.buildings
