@@ -34,8 +34,9 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from .character import CHARACTERS, PROFILES, CharacterMap
+from .character import CHARACTERS, CharacterMap
 from ._common import OP_CODE, first_unique
+from .heights import fit_heights, indoor_heights, rooftop_heights, rooftop_hosts, tower_heights
 from .rules import Reading, RuleWorld, read_rules
 
 __all__ = ["CLEAN_MARGIN_M", "RECIPES", "Recipe", "area_builders", "finish_ids", "make_candidates"]
@@ -170,10 +171,7 @@ def _upgrades(c: _Ctx, key: str, rec: Recipe) -> tuple[pd.DataFrame, int]:
 
 
 def _suitable_roofs(c: _Ctx) -> np.ndarray:
-    b = c.buildings
-    ch = c.cmap.character_at(b.x.to_numpy(), b.y.to_numpy())
-    min_fl = np.array([PROFILES[k].rooftop_min_floors for k in CHARACTERS])[ch]
-    return np.flatnonzero((b.floors.to_numpy() >= min_fl) & ~b.use.isin(["school", "hospital"]).to_numpy())
+    return np.flatnonzero(rooftop_hosts(c.buildings, c.cmap, c.w.cfg.radio))
 
 
 def _new_macros(c: _Ctx, key: str, rec: Recipe, rings: pd.DataFrame, n_want: int, *, kind="rooftop") -> pd.DataFrame:
@@ -186,15 +184,16 @@ def _new_macros(c: _Ctx, key: str, rec: Recipe, rings: pd.DataFrame, n_want: int
                        b[["x", "y"]].to_numpy()[roofs], prefer_nearest=0.5)
     rural = np.isin(c.cmap.character_at(rings.x.to_numpy(), rings.y.to_numpy()),
                     [CHARACTERS.index("rural"), CHARACTERS.index("port")])
-    hit = j >= 0
-    bi = roofs[np.maximum(j, 0)]
-    x, y = _jitter(rng, b.x.to_numpy()[bi], b.y.to_numpy()[bi], 2.0)
-    # Rural and port rings: a ground tower near the ring centre instead (open spots are checked by the rules).
-    tx, ty = _jitter(rng, rings.x.to_numpy(), rings.y.to_numpy(), 0.5 * rings.ring_radius_m.to_numpy().mean())
-    tower = rural | ~hit
-    x, y = np.where(tower, tx, x), np.where(tower, ty, y)
     n = len(rings)
-    h = np.where(tower, rng.uniform(25.0, 40.0, n), b.height_m.to_numpy()[bi] + rng.uniform(3.0, 8.0, n))
+    roof = (j >= 0) & ~rural
+    # Rural and port rings, and rings with no roof fit for a macro (a district may have none at all): a ground
+    # tower near the ring centre (open spots are checked by the rules).
+    x, y = _jitter(rng, rings.x.to_numpy(), rings.y.to_numpy(), 0.5 * rings.ring_radius_m.to_numpy())
+    h = tower_heights(rng, np.full(n, "tower"))
+    bi = roofs[j[roof]]
+    x[roof], y[roof] = _jitter(rng, b.x.to_numpy()[bi], b.y.to_numpy()[bi], 2.0)
+    h[roof] = rooftop_heights(rng, b.height_m.to_numpy()[bi])
+    tower = ~roof
     ops = c.builder_at(key, x, y)
     return _frame(n, operator=ops, band=c.w.cfg.networks[key].bands[0], site_type="macro",
                   mount=np.where(tower, "tower", "rooftop"), height_m=np.round(h, 1), eirp_dbm=_eirp(rng, "macro", n),
@@ -232,7 +231,7 @@ def _pole_micros(c: _Ctx, key: str, band: str, rings: pd.DataFrame, n_want: int,
     ok &= ~taken
     cand = np.flatnonzero(ok)
     # Rings no other network uses first (two networks' micros in one small ring would stand too close).
-    order = np.lexsort((rng.random(len(rings)), ring_used))[: int(n_want * 1.6) + 5]
+    order = np.lexsort((rng.random(len(rings)), ring_used))[: int(n_want * 1.25) + 5]
     ring_used[order] = True
     rings = rings.iloc[order]
     j = _pick_in_rings(rng, rings.x.to_numpy(), rings.y.to_numpy(), rings.ring_radius_m.to_numpy() - 12.0,
@@ -281,8 +280,9 @@ def _indoor(c: _Ctx, key: str, band: str, rings: pd.DataFrame, n_want: int, used
     ops = c.builder_at(key, x, y)
     from ._common import OP_ZH
 
-    return _frame(n, operator=ops, band=band, site_type="indoor", mount="indoor", height_m=3.0,
-                  eirp_dbm=_eirp(rng, "indoor", n), responsible_unit=[f"{OP_ZH[o]}{c.branch}分公司" for o in ops],
+    return _frame(n, operator=ops, band=band, site_type="indoor", mount="indoor",
+                  height_m=np.round(indoor_heights(rng, n), 1), eirp_dbm=_eirp(rng, "indoor", n),
+                  responsible_unit=[f"{OP_ZH[o]}{c.branch}分公司" for o in ops],
                   x=x, y=y, kind=kind, loc=loc if loc is not None else [f"B{i}" for i in bi], case=case,
                   partner=partner)
 
@@ -317,7 +317,7 @@ def _shared_new(c: _Ctx, nets: tuple[str, str], rings_new, rings_micro, rings_in
         bi = roofs[j]
         used_b[bi] = True
         hx, hy = b.x.to_numpy()[bi], b.y.to_numpy()[bi]
-        h = b.height_m.to_numpy()[bi] + rng.uniform(3.0, 8.0, len(bi))
+        h = rooftop_heights(rng, b.height_m.to_numpy()[bi])
         fr = []
         for k, net in ((k1, n1), (k2, n2)):
             x, y = _jitter(rng, hx, hy, 1.4)
@@ -482,6 +482,7 @@ def make_candidates(
             trim[alive[:n]] = True
         start += len(f)
     allc = allc[trim].reset_index(drop=True)
+    allc["height_m"] = fit_heights(allc.height_m, allc.site_type, w.cfg.radio)
     return allc, read_rules(w, allc.assign(site_id=np.where(allc.site_id != "", allc.site_id,
                                                              [f"tmp{i}" for i in range(len(allc))])), 0.0)
 

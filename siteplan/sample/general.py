@@ -129,7 +129,12 @@ def build(cfg: DistrictConfig, boundary, cmap: CharacterMap, spec: DistrictSpec,
     def blocked(x, y):
         return shapely.intersects_xy(pro_u, np.asarray(x, float), np.asarray(y, float))
 
-    hs_counts = spec.hotspot_counts or _scaled_counts(HOTSPOT_SPEC, cmap)
+    # Every district has at least a school (an education hotspot) and a public building (a township or village
+    # government), so a rural district of a few km² still gets a hotspot layer (an empty GeoJSON has no columns).
+    hs_counts = spec.hotspot_counts
+    if hs_counts is None:
+        hs_counts = _scaled_counts(HOTSPOT_SPEC, cmap)
+        hs_counts["education"] = max(hs_counts["education"], 1)
     centres = spec.commercial_centres
     if centres is None:
         n = hs_counts.get("commercial", 0)
@@ -141,7 +146,8 @@ def build(cfg: DistrictConfig, boundary, cmap: CharacterMap, spec: DistrictSpec,
     if water:
         exclude = shapely.union_all([g for g in [exclude, *water] if g is not None])
     w.buildings, w.parks = make_buildings(rng, w.streets, boundary, cmap, centres=centres,
-                                          min_parcels=spec.min_parcels, exclude=exclude)
+                                          min_parcels=spec.min_parcels or {"school": 1, "public": 1},
+                                          exclude=exclude)
     if spec.after_buildings:
         spec.after_buildings(w)
     b = w.buildings
@@ -172,13 +178,14 @@ def build(cfg: DistrictConfig, boundary, cmap: CharacterMap, spec: DistrictSpec,
         for op in net.operators:
             nr_band.setdefault(op, net.primary_band)
     w.existing = make_existing(rng, boundary, cmap, b, w.streets.lines(), nr_band=nr_band, code=spec.code,
-                               prefix=spec.prefix, counts=spec.existing_counts, blocked=blocked)
+                               prefix=spec.prefix, counts=spec.existing_counts, blocked=blocked,
+                               radio=cfg.radio)
     # Indoor plan points: buildings of the hotspots that need deep coverage, and the largest malls and offices.
     deep = w.hotspots[w.hotspots.scenario.isin(["commercial", "healthcare", "media"])
                       | (w.hotspots.receptor == "school")].building.to_numpy()
     big = np.flatnonzero(b.use.isin(["commercial", "office"]).to_numpy() & (b.floors.to_numpy() >= 3))
     big = big[np.argsort(-shapely.area(b.geometry.to_numpy()[big]), kind="stable")][: max(len(deep), 1)]
-    ib = np.unique(np.concatenate([deep, big]))
+    ib = np.unique(np.concatenate([deep, big]).astype(np.int64))
     w.plan = make_plan(rng, boundary, cmap, w.existing, w.poles, b[["x", "y"]].to_numpy()[ib], w.facilities,
                        blocked=blocked, micro_scale=spec.micro_scale)
     # Sub-district zones.
@@ -245,24 +252,84 @@ def candidates_table(w: World, c: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _clear_frame_coincidences(w: World, poles: pd.DataFrame, cands: pd.DataFrame) -> pd.DataFrame:
-    """Drop unused poles within 4 m of where a sub-district centroid would land if its WGS 84 degrees were read as
-    GCJ-02 or BD-09: with only a dozen zones, one such coincidence makes the reader's frame check
-    (:func:`siteplan.io.district.read_district`) take the layer for misdeclared."""
+#: How near a point read in a wrong frame must land to a reference layer's point to count as sitting on it [m]
+#: (the reader's 3 m, plus a margin for the rounding of written coordinates).
+_COINCIDE_M = 4.0
+#: Share of a layer's points sitting on a reference layer, read in a wrong frame, that is cleared (the reader
+#: takes a layer for misdeclared from 5 %).
+_COINCIDE_SHARE = 0.02
+
+
+def _clear_frame_coincidences(w: World, cands: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Poles, hotspots and facilities to write, cleared of chance coincidences that the reader's frame check
+    (:func:`siteplan.io.district.read_district`) would take for a misdeclared layer.
+
+    The reader reads poles, plan sites and existing sites first and calls a later layer misdeclared when 5 % of its
+    points sit within 3 m of one of those layers' points only when read in another frame. A layer of a few points
+    (a dozen sub-districts, a small district's hotspots) gets there by one chance coincidence. Where a layer's
+    points read in a wrong frame land on 2 % or more of the time: unused poles there are dropped, and hotspots and
+    facilities that land on a plan or existing site are moved 6-12 m along the street grid (they stay on their
+    building); other layers are left as they are.
+    """
     from scipy.spatial import cKDTree
 
     from ._common import to_work
 
-    c = shapely.centroid(shapely.transform(w.subdistricts.geometry.to_numpy(),
-                                           lambda xy: np.column_stack(from_work(xy[:, 0], xy[:, 1], w.crs, "WGS84"))))
-    pts = [np.column_stack(to_work(shapely.get_x(c), shapely.get_y(c), f, w.crs)) for f in ("GCJ02", "BD09")]
-    near = np.zeros(len(poles), bool)
-    tree = cKDTree(poles[["x", "y"]].to_numpy())
-    for q in pts:
-        for hits in tree.query_ball_point(q, 4.0):
-            near[hits] = True
+    poles, hs, fa = w.poles, w.hotspots.copy(), w.facilities.copy()
+    sd = shapely.centroid(w.subdistricts.geometry.to_numpy())
+    bc = shapely.centroid(w.buildings.geometry.to_numpy())
+    layers = {  # name -> (x, y in the working CRS, frame written), in the reader's order
+        "plan_sites": (w.plan.x.to_numpy(), w.plan.y.to_numpy(), "CGCS2000"),
+        "existing_sites": (w.existing.x.to_numpy(), w.existing.y.to_numpy(), "CGCS2000"),
+        "subdistricts": (shapely.get_x(sd), shapely.get_y(sd), "WGS84"),
+        "candidates": (cands.x.to_numpy(), cands.y.to_numpy(), "GCJ02"),
+        "public_facilities": (fa.x.to_numpy(), fa.y.to_numpy(), "BD09"),
+        "hotspots": (hs.x.to_numpy(), hs.y.to_numpy(), "WGS84"),
+        "buildings": (shapely.get_x(bc), shapely.get_y(bc), "CGCS2000"),
+    }
+    refs = {"poles": poles[["x", "y"]].to_numpy(), "plan_sites": w.plan[["x", "y"]].to_numpy(),
+            "existing_sites": w.existing[["x", "y"]].to_numpy()}
+    trees = {k: cKDTree(v) for k, v in refs.items() if len(v) >= 20}
+
+    def landings(x, y, frame):
+        declared = "WGS84" if frame == "CGCS2000" else frame
+        lon, lat = from_work(x, y, w.crs, frame)
+        return [np.column_stack(to_work(lon, lat, alt, w.crs)) for alt in ("WGS84", "GCJ02", "BD09") if alt != declared]
+
+    def hits(name, x, y, frame, ref):
+        """Per point: index lists of ``ref`` points it lands on in any wrong frame (when the share is high)."""
+        out = [[] for _ in range(len(x))]
+        for q in landings(x, y, frame):
+            near = trees[ref].query_ball_point(q, _COINCIDE_M)
+            if np.mean([bool(h) for h in near]) >= _COINCIDE_SHARE:
+                for i, h in enumerate(near):
+                    out[i] += h
+        return out
+
+    drop = np.zeros(len(poles), bool)
+    theta = w.streets.theta
+    order = list(layers)
+    for k, name in enumerate(order):
+        x, y, frame = layers[name]
+        if len(x) == 0:
+            continue
+        before = {"plan_sites": ["poles"], "existing_sites": ["poles", "plan_sites"]}.get(name, list(refs))
+        for ref in (r for r in before if r in trees):
+            found = hits(name, x, y, frame, ref)
+            if ref == "poles":
+                for h in found:
+                    drop[h] = True
+            elif name in ("hotspots", "public_facilities"):
+                df = hs if name == "hotspots" else fa
+                for i in (i for i, h in enumerate(found) if h):
+                    for step in (6.0, -6.0, 12.0, -12.0):
+                        nx, ny = x[i] + step * np.cos(theta), y[i] + step * np.sin(theta)
+                        if not any(len(t.query_ball_point(q[0], _COINCIDE_M)) for t in trees.values()
+                                   for q in landings(np.array([nx]), np.array([ny]), frame)):
+                            df.iloc[i, df.columns.get_loc("x")], df.iloc[i, df.columns.get_loc("y")] = nx, ny
+                            break
     used = poles.pole_id.isin(set(cands.pole_id)).to_numpy()
-    return poles[~near | used].reset_index(drop=True)
+    return poles[~drop | used].reset_index(drop=True), hs, fa
 
 
 def write(w: World, out: Path, *, label: str, candidates: pd.DataFrame | None = None) -> dict[str, int]:
@@ -274,7 +341,7 @@ def write(w: World, out: Path, *, label: str, candidates: pd.DataFrame | None = 
                   description="SAMPLE: approximate sub-district (街道) zones — Voronoi cells of centre points, "
                               "clipped to the district; not official boundaries. 样例数据，非官方边界。")
     counts["subdistricts.geojson"] = len(w.subdistricts)
-    p = _clear_frame_coincidences(w, w.poles, w.candidates if candidates is None else candidates)
+    p, h, f = _clear_frame_coincidences(w, w.candidates if candidates is None else candidates)
     write_gpkg(out / "poles.gpkg", {"poles": _points_gdf(p.drop(columns=["x", "y"]).assign(data_note=DATA_NOTE),
                                                          p.x, p.y, crs, "CGCS2000", 4490)})
     counts["poles.gpkg"] = len(p)
@@ -315,14 +382,12 @@ def write(w: World, out: Path, *, label: str, candidates: pd.DataFrame | None = 
     cand = candidates_table(w, w.candidates if candidates is None else candidates)
     write_csv(out / "candidates.csv", cand, "utf-8-sig")
     counts["candidates.csv"] = len(cand)
-    f = w.facilities
     lon, lat = from_work(f.x, f.y, crs, "BD09")
     fa_df = pd.DataFrame({"设施编号": f.facility_id, "设施名称": f.name, "设施类型": f.kind, "免费开放": f.free_access,
                           "经度": np.round(lon, 7), "纬度": np.round(lat, 7),
                           "所属街道": w.subdistrict_of(f.x.to_numpy(), f.y.to_numpy()), "data_note": DATA_NOTE})
     write_csv(out / "public_facilities.csv", fa_df, "gb18030")
     counts["public_facilities.csv"] = len(fa_df)
-    h = w.hotspots
     hs = h.drop(columns=["x", "y", "building"]).assign(building_id=w.buildings.building_id.to_numpy()[h.building],
                                                        data_note=DATA_NOTE)
     write_geojson(out / "hotspots.geojson", _points_gdf(hs, h.x, h.y, crs, "WGS84", 4326),

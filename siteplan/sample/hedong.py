@@ -44,7 +44,7 @@ from .candidates import CLEAN_MARGIN_M, Recipe, _frame, _jitter, finish_ids
 from .character import classify
 from .general import DistrictSpec, World, build, write
 from .plan import blob
-from .rules import expected_status, read_rules
+from .rules import _nearest, expected_status, read_rules
 from .write import write_csv, write_geojson
 
 __all__ = ["CNMAPS_FILE", "SEEDED", "SUBDISTRICTS", "boundary_from_cnmaps", "generate"]
@@ -239,6 +239,8 @@ def _seeded(w: World, clean: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
             ok &= ~np.column_stack([weak[k] for k in weak if k != reason]).any(axis=1)
         if extra_ok is not None:
             ok &= extra_ok(kind)
+        if case != "DUPLICATE_POSITION":  # never a duplicate of a clean one (which of the two is flagged follows
+            ok &= ~_near_own_network(R, clean, df)  # the final ids, unknown here)
         # No two seeded ones of a case at one place.
         idx = np.flatnonzero(ok)
         idx = idx[np.isin(np.arange(len(idx)), np.flatnonzero(_spread(df.iloc[idx])))][:n]
@@ -350,6 +352,20 @@ def _seeded(w: World, clean: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     return pd.concat(out, ignore_index=True), truth
 
 
+def _near_own_network(R, clean: pd.DataFrame, df: pd.DataFrame) -> np.ndarray:
+    """Mask of rows of ``df`` within the duplicate distance (plus twice the clean margin) of a clean candidate of
+    their own network."""
+    reach = R.cfg.rules.duplicate_distance_m + 2 * CLEAN_MARGIN_M
+    net_c = R.network_of(clean.operator.to_numpy(dtype=object), clean.band.to_numpy(dtype=object))
+    net_d = R.network_of(df.operator.to_numpy(dtype=object), df.band.to_numpy(dtype=object))
+    out = np.zeros(len(df), bool)
+    for key in set(net_d) - {""}:
+        sel = net_d == key
+        d, _ = _nearest(clean[["x", "y"]].to_numpy()[net_c == key], df[["x", "y"]].to_numpy()[sel])
+        out[sel] = d <= reach
+    return out
+
+
 def _temp_ids(df: pd.DataFrame) -> np.ndarray:
     """Ids while the final ones are not given: the candidate's own, else location key and row."""
     return np.where(df.site_id != "", df.site_id, [f"{lc}#{i}" for i, lc in enumerate(df["loc"])])
@@ -434,6 +450,9 @@ def generate(out: Path, seed: int = 2020, config_path: Path | None = None) -> di
     stray = allc.site_id[(reasons != "") & ~allc.site_id.isin(listed_ids)]
     if len(stray):
         raise RuntimeError(f"unlisted candidates break rules: {list(stray[:5])}; try another seed")
+    positive = rows[rows.case.isin(list(_POSITIVE_NOTE)) & (rows.expected_reasons != "")]
+    if len(positive):
+        raise RuntimeError(f"listed positive cases break rules: {list(positive.site_id[:5])}; try another seed")
     for case_name, (n, _, _) in SEEDED.items():
         got = int((rows.case == case_name).sum())
         if got < min(n, 1) or (case_name != "DUPLICATE_CODE" and got != n):

@@ -112,7 +112,7 @@ def make_hotspots(rng, buildings: pd.DataFrame, scenarios: dict[str, float], cou
             else:
                 rec, name = receptor, f"{stem} {_label(i)}"
             rows.append((scen, name, rec, buildings.x.iat[b], buildings.y.iat[b], b))
-    hs = pd.DataFrame(rows, columns=["scenario", "name", "receptor", "x", "y", "building"])
+    hs = pd.DataFrame(rows, columns=["scenario", "name", "receptor", "x", "y", "building"]).astype({"building": np.int64})
     hs.insert(0, "hotspot_id", [f"RD-{i:03d}" for i in range(1, len(hs) + 1)])
     hs.insert(3, "scenario_zh", hs.scenario.map(SCENARIOS))
     hs.insert(4, "weight", hs.scenario.map(scenarios).astype(float).fillna(1.0))

@@ -12,10 +12,11 @@ the shares below hold; the remaining China Tower sites have one tenant and the r
   site). China Tower reported about 1.5 tenants per tower site nationally around 2019; dense urban areas share more.
   These shares are assumptions in line with that figure.
 
-Rooftop sites stand on a real (sample) building of at least the character's ``rooftop_min_floors``, never on a
-school or hospital; antenna height is the roof plus a 3-8 m mast. Ground and landscape towers (落地塔, 景观塔) stand
-in open ground, off roads and buildings; about 4 % of operator-owned urban sites are indoor systems (室分) in malls,
-offices and hospitals.
+Rooftop sites stand on a real (sample) building that :func:`siteplan.sample.heights.rooftop_hosts` allows (at least
+the character's ``rooftop_min_floors``, a roof 12-45 m high, never a school or hospital); antenna heights follow
+:mod:`siteplan.sample.heights` (roof plus a 3-6 m mast, ground towers 25-40 m, landscape towers 20-35 m, indoor
+2.5-4 m). Ground and landscape towers (落地塔, 景观塔) stand in open ground, off roads and buildings; about 4 % of
+operator-owned urban sites are indoor systems (室分) in malls, offices and hospitals.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from .character import CHARACTERS, PROFILES, ZONE_FACTOR, CharacterMap
 from ._common import OP_CODE, first_unique, hex_lattice
+from .heights import fit_heights, indoor_heights, rooftop_heights, rooftop_hosts, tower_heights
 
 __all__ = ["LTE_BANDS", "TENANT_SHARES", "TOWER_SHARE", "make_existing"]
 
@@ -186,6 +188,7 @@ def make_existing(
     prefix: str,
     counts: dict[str, int] | None = None,
     blocked=None,
+    radio=None,
 ) -> pd.DataFrame:
     """Existing 4G sites of China Mobile, China Telecom and China Unicom.
 
@@ -205,6 +208,8 @@ def make_existing(
         Exact number of sites per operator; default from the character densities.
     blocked : callable, optional
         ``blocked(x, y) -> bool array``: where no site may stand (prohibited zones).
+    radio : RadioConfig, optional
+        The district's ``[radio]``: heights stay inside each site type's model range (default presets if None).
 
     Returns
     -------
@@ -241,19 +246,17 @@ def make_existing(
     indoor = (phys.tenants.to_numpy() == 1) & (phys.owner.to_numpy() == "operator") & urban & (rng.random(m) < 0.06)
     kind[indoor] = "indoor"
     bx, by = buildings.x.to_numpy(), buildings.y.to_numpy()
-    bch = cmap.character_at(bx, by)
-    min_fl = np.array([PROFILES[k].rooftop_min_floors for k in CHARACTERS])[bch]
     use = buildings.use.to_numpy()
     px, py = phys.x.to_numpy().copy(), phys.y.to_numpy().copy()
     top = np.full(m, np.nan)
     claimed_any = np.zeros(len(buildings), bool)
     for which, ok_b in (
         ("indoor", np.isin(use, ["commercial", "office", "hospital"]) & (buildings.floors.to_numpy() >= 3)),
-        ("rooftop", (buildings.floors.to_numpy() >= min_fl) & ~np.isin(use, ["school", "hospital"])),
+        ("rooftop", rooftop_hosts(buildings, cmap, radio)),
     ):
         gi = np.flatnonzero(kind == which)
         cand = np.flatnonzero(ok_b & ~claimed_any)
-        j = _claim_buildings(np.column_stack([bx[cand], by[cand]]), np.column_stack([px[gi], py[gi]]), 150.0)
+        j = _claim_buildings(np.column_stack([bx[cand], by[cand]]), np.column_stack([px[gi], py[gi]]), 250.0)
         hit = j >= 0
         b = cand[j[hit]]
         claimed_any[b] = True
@@ -297,11 +300,19 @@ def make_existing(
     k = g.kind.to_numpy()
     ex["site_type"] = np.where(k == "indoor", "indoor", "macro")
     ex["mount"] = np.where(k == "indoor", "indoor", k)
-    landscape = (k == "tower") & (cmap.character_at(ex.x.to_numpy(), ex.y.to_numpy()) == 0)
-    ex["tower_kind"] = np.where(landscape & (rng.random(len(ex)) < 0.5), "landscape_tower", ex["mount"])
-    h = np.where(k == "rooftop", g.roof.to_numpy() + rng.uniform(3.0, 8.0, len(ex)),
-                 np.where(landscape, rng.uniform(20.0, 35.0, len(ex)), rng.uniform(25.0, 45.0, len(ex))))
-    ex["height_m"] = np.round(np.where(k == "indoor", 3.0, h), 1)
+    # Half the towers of the urban core are landscape towers: one kind per physical site, shared by its tenants.
+    gk = phys.kind.to_numpy()
+    landscape = (gk == "tower") & (cmap.character_at(phys.x.to_numpy(), phys.y.to_numpy()) == 0)
+    landscape &= rng.random(len(phys)) < 0.5
+    ex["tower_kind"] = np.where(pd.Series(landscape, index=phys.index).loc[ex.group].to_numpy(), "landscape_tower",
+                                ex["mount"])
+    # Antenna heights: each tenant at its own height on the shared roof or tower.
+    h = np.zeros(len(ex))
+    roof, tower, indoor = k == "rooftop", k == "tower", k == "indoor"
+    h[roof] = rooftop_heights(rng, g.roof.to_numpy()[roof])
+    h[tower] = tower_heights(rng, ex.tower_kind.to_numpy()[tower])
+    h[indoor] = indoor_heights(rng, int(indoor.sum()))
+    ex["height_m"] = fit_heights(h, ex.site_type.to_numpy(), radio)
     ex["technology"] = "4G"
     ex["lte_band"] = ""
     for op, choices in LTE_BANDS.items():
