@@ -178,7 +178,7 @@ def check_candidates(district, registry: list[Rule] | None = None) -> gpd.GeoDat
         existing_ids=ex["site_id"].to_numpy(dtype=object),
         pole_xy=np.column_stack([inp.pole_x, inp.pole_y]), pole_ids=inp.pole_ids, pole_kind=inp.pole_kind,
         facility_geoms=fa.geometry.values, facility_ids=fa["facility_id"].to_numpy(dtype=object),
-        facility_free=fa["free_access"].to_numpy(dtype=bool),
+        facility_free=fa["free_access"].to_numpy(dtype=bool), stand_on_m=rules.co_location_m,
     )
     # An own-network existing site within reach is the site this candidate upgrades, whatever else is nearer.
     own, own_d = own_site_match(inp, rules)

@@ -277,6 +277,11 @@ def own_site_match(inp: CheckInputs, rules: RulesConfig) -> tuple[np.ndarray, np
         first = order[np.r_[True, c[order][1:] != c[order][:-1]]] if order.size else order
         idx[c[first]] = e[first]
         dist[c[first]] = d[first]
+        # A candidate carrying the code of one of its network's sites in reach upgrades that very site (where CT and
+        # CU share a tower, the one whose code it keeps), not merely the nearest.
+        same = inp.site_id.astype(str)[c] == inp.exist_site_id.astype(str)[e]
+        idx[c[same]] = e[same]
+        dist[c[same]] = d[same]
     inp.cache[key] = (idx, dist)
     return idx, dist
 

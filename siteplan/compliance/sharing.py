@@ -64,8 +64,12 @@ def match_reuse(
     facility_geoms: np.ndarray | None = None,
     facility_ids: np.ndarray | None = None,
     facility_free: np.ndarray | None = None,
+    stand_on_m: float = 0.0,
 ) -> ReuseMatch:
     """Match candidates at ``x, y`` [m] to the nearest reusable asset within its kind's reuse distance.
+
+    A candidate within ``stand_on_m`` of an existing site stands on it: that site is its match even when a pole or
+    a facility is nearer (e.g. a tower inside a public compound).
 
     Examples
     --------
@@ -114,6 +118,9 @@ def match_reuse(
             c2, _ = shapely.STRtree(geoms[fa]).query(pts, predicate="dwithin", distance=lim)
             free[c2] = True
     best = np.argmin(dist, axis=0) if n else np.empty(0, np.intp)  # first minimum = tie-break order of REUSE_KINDS
+    if n and stand_on_m > 0:
+        # A candidate standing on an existing site (within stand_on_m) shares that site, whatever else is near.
+        best = np.where(dist[0] <= stand_on_m, 0, best)
     cols = np.arange(n)
     best_d = dist[best, cols] if n else np.empty(0)
     found = np.isfinite(best_d)
@@ -197,14 +204,19 @@ def physical_hosts(x, y, site_id, operator, network, reuse_kind, reuse_id, co_lo
         host[on_ex] = np.where(pos >= 0, ex_host[np.maximum(pos, 0)] if len(ex_ids) else "", rid[on_ex])
     other = (kind != "existing_site") & (kind != "")
     host[other] = rid[other]
-    new = np.flatnonzero(kind == "")
-    if new.size:
-        xy = np.column_stack([np.asarray(x, float)[new], np.asarray(y, float)[new]])
+    # Candidates closer than co_location_m stand on one physical site: the component takes the host of its
+    # members by priority (an existing site, then a pole or facility), else "NEW:" + its smallest site id.
+    if n:
+        xy = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
         pairs = cKDTree(xy).query_pairs(r=co_location_m, output_type="ndarray")
-        g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(new.size, new.size))
+        g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
         _, comp = connected_components(g, directed=False)
-        first = pd.Series(sid[new]).groupby(comp).transform("min").to_numpy(dtype=object)
-        host[new] = "NEW:" + first
+        rank = np.select([kind == "existing_site", kind != ""], [0, 1], default=2)
+        df = pd.DataFrame({"comp": comp, "rank": rank, "host": host, "sid": sid})
+        df = df.sort_values(["comp", "rank", "host", "sid"], kind="stable")
+        first = df.groupby("comp", sort=False).first()
+        chosen = np.where(first["rank"] < 2, first["host"], "NEW:" + first["sid"].astype(str))
+        host = pd.Series(chosen, index=first.index).reindex(comp).to_numpy(dtype=object)
     # Operators already on each existing host.
     present = pd.DataFrame({"host": ex_host, "op": ex_op})
     present = present[present["op"] != ""].drop_duplicates()
