@@ -2,7 +2,8 @@
 character (:mod:`siteplan.sample.character`), and the bundled Hedong district (:mod:`siteplan.sample.hedong`).
 
 Modules: ``character`` (urban character and densities), ``streets`` (street grid and poles), ``buildings``,
-``sites`` (existing 4G sites, China Tower sharing), ``plan`` (layout plan), ``places`` (sub-districts, hotspots,
+``sites`` (existing 4G sites, China Tower sharing), ``heights`` (antenna heights and rooftop hosts, inside each
+site type's propagation-model range), ``plan`` (layout plan), ``places`` (sub-districts, hotspots,
 facilities), ``rules`` (the generator's reading of the compliance rules), ``candidates`` (per network),
 ``general`` (the pipeline), ``write`` (files and ``[layers.*]`` tables), ``hedong``.
 
