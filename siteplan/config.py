@@ -418,6 +418,14 @@ class DistrictConfig:
     #: Folder of district.toml; not part of the config's content.
     root: Path = field(default=Path("."), compare=False)
 
+    def operator_bands(self) -> dict[str, str]:
+        """Each operator's default band: the primary band of the first network holding it (China Mobile -> n41)."""
+        out: dict[str, str] = {}
+        for net in self.networks.values():
+            for op in net.operators:
+                out.setdefault(op, net.primary_band)
+        return out
+
 
 def _where(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key

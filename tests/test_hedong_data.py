@@ -385,6 +385,38 @@ def test_antenna_heights_fit_the_propagation_models():
     assert ex.loc[ex.site_type == "indoor", "height_m"].between(2.5, 4.0).all()
 
 
+def test_readme_describes_the_files():
+    """README.md's file table and seeded-case table give the counts of the committed files."""
+    import re
+
+    readme = (HEDONG / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.splitlines():
+        m = re.match(r"\| `([^`]+)`(?: \(\w+ `(\w+)`\))? \|.*\| ([\d,]+)(?: rows)? \|$", line)
+        if m:
+            rows[(m.group(1), m.group(2))] = int(m.group(3).replace(",", ""))
+    actual = {
+        ("boundary.geojson", None): len(gpd.read_file(HEDONG / "boundary.geojson")),
+        ("subdistricts.geojson", None): len(gpd.read_file(HEDONG / "subdistricts.geojson")),
+        ("existing_sites.xlsx", "sites"): len(_existing()),
+        ("candidates.csv", None): len(_candidates()),
+        ("poles.gpkg", "poles"): len(gpd.read_file(HEDONG / "poles.gpkg", layer="poles")),
+        ("layout_plan.gpkg", "plan_sites"): len(gpd.read_file(HEDONG / "layout_plan.gpkg", layer="plan_sites")),
+        ("layout_plan.gpkg", "plan_zones"): len(gpd.read_file(HEDONG / "layout_plan.gpkg", layer="plan_zones")),
+        ("public_facilities.csv", None): len(pd.read_csv(HEDONG / "public_facilities.csv", encoding="gb18030")),
+        ("hotspots.geojson", None): len(gpd.read_file(HEDONG / "hotspots.geojson")),
+        ("buildings.gpkg", "buildings"): len(gpd.read_file(HEDONG / "buildings.gpkg", layer="buildings")),
+        ("seeded_cases.csv", None): len(pd.read_csv(HEDONG / "seeded_cases.csv")),
+    }
+    assert rows == actual
+    cases = pd.read_csv(HEDONG / "seeded_cases.csv", keep_default_na=False)["case"].value_counts()
+    listed = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\| ([A-Z_]+) \| (\d+) \|", readme, re.M)}
+    assert listed == cases.to_dict()
+    for needle in ("SAMPLE DATA", "样例数据", "产权属性", "铁塔站址编码", "LTE频段", "挂高", "现状保留", "新建",
+                   "co_site_upgrade", "TOO_CLOSE_TO_EXISTING", "conditional"):
+        assert needle in readme, needle
+
+
 # --- sample labels -----------------------------------------------------------------------------------------------
 
 

@@ -158,10 +158,7 @@ def _fill_defaults(gdf: gpd.GeoDataFrame, name: str, cfg: DistrictConfig) -> Non
     if name in ("existing_sites", "candidates"):
         gdf["site_type"] = gdf["site_type"].replace({None: "macro", "": "macro"})
         # An empty band is the operator's first network's main band (e.g. China Mobile -> n41), else radio.band.
-        default_band = {}
-        for net in cfg.networks.values():
-            for op in net.operators:
-                default_band.setdefault(op, net.primary_band)
+        default_band = cfg.operator_bands()
         band = _text(gdf["band"]).str.lower()
         fill = (gdf["operator"].map(default_band).astype(object).fillna(radio.band) if "operator" in gdf
                 else radio.band)

@@ -2,7 +2,8 @@
 character (:mod:`siteplan.sample.character`), and the bundled Hedong district (:mod:`siteplan.sample.hedong`).
 
 Modules: ``character`` (urban character and densities), ``streets`` (street grid and poles), ``buildings``,
-``sites`` (existing 4G sites, China Tower sharing), ``plan`` (layout plan), ``places`` (sub-districts, hotspots,
+``sites`` (existing 4G sites, China Tower sharing), ``heights`` (antenna heights and rooftop hosts, inside each
+site type's propagation-model range), ``plan`` (layout plan), ``places`` (sub-districts, hotspots,
 facilities), ``rules`` (the generator's reading of the compliance rules), ``candidates`` (per network),
 ``general`` (the pipeline), ``write`` (files and ``[layers.*]`` tables), ``hedong``.
 
@@ -68,7 +69,7 @@ def sample_district(folder, *, seed: int = 2020, character: str = "auto") -> Sam
     SampleResult
     """
     from ..config import load_config
-    from ..crs import convert
+    from ._common import to_work
     from ..io.district import read_layer
     from .candidates import finish_ids
     from .character import classify
@@ -98,8 +99,8 @@ def sample_district(folder, *, seed: int = 2020, character: str = "auto") -> Sam
         centre_wgs = _cnmaps_centre(cfg.district.code)
     centre = None
     if centre_wgs is not None:
-        x, y = convert(np.array([centre_wgs[0]]), np.array([centre_wgs[1]]), "WGS84", crs)
-        centre = (float(x[0]), float(y[0]))
+        x, y = to_work(*centre_wgs, "WGS84", crs)
+        centre = (float(x), float(y))
     cmap = classify(poly, centre_xy=centre, name_zh=cfg.district.name_zh, override=character)
     code = cfg.district.code or "000000"
     spec = DistrictSpec(code=code, name_zh=cfg.district.name_zh or cfg.district.name,

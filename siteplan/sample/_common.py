@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from ..config import OPERATORS
 from ..crs import convert
 from ..io.schema import SAMPLE_NOTE
 
@@ -15,10 +16,11 @@ __all__ = [
     "OP_ZH",
     "POWER_ZH",
     "TYPE_ZH",
+    "drop_later",
     "from_work",
     "first_unique",
     "hex_lattice",
-    "in_any",
+    "near_any",
     "points_in",
     "thin",
     "to_work",
@@ -28,13 +30,9 @@ __all__ = [
 #: The label of every generated row (the same as :data:`siteplan.io.schema.SAMPLE_NOTE`).
 DATA_NOTE = SAMPLE_NOTE
 
-#: Canonical operator key -> Chinese name, as operators' sheets write it.
-OP_ZH = {
-    "china_mobile": "中国移动",
-    "china_telecom": "中国电信",
-    "china_unicom": "中国联通",
-    "china_broadnet": "中国广电",
-}
+#: Canonical operator key -> Chinese name, as operators' sheets write it (the four network operators of
+#: :data:`siteplan.config.OPERATORS`).
+OP_ZH = {k: v for k, v in OPERATORS.items() if k != "china_tower"}
 #: Canonical operator key -> two-letter code used in site ids (HD4G-CM-0001).
 OP_CODE = {"china_mobile": "CM", "china_telecom": "CT", "china_unicom": "CU", "china_broadnet": "CB"}
 TYPE_ZH = {"macro": "宏站", "micro": "微站", "indoor": "室分"}
@@ -65,15 +63,17 @@ def transform_geom(geom, src: str, dst: str):
     return shapely.transform(geom, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1], src, dst)))
 
 
-def in_any(geoms, x, y) -> np.ndarray:
-    """True where ``(x, y)`` lies in (or on) any of ``geoms``."""
-    geoms = [g for g in np.asarray(geoms, dtype=object).ravel() if g is not None and not g.is_empty]
+def near_any(tree: shapely.STRtree, x, y, distance: float = 0.0) -> np.ndarray:
+    """True where ``(x, y)`` lies within ``distance`` [m] of (or, at 0, in or on) any geometry of ``tree``."""
     x = np.asarray(x, float)
-    if not geoms or len(x) == 0:
-        return np.zeros(len(x), bool)
-    tree = shapely.STRtree(geoms)
-    hit, _ = tree.query(shapely.points(x, np.asarray(y, float)), predicate="intersects")
     out = np.zeros(len(x), bool)
+    if len(x) == 0 or len(tree) == 0:
+        return out
+    pts = shapely.points(x, np.asarray(y, float))
+    if distance > 0:
+        hit, _ = tree.query(pts, predicate="dwithin", distance=distance)
+    else:
+        hit, _ = tree.query(pts, predicate="intersects")
     out[hit] = True
     return out
 
@@ -120,15 +120,21 @@ def first_unique(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return keep
 
 
-def thin(xy: np.ndarray, min_dist: float) -> np.ndarray:
-    """Keep-mask that drops the later point of every pair closer than ``min_dist`` [m]."""
-    from scipy.spatial import cKDTree
-
-    keep = np.ones(len(xy), bool)
-    if len(xy) < 2:
-        return keep
-    pairs = cKDTree(xy).query_pairs(min_dist, output_type="ndarray")
+def drop_later(n: int, pairs: np.ndarray) -> np.ndarray:
+    """Keep-mask of ``n`` items that drops the later item of each conflicting pair (rows of ``pairs``, (m, 2)),
+    pair by pair until none is left whose two items are both kept."""
+    keep = np.ones(n, bool)
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     while len(pairs):
         keep[np.unique(pairs.max(axis=1))] = False
         pairs = pairs[keep[pairs[:, 0]] & keep[pairs[:, 1]]]
     return keep
+
+
+def thin(xy: np.ndarray, min_dist: float) -> np.ndarray:
+    """Keep-mask that drops the later point of every pair closer than ``min_dist`` [m]."""
+    from scipy.spatial import cKDTree
+
+    if len(xy) < 2:
+        return np.ones(len(xy), bool)
+    return drop_later(len(xy), cKDTree(xy).query_pairs(min_dist, output_type="ndarray"))

@@ -31,11 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.spatial import cKDTree
 
 from .character import CHARACTERS, CharacterMap
-from ._common import OP_CODE, first_unique
+from ._common import OP_CODE, OP_ZH, drop_later, first_unique
 from .heights import fit_heights, indoor_heights, rooftop_heights, rooftop_hosts, tower_heights
 from .rules import Reading, RuleWorld, read_rules
 
@@ -126,9 +125,20 @@ class _Ctx:
     poles_owner: dict
 
 
-def _pick_in_rings(rng, cx, cy, r, pts: np.ndarray, prefer_nearest: float, k: int = 12) -> np.ndarray:
-    """Index into ``pts`` of one point within each ring (-1: none): the nearest with probability
-    ``prefer_nearest``, else a random one."""
+def _branch_units(c: _Ctx, ops) -> list[str]:
+    """Each operator's city branch (中国移动天津分公司), the responsible unit of its own sites."""
+    return [f"{OP_ZH[o]}{c.branch}分公司" for o in ops]
+
+
+#: Distance a picked roof, pole or building keeps inside its search ring's edge [m].
+_RING_INSET_M = 12.0
+
+
+def _pick_in_rings(rng, rings: pd.DataFrame, pts: np.ndarray, prefer_nearest: float, k: int = 12) -> np.ndarray:
+    """Index into ``pts`` of one point within each ring, :data:`_RING_INSET_M` inside its edge (-1: none): the
+    nearest with probability ``prefer_nearest``, else a random one."""
+    cx, cy = rings.x.to_numpy(), rings.y.to_numpy()
+    r = rings.ring_radius_m.to_numpy() - _RING_INSET_M
     if len(pts) == 0 or len(cx) == 0:
         return np.full(len(cx), -1)
     kk = min(k, len(pts))
@@ -160,13 +170,12 @@ def _upgrades(c: _Ctx, key: str, rec: Recipe) -> tuple[pd.DataFrame, int]:
     n = len(own)
     x, y = _jitter(rng, own.x, own.y, 2.5)
     keep = rng.random(n) < rec.keep_code_share
-    from ._common import OP_ZH
 
     return _frame(
         n, site_id=np.where(keep, own.site_id, ""), operator=own.operator.to_numpy(),
         band=c.w.cfg.networks[key].bands[0], site_type="macro", mount=own["mount"].to_numpy(),
         height_m=own.height_m.to_numpy(), eirp_dbm=_eirp(rng, "macro", n), power_supply=own.power_supply.to_numpy(),
-        responsible_unit=[f"{OP_ZH[o]}{c.branch}分公司" for o in own.operator], x=x, y=y, kind="upgrade",
+        responsible_unit=_branch_units(c, own.operator), x=x, y=y, kind="upgrade",
         loc=[f"G{g}" for g in own.group], case="UPGRADE"), n_want
 
 
@@ -180,8 +189,7 @@ def _new_macros(c: _Ctx, key: str, rec: Recipe, rings: pd.DataFrame, n_want: int
         return _frame(0)
     rings = rings.iloc[rng.permutation(len(rings))[: int(n_want * 2.0) + 5]]
     roofs = _suitable_roofs(c)
-    j = _pick_in_rings(rng, rings.x.to_numpy(), rings.y.to_numpy(), rings.ring_radius_m.to_numpy() - 12.0,
-                       b[["x", "y"]].to_numpy()[roofs], prefer_nearest=0.5)
+    j = _pick_in_rings(rng, rings, b[["x", "y"]].to_numpy()[roofs], prefer_nearest=0.5)
     rural = np.isin(c.cmap.character_at(rings.x.to_numpy(), rings.y.to_numpy()),
                     [CHARACTERS.index("rural"), CHARACTERS.index("port")])
     n = len(rings)
@@ -234,8 +242,7 @@ def _pole_micros(c: _Ctx, key: str, band: str, rings: pd.DataFrame, n_want: int,
     order = np.lexsort((rng.random(len(rings)), ring_used))[: int(n_want * 1.25) + 5]
     ring_used[order] = True
     rings = rings.iloc[order]
-    j = _pick_in_rings(rng, rings.x.to_numpy(), rings.y.to_numpy(), rings.ring_radius_m.to_numpy() - 12.0,
-                       po[["x", "y"]].to_numpy()[cand], prefer_nearest=0.3, k=8)
+    j = _pick_in_rings(rng, rings, po[["x", "y"]].to_numpy()[cand], prefer_nearest=0.3, k=8)
     j = j[(j >= 0) & first_unique(j, j >= 0)]
     pi = cand[j]
     taken[pi] = True
@@ -271,18 +278,16 @@ def _indoor(c: _Ctx, key: str, band: str, rings: pd.DataFrame, n_want: int, used
         return _frame(0)
     rings = rings.iloc[rng.permutation(len(rings))[: int(n_want * 3) + 3]]
     cand = np.flatnonzero(~used & (b.floors.to_numpy() >= 3) & (b.L.to_numpy() >= 40.0))
-    j = _pick_in_rings(rng, rings.x.to_numpy(), rings.y.to_numpy(), rings.ring_radius_m.to_numpy() - 12.0,
-                       b[["x", "y"]].to_numpy()[cand], prefer_nearest=1.0, k=3)
+    j = _pick_in_rings(rng, rings, b[["x", "y"]].to_numpy()[cand], prefer_nearest=1.0, k=3)
     j = j[(j >= 0) & first_unique(j, j >= 0)]
     bi = cand[j]
     x, y = _inside_building(c, bi)
     n = len(bi)
     ops = c.builder_at(key, x, y)
-    from ._common import OP_ZH
 
     return _frame(n, operator=ops, band=band, site_type="indoor", mount="indoor",
                   height_m=np.round(indoor_heights(rng, n), 1), eirp_dbm=_eirp(rng, "indoor", n),
-                  responsible_unit=[f"{OP_ZH[o]}{c.branch}分公司" for o in ops],
+                  responsible_unit=_branch_units(c, ops),
                   x=x, y=y, kind=kind, loc=loc if loc is not None else [f"B{i}" for i in bi], case=case,
                   partner=partner)
 
@@ -311,8 +316,7 @@ def _shared_new(c: _Ctx, nets: tuple[str, str], rings_new, rings_micro, rings_in
         r = rings_new.iloc[rng.permutation(len(rings_new))[: m * 6]]
         roofs = _suitable_roofs(c)
         roofs = roofs[~used_b[roofs]]
-        j = _pick_in_rings(rng, r.x.to_numpy(), r.y.to_numpy(), r.ring_radius_m.to_numpy() - 12.0,
-                           b[["x", "y"]].to_numpy()[roofs], prefer_nearest=0.5)
+        j = _pick_in_rings(rng, r, b[["x", "y"]].to_numpy()[roofs], prefer_nearest=0.5)
         j = j[(j >= 0) & first_unique(j, j >= 0)]
         bi = roofs[j]
         used_b[bi] = True
@@ -343,10 +347,9 @@ def _shared_new(c: _Ctx, nets: tuple[str, str], rings_new, rings_micro, rings_in
         bb = a.copy()
         bx, by = _jitter(rng, bi_x, bi_y, 1.4)
         ops = c.builder_at(k2, bx, by)
-        from ._common import OP_ZH
 
         bb = bb.assign(operator=ops, band=n2.bands[-1], x=bx, y=by,
-                       responsible_unit=[f"{OP_ZH[o]}{c.branch}分公司" for o in ops])
+                       responsible_unit=_branch_units(c, ops))
         out.append(_pairs(a, bb, "I"))
     return pd.concat(out, ignore_index=True) if out else _frame(0)
 
@@ -354,21 +357,14 @@ def _shared_new(c: _Ctx, nets: tuple[str, str], rings_new, rings_micro, rings_in
 def _deconflict(w: RuleWorld, df: pd.DataFrame, margin: float) -> np.ndarray:
     """Keep-mask: of two candidates within the duplicate distance plus twice the margin, the later goes unless
     they are of different networks at one intended shared location; a shared pair loses both members together."""
-    xy = df[["x", "y"]].to_numpy()
-    keep = np.ones(len(df), bool)
     if len(df) < 2:
-        return keep
+        return np.ones(len(df), bool)
     net = w.network_of(df.operator.to_numpy(dtype=object), df.band.to_numpy(dtype=object))
     loc = df["loc"].to_numpy(dtype=object)
-    pairs = cKDTree(xy).query_pairs(w.cfg.rules.duplicate_distance_m + 2 * margin, output_type="ndarray")
-    if len(pairs):
-        i, j = pairs[:, 0], pairs[:, 1]
-        ok = (net[i] != net[j]) & (loc[i] == loc[j])
-        bad = pairs[~ok]
-        while len(bad):
-            keep[np.unique(bad.max(axis=1))] = False
-            bad = bad[keep[bad[:, 0]] & keep[bad[:, 1]]]
-    return _whole_pairs(df, keep)
+    pairs = cKDTree(df[["x", "y"]].to_numpy()).query_pairs(w.cfg.rules.duplicate_distance_m + 2 * margin,
+                                                           output_type="ndarray")
+    i, j = pairs[:, 0], pairs[:, 1]
+    return _whole_pairs(df, drop_later(len(df), pairs[(net[i] == net[j]) | (loc[i] != loc[j])]))
 
 
 def _whole_pairs(df: pd.DataFrame, keep: np.ndarray) -> np.ndarray:

@@ -19,8 +19,8 @@ import shapely
 from ..config import DistrictConfig
 from ._common import DATA_NOTE, MOUNT_ZH, OP_ZH, POWER_ZH, TYPE_ZH, from_work
 from .buildings import make_buildings
-from .candidates import Recipe, area_builders, finish_ids, make_candidates
-from .character import CHARACTERS, PROFILES, CharacterMap, built_up_km2
+from .candidates import Recipe, area_builders, make_candidates
+from .character import CHARACTERS, CharacterMap, built_up_km2
 from .places import FACILITY_SPEC, HOTSPOT_SPEC, make_facilities, make_hotspots, voronoi_zones, zone_centres
 from .plan import make_plan, make_zones
 from .rules import Reading, RuleWorld
@@ -173,12 +173,8 @@ def build(cfg: DistrictConfig, boundary, cmap: CharacterMap, spec: DistrictSpec,
                                    special_name=spec.facility_special_name)
     # Name the buildings that hold a hotspot.
     b.loc[w.hotspots.building.to_numpy(), "name"] = w.hotspots.name.to_numpy()
-    nr_band = {}
-    for net in cfg.networks.values():
-        for op in net.operators:
-            nr_band.setdefault(op, net.primary_band)
-    w.existing = make_existing(rng, boundary, cmap, b, w.streets.lines(), nr_band=nr_band, code=spec.code,
-                               prefix=spec.prefix, counts=spec.existing_counts, blocked=blocked,
+    w.existing = make_existing(rng, boundary, cmap, b, w.streets.lines(), nr_band=cfg.operator_bands(),
+                               code=spec.code, prefix=spec.prefix, counts=spec.existing_counts, blocked=blocked,
                                radio=cfg.radio)
     # Indoor plan points: buildings of the hotspots that need deep coverage, and the largest malls and offices.
     deep = w.hotspots[w.hotspots.scenario.isin(["commercial", "healthcare", "media"])

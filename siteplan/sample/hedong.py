@@ -78,7 +78,7 @@ ZONE_RADII_M = (1600.0, 3000.0, 4500.0)
 #: Seeded cases: case -> (how many, reason, note).
 SEEDED = {
     "OUTSIDE_DISTRICT": (8, "OUTSIDE_DISTRICT", "macro rooftop 100-800 m outside the boundary"),
-    "IN_PROHIBITED_ZONE": (8, "IN_PROHIBITED_ZONE", "macro or indoor inside a prohibited (禁建) zone"),
+    "IN_PROHIBITED_ZONE": (8, "IN_PROHIBITED_ZONE", "macro inside a prohibited (禁建) zone"),
     "IN_RESTRICTED_ZONE": (8, "IN_RESTRICTED_ZONE", "macro inside a restricted (限建) zone, otherwise compliant"),
     "NOT_IN_PLAN": (8, "NOT_IN_PLAN", "inside the district, in no zone and in no search ring"),
     "PLAN_TYPE_MISMATCH": (8, "PLAN_TYPE_MISMATCH", "macro inside a ring planned for a micro site and in no macro ring"),

@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Polygon
 
 from .character import CHARACTERS, PROFILES, ZONE_FACTOR, CharacterMap
-from ._common import DATA_NOTE, OP_ZH, TYPE_ZH, first_unique, hex_lattice, points_in, thin
+from ._common import DATA_NOTE, OP_ZH, TYPE_ZH, drop_later, first_unique, hex_lattice, points_in, thin
 
 __all__ = ["RING_M", "blob", "make_plan", "make_zones"]
 
@@ -209,13 +209,9 @@ def _thin_rings(new: pd.DataFrame) -> np.ndarray:
     """Drop the later of two new macro rings that overlap by more than a third of the smaller radius."""
     xy = new[["x", "y"]].to_numpy()
     r = new.ring_radius_m.to_numpy()
-    keep = np.ones(len(new), bool)
     if len(new) < 2:
-        return keep
+        return np.ones(len(new), bool)
     pairs = cKDTree(xy).query_pairs(2 * r.max(), output_type="ndarray")
     d = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
-    bad = pairs[d < r[pairs[:, 0]] + r[pairs[:, 1]] - np.minimum(r[pairs[:, 0]], r[pairs[:, 1]]) / 3]
-    while len(bad):
-        keep[np.unique(bad.max(axis=1))] = False
-        bad = bad[keep[bad[:, 0]] & keep[bad[:, 1]]]
-    return keep
+    ri, rj = r[pairs[:, 0]], r[pairs[:, 1]]
+    return drop_later(len(new), pairs[d < ri + rj - np.minimum(ri, rj) / 3])

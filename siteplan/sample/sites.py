@@ -27,7 +27,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from .character import CHARACTERS, PROFILES, ZONE_FACTOR, CharacterMap
-from ._common import OP_CODE, first_unique, hex_lattice
+from ._common import OP_CODE, first_unique, hex_lattice, near_any
 from .heights import fit_heights, indoor_heights, rooftop_heights, rooftop_hosts, tower_heights
 
 __all__ = ["LTE_BANDS", "TENANT_SHARES", "TOWER_SHARE", "make_existing"]
@@ -140,14 +140,16 @@ def _colocate(rng, ex: pd.DataFrame) -> np.ndarray:
     return group
 
 
-def _open_spot(rng, x, y, free_of_buildings, on_road, blocked, inner, reach: float = 80.0):
-    """A spot near each (x, y) off buildings and roads (first of 24 random tries); NaN where none."""
+def _open_spot(rng, x, y, buildings: shapely.STRtree, roads: shapely.STRtree, blocked, inner, reach: float = 80.0):
+    """A spot near each (x, y) at least 6 m from buildings and 20 m from roads (first of 24 random tries); NaN where
+    none."""
     n, k = len(x), 24
     ang = rng.uniform(0, 2 * np.pi, (n, k))
     r = np.sqrt(rng.random((n, k))) * reach
     r[:, 0] = 0.0
     px, py = (x[:, None] + np.cos(ang) * r).ravel(), (y[:, None] + np.sin(ang) * r).ravel()
-    ok = shapely.contains_xy(inner, px, py) & free_of_buildings(px, py) & ~on_road(px, py) & ~blocked(px, py)
+    ok = shapely.contains_xy(inner, px, py) & ~near_any(buildings, px, py, 6.0) & ~near_any(roads, px, py, 20.0)
+    ok &= ~blocked(px, py)
     ok = ok.reshape(n, k)
     first = np.argmax(ok, axis=1)
     found = ok[np.arange(n), first]
@@ -270,21 +272,9 @@ def make_existing(
     btree = shapely.STRtree(buildings.geometry.to_numpy())
     rtree = shapely.STRtree(street_lines)
 
-    def free_of_buildings(x, y):
-        hit, _ = btree.query(shapely.points(x, y), predicate="dwithin", distance=6.0)
-        out = np.ones(len(x), bool)
-        out[hit] = False
-        return out
-
-    def on_road(x, y):
-        hit, _ = rtree.query(shapely.points(x, y), predicate="dwithin", distance=20.0)
-        out = np.zeros(len(x), bool)
-        out[hit] = True
-        return out
-
     inner = shapely.buffer(boundary, -15.0)
     shapely.prepare(inner)
-    px[tw], py[tw] = _open_spot(rng, px[tw], py[tw], free_of_buildings, on_road, blocked, inner)
+    px[tw], py[tw] = _open_spot(rng, px[tw], py[tw], btree, rtree, blocked, inner)
     keep_g = np.isfinite(px) & ~blocked(np.nan_to_num(px), np.nan_to_num(py))
     phys = phys.assign(x=px, y=py, kind=kind, roof=top)[keep_g]
     ex = ex[ex.group.isin(phys.index)].reset_index(drop=True)

@@ -16,11 +16,10 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from shapely.geometry import mapping
 
-from ..io.writers import fixed_gdal_date, reproducible_zip
+from ..io.writers import _cell_value, reproducible_zip, write_gpkg_layers
 
 __all__ = ["LAYER_TABLES", "layer_tables_text", "replace_layer_tables", "update_district_toml", "write_csv",
            "write_geojson",
@@ -35,16 +34,6 @@ def _round_coords(obj, nd: int):
     return obj
 
 
-def _json_value(v):
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else float(v)
-    return v
-
-
 def write_geojson(path: Path, gdf: gpd.GeoDataFrame, *, name: str, description: str, nd: int = 8) -> None:
     """GeoJSON (RFC 7946, WGS 84) with a top-level name and description; one feature per line, deterministic."""
     g = gdf.to_crs("EPSG:4326") if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
@@ -52,7 +41,7 @@ def write_geojson(path: Path, gdf: gpd.GeoDataFrame, *, name: str, description: 
     lines = []
     for rec, geom in zip(g[cols].to_dict("records"), g.geometry, strict=True):
         gj = mapping(geom)
-        feat = {"type": "Feature", "properties": {k: _json_value(v) for k, v in rec.items()},
+        feat = {"type": "Feature", "properties": {k: _cell_value(v) for k, v in rec.items()},
                 "geometry": {"type": gj["type"], "coordinates": _round_coords(gj["coordinates"], nd)}}
         lines.append(json.dumps(feat, ensure_ascii=False, separators=(",", ":")))
     head = json.dumps({"type": "FeatureCollection", "name": name, "description": description}, ensure_ascii=False)
@@ -60,15 +49,8 @@ def write_geojson(path: Path, gdf: gpd.GeoDataFrame, *, name: str, description: 
 
 
 def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Layers into one GeoPackage with pinned timestamps (identical layers -> identical bytes)."""
-    import pyogrio
-
-    path = Path(path)
-    with fixed_gdal_date():
-        if path.exists():
-            path.unlink()
-        for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG")
+    """Layers into one GeoPackage with pinned timestamps (identical layers -> identical bytes), replacing the file."""
+    write_gpkg_layers(path, layers)
 
 
 def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame], *, title: str) -> None:
@@ -86,7 +68,7 @@ def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame], *, title: str) -> No
         ws = wb.create_sheet(name)
         ws.append([str(c) for c in df.columns])
         for row in df.itertuples(index=False):
-            ws.append([None if (isinstance(v, float) and not np.isfinite(v)) else _json_value(v) for v in row])
+            ws.append([_cell_value(v) for v in row])
         for col in ws.iter_cols(min_row=2):
             for cell in col:
                 if isinstance(cell.value, str):
