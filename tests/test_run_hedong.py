@@ -26,6 +26,9 @@ MAIN_OUTPUTS = [
 ]
 
 
+NETWORK_RASTERS = ("coverage_ctcu.tif", "coverage_cm.tif", "coverage_cbn.tif")
+
+
 def _hashes(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
@@ -193,7 +196,7 @@ def test_provenance_in_every_output(hedong_run):
     _, out, _, _ = hedong_run
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["provenance"]
     want = {"siteplan_version": summary["siteplan_version"], "config_sha256": summary["config_sha256"]}
-    for tif in ("coverage.tif", "coverage_candidates.tif"):
+    for tif in NETWORK_RASTERS:
         with rasterio.open(out / tif) as src:
             tags = src.tags()
         assert {k: tags[k] for k in want} == want and json.loads(tags["input_hashes"]) == summary["input_hashes"]
@@ -224,12 +227,13 @@ def test_qgis_style_beside_each_raster_matches_the_map(hedong_run):
 
     _, out, _, _ = hedong_run
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    threshold = summary["coverage"]["scenarios"]["existing"]["threshold_dbm"]
+    threshold = summary["coverage"]["radio"]["rsrp_threshold_dbm"]
     edges = rsrp_bands(threshold)  # the map's legend, strongest first
-    for tif in ("coverage.tif", "coverage_candidates.tif"):
+    for tif in NETWORK_RASTERS:
         with rasterio.open(out / tif) as src:
-            assert src.descriptions == ("outdoor_rsrp_dbm", "indoor_rsrp_dbm", "sinr_db")
-            assert src.units == ("dBm", "dBm", "dB")
+            assert src.descriptions == tuple(f"{ph}_{b}" for ph in ("2020", "2022")
+                                             for b in ("outdoor_rsrp_dbm", "indoor_rsrp_dbm", "sinr_db"))
+            assert src.units == ("dBm", "dBm", "dB") * 2
         root = ET.parse(out / tif.replace(".tif", ".qml")).getroot()
         renderer = root.find("pipe/rasterrenderer")
         assert renderer.get("type") == "singlebandpseudocolor" and renderer.get("band") == "1"
@@ -258,9 +262,9 @@ def test_outputs_open_in_gdal_without_warnings(hedong_run):
     assert "siteplan_version=" in info
     for p in _geojsons(out):
         run_quiet(ogrinfo, "-ro", "-al", "-so", str(p))
-    for tif in ("coverage.tif", "coverage_candidates.tif"):
+    for tif in NETWORK_RASTERS:
         text = run_quiet(gdalinfo, "-stats", str(out / tif))
-        assert "Unit Type: dBm" in text and "Description = sinr_db" in text
+        assert "Unit Type: dBm" in text and "Description = 2022_sinr_db" in text
     assert not list(out.glob("*.aux.xml"))
     conn = sqlite3.connect(gpkg)
     try:

@@ -203,7 +203,7 @@
 
   /* Small screens: panels start folded so the map stays visible. */
   w.siteplanFoldPanels = function () {
-    var d = document.querySelectorAll(".sp-panel details");
+    var d = document.querySelectorAll(".sp-panel > details");
     for (var i = 0; i < d.length; i++) {
       var summary = d[i].parentNode.id === "sp-summary";
       /* phones: everything folded; small laptops: the summary folded, the legend open */
