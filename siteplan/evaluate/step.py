@@ -287,8 +287,9 @@ def run(ctx) -> None:
             gap_frames.append(g)
         per_net[key] = {"name": net.name, "name_zh": net.name_zh, "available_from": net.available_from,
                         "phases": phases}
-        if ev.results[key]:
-            tif = write_network_tif(ctx.out_dir / f"coverage_{key}.tif", ev.results[key], network=key,
+        with_sites = {pid: r for pid, r in ev.results[key].items() if r.sectors.n_sites}
+        if with_sites:  # a phase with no site of the network (no service yet) has no raster band
+            tif = write_network_tif(ctx.out_dir / f"coverage_{key}.tif", with_sites, network=key,
                                     tags={"sample_data": bool(d.sample), **provenance_tags(d)})
             written += [tif, tif.with_suffix(".qml")]
 
