@@ -6,9 +6,12 @@ or ``/vsi…`` paths, and open archives transparently.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
+import unicodedata
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,9 +23,23 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError
 from pyogrio.errors import GeometryError as GeometryError_
 
 from ..errors import InputFileError, SchemaError
+from ._problems import shown
 from .schema import ALIASES
 
-__all__ = ["canonical_columns", "check_local_file", "read_table_or_vector", "refuse_non_local", "row_label", "sha256_file"]
+__all__ = [
+    "HEADER_SEARCH_ROWS",
+    "LayerFile",
+    "canonical_columns",
+    "check_local_file",
+    "clean_text",
+    "number_text",
+    "read_table_or_vector",
+    "refuse_non_local",
+    "row_label",
+    "row_name",
+    "sha256_file",
+    "to_numbers",
+]
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp"}
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx"}
@@ -71,46 +88,139 @@ def canonical_columns(columns: list[str]) -> dict[str, str]:
     return mapping
 
 
-def row_label(path: Path, i: int, tabular: bool, ident: object = None) -> str:
-    """How a row is named in errors: spreadsheet row number for tables, feature number for vector files."""
+def row_name(i: int, tabular: bool, ident: object = None, rows: np.ndarray | None = None) -> str:
+    """How row ``i`` (0-based, in file order) is named: its spreadsheet row number for tables (``rows[i]``, or
+    ``i + 2`` under a first-row header), its feature number for vector files; plus its id when it has one."""
     if tabular:
-        where = f"row {i + 2}"  # header is row 1, as a spreadsheet shows it
+        where = f"row {int(rows[i]) if rows is not None else i + 2}"
     else:
         where = f"feature {i + 1}"
     if ident is not None and not (isinstance(ident, float) and np.isnan(ident)) and str(ident) != "":
         where += f" (id {ident})"
-    return f"{path}: {where}"
+    return where
 
 
-def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+def row_label(path: Path, i: int, tabular: bool, ident: object = None) -> str:
+    """``"<file>: <row name>"``, as errors name a row (see :func:`row_name`)."""
+    return f"{path}: {row_name(i, tabular, ident)}"
+
+
+#: Rows searched for the header of a CSV/XLSX when ``header_row`` is not given (title and notes rows above it).
+HEADER_SEARCH_ROWS = 10
+#: Characters that are invisible but break a number or a match: BOM, zero-width space/joiners.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
+def clean_text(value: object) -> str:
+    """A cell as stripped text: missing -> "", stray BOMs and zero-width characters removed."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    s = str(value).strip()
+    if not s.isascii():
+        s = s.strip(_INVISIBLE).strip()
+    return s
+
+
+def number_text(text: str) -> str:
+    """Text meant as a number, NFKC-normalised so full-width digits and signs (``１１７．２``, ``－５``) read as
+    ASCII, as Chinese input methods type them; invisible characters removed."""
+    if text.isascii():
+        return text
+    s = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in s if ch not in _INVISIBLE).strip()
+
+
+def to_numbers(texts: pd.Series) -> np.ndarray:
+    """Text cells -> float (NaN where empty or not a number); full-width digits accepted."""
+    norm = texts.map(number_text)
+    return pd.to_numeric(norm.replace({"": None}), errors="coerce").to_numpy(dtype=float)
+
+
+def _rows_csv(path: Path, encoding: str | None) -> list[list[str]]:
     encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     last: Exception | None = None
     for enc in encodings:
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, skipinitialspace=True)
+            with open(path, encoding=enc, newline="") as f:
+                return [[clean_text(c) for c in row] for row in csv.reader(f, skipinitialspace=True)]
         except UnicodeDecodeError as e:
             last = e
         except LookupError:
-            raise InputFileError(f"{path}: unknown encoding {enc!r}") from None
-        except pd.errors.ParserError as e:
-            raise InputFileError(f"{path}: not a readable CSV: {e}") from None
-        except pd.errors.EmptyDataError:
-            raise InputFileError(f"{path}: the CSV file is empty (expected a header row)") from None
-    raise InputFileError(f"{path}: cannot decode as {' or '.join(encodings)} ({last})")
+            raise InputFileError(f"{path}: unknown encoding {shown(enc)}") from None
+        except csv.Error as e:
+            raise InputFileError(f"{path}: not a readable CSV ({shown(str(e), 120)})") from None
+    raise InputFileError(f"{path}: cannot decode as {' or '.join(encodings)} ({shown(str(last), 120)})")
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+def _rows_xlsx(path: Path, sheet: str | None) -> list[list[str]]:
+    from openpyxl import load_workbook
+
     try:
-        book = pd.ExcelFile(path, engine="openpyxl")
+        book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException) as e:  # a corrupt workbook
-        raise InputFileError(f"{path}: not a readable XLSX workbook ({type(e).__name__}: {e})") from None
-    with book:
-        name = sheet if sheet is not None else book.sheet_names[0]
-        if name not in book.sheet_names:
-            raise InputFileError(f"{path}: no sheet {name!r}; sheets are: {', '.join(book.sheet_names)}")
-        df = pd.read_excel(book, sheet_name=name, dtype=object)
-    # Spreadsheets give numbers as numbers and empties as NaN: make everything text, as from a CSV.
-    return df.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)).astype(object)
+        raise InputFileError(f"{path}: not a readable XLSX workbook ({type(e).__name__}: {shown(str(e), 120)})") from None
+    try:
+        name = sheet if sheet is not None else book.sheetnames[0]
+        if name not in book.sheetnames:
+            raise InputFileError(f"{path}: no sheet {name!r}; sheets are: {', '.join(book.sheetnames)}")
+        # Spreadsheets give numbers as numbers and empties as None: make everything text, as from a CSV.
+        return [[clean_text(v) for v in row] for row in book[name].iter_rows(values_only=True)]
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise InputFileError(f"{path}: not a readable XLSX workbook ({type(e).__name__}: {shown(str(e), 120)})") from None
+    finally:
+        book.close()
+
+
+def _header_names(row: list[str], lon: str | None, lat: str | None) -> list[str]:
+    mapping = canonical_columns(row)
+    names = [mapping[c] for c in row]
+    return ["lon" if lon and c == lon else "lat" if lat and c == lat else n for c, n in zip(row, names)]
+
+
+def _find_header(rows: list[list[str]], path: Path, lon: str | None, lat: str | None,
+                 header_row: int | None) -> int:
+    """Index of the header row: the first of the first rows naming both coordinate columns (or ``header_row``)."""
+    if not rows:
+        raise InputFileError(f"{path}: the file is empty (expected a header row)")
+    search = [header_row - 1] if header_row else list(range(min(len(rows), HEADER_SEARCH_ROWS)))
+    for r in search:
+        if r < len(rows):
+            names = _header_names(rows[r], lon, lat)
+            if "lon" in names and "lat" in names:
+                return r
+    where = (f"row {header_row} (header_row in district.toml)" if header_row
+             else f"rows 1-{min(len(rows), HEADER_SEARCH_ROWS)}")
+    # Show the likeliest header (the fullest row searched), cut short: never a foreign file's lines.
+    best = max((r for r in search if r < len(rows)), key=lambda r: sum(bool(c) for c in rows[r]), default=None)
+    cells = [c for c in rows[best] if c] if best is not None else []
+    names = _header_names(rows[best], lon, lat) if best is not None else []
+    missing = [n for n in ("lon", "lat") if n not in names]
+    found = (f"; row {best + 1} holds: {', '.join(shown(c, 24)[1:-1] for c in cells[:12])}"
+             f"{', …' if len(cells) > 12 else ''}" if len(cells) >= 2 else "")
+    raise SchemaError(
+        f"{path}: missing coordinate column {missing[0]!r}: no header row in {where} names both longitude and "
+        f"latitude (expected headers such as 经度/lon/longitude and 纬度/lat/latitude; or set `header_row`, "
+        f"`lon`, `lat` for the layer in district.toml){found}"
+    )
+
+
+def _table(rows: list[list[str]], header: int, path: Path, lon: str | None, lat: str | None
+           ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows below the header as a text frame with canonical column names, and each row's spreadsheet number.
+
+    Fully empty rows are skipped (numbers stay those a spreadsheet shows); a cell beyond the header's width or
+    under an empty header cell gets a column ``column_<n>``.
+    """
+    body = [(n, row) for n, row in enumerate(rows[header + 1:], start=header + 2) if any(row)]
+    width = max([len(rows[header])] + [len(r) for _, r in body])
+    head = list(rows[header]) + [""] * (width - len(rows[header]))
+    used = [j for j in range(width) if head[j] or any(j < len(r) and r[j] for _, r in body)]
+    names = _header_names([head[j] or f"column_{j + 1}" for j in used], lon, lat)
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise SchemaError(f"{path}: several columns of the header (row {header + 1}) map to {dupes[0]!r}; keep one")
+    data = {name: [r[j] if j < len(r) else "" for _, r in body] for name, j in zip(names, used)}
+    return pd.DataFrame(data, dtype=object), np.array([n for n, _ in body], dtype=int)
 
 
 def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -119,7 +229,7 @@ def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     try:
         layers = pyogrio.list_layers(path)
     except (DataSourceError, DataLayerError, OSError) as e:
-        raise InputFileError(f"{path}: not a readable vector file ({e})") from None
+        raise InputFileError(f"{path}: not a readable vector file ({shown(str(e), 120)})") from None
     names = [str(n) for n in layers[:, 0]]
     if layer is None and len(names) > 1:
         raise InputFileError(f"{path}: holds several layers ({', '.join(names)}); name one with `layer =` in district.toml")
@@ -128,7 +238,21 @@ def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except (DataSourceError, DataLayerError, FieldError, GeometryError_, OSError, ValueError) as e:
-        raise InputFileError(f"{path}: cannot read layer {layer or names[0]!r}: {e}") from None
+        raise InputFileError(f"{path}: cannot read layer {layer or names[0]!r}: {shown(str(e), 120)}") from None
+
+
+@dataclass
+class LayerFile:
+    """One layer file as read, before validation."""
+
+    #: Canonical column names; geometry in the file's frame (None where a table row's coordinates are bad).
+    frame: gpd.GeoDataFrame
+    #: True for CSV/XLSX (rows named by spreadsheet row number), False for vector files (by feature number).
+    tabular: bool
+    #: Spreadsheet row number of each row (tables); None for vector files.
+    rows: np.ndarray | None = None
+    #: Tables: "lon"/"lat" -> (the values read, NaN where empty or not a finite number; the cells' text).
+    coordinates: dict[str, tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
 
 
 def read_table_or_vector(
@@ -139,11 +263,14 @@ def read_table_or_vector(
     lon: str | None = None,
     lat: str | None = None,
     encoding: str | None = None,
-) -> tuple[gpd.GeoDataFrame, bool]:
-    """Read a layer file; return (frame with canonical column names and geometry, is_tabular).
+    header_row: int | None = None,
+) -> LayerFile:
+    """Read a layer file with canonical column names.
 
-    For tables the geometry is built from the longitude/latitude columns (aliases accepted); coordinates stay in
-    the file's frame. Every non-geometry column comes back as text for tables; conversion is the schema's job.
+    For tables the header is the first of the first :data:`HEADER_SEARCH_ROWS` rows that names both coordinate
+    columns (or row ``header_row``), and the geometry is built from the longitude/latitude columns (aliases
+    accepted; full-width digits read as digits); coordinates stay in the file's frame. Every non-geometry column
+    comes back as text for tables; conversion is the schema's job.
     """
     path = check_local_file(path)
     suffix = path.suffix.lower()
@@ -151,45 +278,17 @@ def read_table_or_vector(
         gdf = _read_vector(path, layer)
         geom_name = gdf.geometry.name
         mapping = {k: v for k, v in canonical_columns([c for c in gdf.columns if c != geom_name]).items()}
-        gdf = gdf.rename(columns=mapping)
-        return gdf, False
+        return LayerFile(gdf.rename(columns=mapping), False)
     if suffix not in TABLE_SUFFIXES:
         raise InputFileError(
-            f"{path}: unsupported format {suffix!r}; expected GeoJSON, GeoPackage, Shapefile, CSV or XLSX"
+            f"{path}: unsupported format {shown(suffix)}; expected GeoJSON, GeoPackage, Shapefile, CSV or XLSX"
         )
-    df = _read_xlsx(path, sheet) if suffix == ".xlsx" else _read_csv(path, encoding)
-    renamed = canonical_columns(list(df.columns))
-    if lon:
-        renamed = {k: ("lon" if str(k).strip() == lon else v) for k, v in renamed.items()}
-    if lat:
-        renamed = {k: ("lat" if str(k).strip() == lat else v) for k, v in renamed.items()}
-    df = df.rename(columns=renamed)
-    dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
-    if dupes:
-        raise SchemaError(f"{path}: several columns map to {dupes[0]!r}; keep one")
-    for need in ("lon", "lat"):
-        if need not in df.columns:
-            raise SchemaError(
-                f"{path}: missing coordinate column {need!r} (expected a header such as "
-                f"{'经度/lon/longitude' if need == 'lon' else '纬度/lat/latitude'}; found: {', '.join(map(str, df.columns))})"
-            )
-    xs = _coords(df["lon"], path, "lon")
-    ys = _coords(df["lat"], path, "lat")
-    gdf = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=shapely.points(xs, ys), crs=None)
-    return gdf, True
-
-
-def _coords(values: pd.Series, path: Path, field: str) -> np.ndarray:
-    text = pd.Series(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-                      for v in values], dtype=object)
-    nums = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(nums))
-    if bad.size:
-        i = int(bad[0])
-        shown = text.iloc[i]
-        more = f" (and {bad.size - 1} more rows)" if bad.size > 1 else ""
-        raise SchemaError(
-            f"{row_label(path, i, True)}: field {field!r} = {shown!r}: expected a number in degrees{more}"
-            if shown else f"{row_label(path, i, True)}: field {field!r} is empty: expected a number in degrees{more}"
-        )
-    return nums
+    rows = _rows_xlsx(path, sheet) if suffix == ".xlsx" else _rows_csv(path, encoding)
+    header = _find_header(rows, path, lon, lat, header_row)
+    df, numbers = _table(rows, header, path, lon, lat)
+    xs, ys = to_numbers(df["lon"]), to_numbers(df["lat"])
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    geoms = np.full(len(df), None, dtype=object)
+    geoms[ok] = shapely.points(xs[ok], ys[ok])
+    return LayerFile(gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=gpd.GeoSeries(geoms), crs=None),
+                     True, numbers, {"lon": (xs, df["lon"]), "lat": (ys, df["lat"])})
