@@ -10,6 +10,7 @@ import csv
 import hashlib
 import re
 import unicodedata
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,7 +237,9 @@ def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     if layer is not None and layer not in names:
         raise InputFileError(f"{path}: no layer {layer!r}; layers are: {', '.join(names)}")
     try:
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        with warnings.catch_warnings():  # a JSON-typed column of mixed values stays text: the schema judges it
+            warnings.filterwarnings("ignore", message="Could not parse column", category=UserWarning)
+            return gpd.read_file(path, layer=layer, engine="pyogrio")
     except (DataSourceError, DataLayerError, FieldError, GeometryError_, OSError, ValueError) as e:
         raise InputFileError(f"{path}: cannot read layer {layer or names[0]!r}: {shown(str(e), 120)}") from None
 
