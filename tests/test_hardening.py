@@ -313,6 +313,21 @@ def test_many_bad_rows_are_capped_and_counted(hd):
     msg = _refused(district, out, SchemaError, "candidates.csv: 70 problems: ", "row 2 (id ",
                    "field 'height_m' = -5: expected 0 to 1000 m", "35 more rows: field 'height_m' out of range",
                    "25 more rows: field 'site_type' not one of macro, micro, indoor")
+    assert msg.count("; ") == 11 and len(msg) < 2500  # 5 rows + a count for each of the two checks
+
+
+def test_problems_past_the_cap_are_counted():
+    from siteplan.io._problems import MAX_LISTED, Problems
+
+    problems = Problems(Path("x.csv"), lambda i, with_id: f"row {i + 2}")
+    for i in range(MAX_LISTED + 10):
+        problems.add(SchemaError, i, f"field 'k{i}' is odd")
+    with pytest.raises(SchemaError) as info:
+        problems.raise_if_any()
+    msg = str(info.value)
+    assert msg.startswith("x.csv: 30 problems: row 2: field 'k0' is odd; row 3:")
+    assert msg.endswith(f"row {MAX_LISTED + 1}: field 'k{MAX_LISTED - 1}' is odd; … and 10 more")
+    assert len(info.value.problems) == MAX_LISTED
 
 
 # ---------------------------------------------------------------------------------- 7. office sheets

@@ -63,12 +63,13 @@ def _malformed(true_value: object) -> st.SearchStrategy:
 
 @st.composite
 def mutations(draw):
-    """A list of (row, field, value) or (row, "swap", None) edits of the base rows."""
+    """A list of (row, field, value), (row, "swap", None) or (row, "extra", value: a cell past the header) edits."""
     edits = []
     for _ in range(draw(st.integers(1, 5))):
         row = draw(st.integers(0, len(BASE) - 1))
-        fld = draw(st.sampled_from([*FIELDS, "swap"]))
-        value = None if fld == "swap" else draw(_malformed(BASE[row][FIELDS.index(fld)]))
+        fld = draw(st.sampled_from([*FIELDS, "swap", "extra"]))
+        value = (None if fld == "swap" else draw(_malformed("x")) if fld == "extra"
+                 else draw(_malformed(BASE[row][FIELDS.index(fld)])))
         edits.append((row, fld, value))
     return edits
 
@@ -78,6 +79,8 @@ def _apply(edits) -> list[list[object]]:
     for row, fld, value in edits:
         if fld == "swap":
             rows[row][6], rows[row][7] = rows[row][7], rows[row][6]
+        elif fld == "extra":
+            rows[row].append(value)
         else:
             rows[row][FIELDS.index(fld)] = value
     return rows

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import SiteplanError
 
-__all__ = ["MAX_LISTED", "Problems", "shown"]
+__all__ = ["MAX_LISTED", "Problems", "cut_list", "shown"]
 
 #: Problems named in one error message; the rest are counted.
 MAX_LISTED = 20
@@ -27,6 +27,13 @@ def shown(value: object, limit: int = _SHOWN_CHARS) -> str:
     """``repr`` of a value quoted in a message, cut to ``limit`` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cut_list(items, limit: int = 12, chars: int = 26) -> str:
+    """Names for a message (a header's cells, a file's columns): at most ``limit``, each cut to ``chars``."""
+    names = [str(n) for n in items]
+    cut = [n if len(n) <= chars else n[: chars - 1] + "…" for n in names[:limit]]
+    return ", ".join(cut) + (", …" if len(names) > limit else "")
 
 
 class Problems:
@@ -58,8 +65,8 @@ class Problems:
 
     def add_rows(self, cls: type[SiteplanError], rows, text: Callable[[int], str], what: str, *,
                  with_id: bool = True) -> None:
-        """One problem per row index in ``rows``: the first :data:`MAX_PER_CHECK` named with ``text(i)``, the rest
-        summed up as "N more rows: ``what``"."""
+        """One problem per row index in ``rows``: the first :data:`MAX_PER_CHECK` named with ``text(i)`` (called
+        here and now, so a lambda over loop variables is safe), the rest summed up as "N more rows: ``what``"."""
         rows = np.asarray(rows, dtype=int)
         for i in rows[:MAX_PER_CHECK]:
             self.add(cls, int(i), text(int(i)), with_id=with_id)

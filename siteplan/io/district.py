@@ -8,6 +8,7 @@ as one typed error; layer-level doubts (an empty optional layer, a frame the evi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +21,9 @@ from scipy.spatial import cKDTree
 from ..config import LAYER_NAMES, DistrictConfig, LayerSpec, load_config
 from ..crs import FRAMES, convert, is_geographic_frame, normalize_frame
 from ..errors import CRSError, GeometryError, InputFileError, SchemaError
-from ._problems import Problems, shown
+from ._problems import Problems, cut_list, shown
 from .frames import FrameEvidence, boundary_frame_evidence, layer_frame_evidence
-from .readers import clean_text, read_table_or_vector, refuse_non_local, row_name, sha256_file, to_numbers
+from .readers import clean_column, clean_text, read_table_or_vector, refuse_non_local, row_name, sha256_file, to_numbers
 from .schema import BOOL_FALSE, BOOL_TRUE, SCHEMAS, VALUE_ALIASES, LayerSchema
 
 __all__ = ["District", "empty_layer", "read_district", "read_layer"]
@@ -81,27 +82,31 @@ def empty_layer(name: str, crs: str) -> gpd.GeoDataFrame:
 
 def _text(values: pd.Series) -> pd.Series:
     """Values as stripped Python str, with missing values as "" (pandas 3's str dtype keeps NaN otherwise)."""
-    return pd.Series([clean_text(v) for v in values], index=values.index, dtype=object)
+    return clean_column(values)
 
 
-def _listed(names, limit: int = 12) -> str:
-    """Column names for a message, each cut short, at most ``limit`` of them."""
-    names = [str(n) for n in names]
-    return ", ".join(shown(n, 26)[1:-1] for n in names[:limit]) + (", …" if len(names) > limit else "")
+def _as_text(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Every attribute of a vector file as clean text, as a table's are: the schema converts them once."""
+    gdf = gdf.copy()
+    for col in gdf.columns:
+        if col != gdf.geometry.name:
+            gdf[col] = _text(gdf[col])
+    return gdf
 
 
-def _apply_schema(gdf: gpd.GeoDataFrame, name: str, cfg: DistrictConfig, problems: Problems,
-                  row: callable) -> gpd.GeoDataFrame:
-    """Canonical columns and values; every bad value is added to ``problems``."""
+def _apply_schema(gdf: gpd.GeoDataFrame, name: str, problems: Problems,
+                  row: Callable[[int], str]) -> gpd.GeoDataFrame:
+    """Canonical columns and values from clean text columns (:func:`_as_text`); every bad value is added to
+    ``problems``."""
     schema: LayerSchema = SCHEMAS[name]
     missing = [c for c in schema.required if c not in gdf.columns]
     if missing:
         found = [c for c in gdf.columns if c != gdf.geometry.name]
         raise SchemaError(f"{problems.path}: layer {name!r} is missing required column {missing[0]!r} "
-                          f"(found: {_listed(found)})")
+                          f"(found: {cut_list(found)})")
     gdf = gdf.copy()
     if schema.id_field:
-        ids = _text(gdf[schema.id_field])
+        ids = gdf[schema.id_field]
         problems.add_rows(SchemaError, np.flatnonzero((ids == "").to_numpy()),
                           lambda i: f"field {schema.id_field!r} is empty: expected an id",
                           f"field {schema.id_field!r} empty")
@@ -118,10 +123,9 @@ def _apply_schema(gdf: gpd.GeoDataFrame, name: str, cfg: DistrictConfig, problem
                              labelled=False)
     for col, default in schema.optional.items():
         if col not in gdf.columns:
-            gdf[col] = default
+            gdf[col] = clean_text(default)
     for col in schema.numeric:
-        raw = gdf[col]
-        text = _text(raw)
+        raw = text = gdf[col]
         nums = to_numbers(text)
         given = (text != "").to_numpy()
         problems.add_rows(SchemaError, np.flatnonzero(given & np.isnan(nums)),
@@ -138,7 +142,7 @@ def _apply_schema(gdf: gpd.GeoDataFrame, name: str, cfg: DistrictConfig, problem
         gdf[col] = np.where(np.isfinite(nums), nums, np.nan)
     for col in schema.boolean:
         raw = gdf[col]
-        text = _text(raw).str.lower()
+        text = pd.Series([t.lower() for t in raw.tolist()], index=raw.index, dtype=object)
         nums = to_numbers(text)
         known = (text.isin(BOOL_TRUE) | text.isin(BOOL_FALSE)).to_numpy() | np.isfinite(nums)
         problems.add_rows(SchemaError, np.flatnonzero(~known),
@@ -149,21 +153,16 @@ def _apply_schema(gdf: gpd.GeoDataFrame, name: str, cfg: DistrictConfig, problem
         if col not in gdf.columns:
             continue
         aliases = VALUE_ALIASES.get(col, {})
-        raw = gdf[col]
-        text = _text(raw)
+        raw = text = gdf[col]
         isnull = (text == "").to_numpy()
-        canon = text.map(lambda s, a=aliases: a.get(s, a.get(s.lower(), s.lower())))
+        canon = pd.Series([aliases[t] if t in aliases else aliases.get(t.lower(), t.lower()) for t in text.tolist()],
+                          index=text.index, dtype=object)
         canon[isnull] = schema.optional.get(col)  # the column's default ("" / "unknown" / filled later)
         shown_allowed = ", ".join(a for a in allowed if a) + (" (or empty)" if "" in allowed else "")
         problems.add_rows(SchemaError, np.flatnonzero(~isnull & ~canon.isin(allowed).to_numpy()),
                           lambda i: f"field {col!r} = {shown(raw.iloc[i])}: expected one of {shown_allowed}",
                           f"field {col!r} not one of {shown_allowed}")
         gdf[col] = canon
-    # Text columns stay text, with NaN as "".
-    for col in gdf.columns:
-        if col != gdf.geometry.name and col not in schema.numeric and col not in schema.boolean:
-            if gdf[col].dtype == object or pd.api.types.is_string_dtype(gdf[col].dtype):
-                gdf[col] = _text(gdf[col]) if col not in schema.enums else gdf[col].astype(object)
     return gdf
 
 
@@ -190,41 +189,6 @@ def _fill_defaults(gdf: gpd.GeoDataFrame, name: str, cfg: DistrictConfig, path: 
     if name == "hotspots":
         w = gdf["scenario"].map(cfg.scenarios).astype(float)
         gdf["weight"] = gdf["weight"].astype(float).fillna(w).fillna(1.0)
-
-
-def _check_geometry(gdf: gpd.GeoDataFrame, name: str, path: Path, tabular: bool) -> None:
-    schema = SCHEMAS[name]
-    geoms = gdf.geometry.values
-    ids = gdf[schema.id_field] if schema.id_field else pd.Series([None] * len(gdf))
-    missing = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if missing.size:
-        i = int(missing[0])
-        raise GeometryError(f"{row_label(path, i, tabular, ids.iloc[i])}: geometry is empty: expected a {schema.geometry[0]}")
-    types = shapely.get_type_id(geoms)
-    allowed_ids = {
-        "Point": 0, "Polygon": 3, "MultiPolygon": 6,
-    }
-    ok = np.isin(types, [allowed_ids[t] for t in schema.geometry])
-    bad = np.flatnonzero(~ok)
-    if bad.size:
-        i = int(bad[0])
-        raise GeometryError(
-            f"{row_label(path, i, tabular, ids.iloc[i])}: geometry is a {geoms[i].geom_type}: "
-            f"layer {name!r} expects {' or '.join(schema.geometry)}"
-        )
-    coords = shapely.get_coordinates(geoms)
-    if not np.isfinite(coords).all():
-        counts = shapely.get_num_coordinates(geoms)
-        owner = np.repeat(np.arange(len(geoms)), counts)
-        i = int(owner[np.flatnonzero(~np.isfinite(coords).all(axis=1))[0]])
-        raise GeometryError(f"{row_label(path, i, tabular, ids.iloc[i])}: geometry has a non-finite coordinate")
-    invalid = np.flatnonzero(~shapely.is_valid(geoms))
-    if invalid.size:
-        i = int(invalid[0])
-        raise GeometryError(
-            f"{row_label(path, i, tabular, ids.iloc[i])}: invalid geometry ({shapely.is_valid_reason(geoms[i])}); "
-            "repair it in a GIS (e.g. make valid) and save again"
-        )
 
 
 def _check_geometry(geoms: np.ndarray, name: str, problems: Problems, skip: np.ndarray) -> np.ndarray:
@@ -317,9 +281,10 @@ def read_layer(spec: LayerSpec, name: str, cfg: DistrictConfig, *, district_box=
     gdf, tabular = lf.frame, lf.tabular
     if not tabular:
         _check_declared_crs(gdf, frame, path)
+        gdf = _as_text(gdf)
     schema = SCHEMAS[name]
     if schema.id_field and schema.id_field in gdf.columns:
-        ids = _text(gdf[schema.id_field])
+        ids = gdf[schema.id_field]
     else:
         ids = pd.Series([""] * len(gdf), dtype=object)
 
@@ -343,7 +308,7 @@ def read_layer(spec: LayerSpec, name: str, cfg: DistrictConfig, *, district_box=
     if good.size:
         c = shapely.get_coordinates(shapely.centroid(np.asarray(raw, dtype=object)[good]))
         usable[good] = _check_lonlat(c[:, 0], c[:, 1], good, frame, problems, extent_lonlat)
-    gdf = _apply_schema(gdf, name, cfg, problems, row)
+    gdf = _apply_schema(gdf, name, problems, row)
     projected = np.full(len(gdf), None, dtype=object)
     projected[usable] = _convert_geoms(np.asarray(raw, dtype=object)[usable], frame, working)
     if district_box is not None and usable.any():

@@ -12,6 +12,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError
 from pyogrio.errors import GeometryError as GeometryError_
 
 from ..errors import InputFileError, SchemaError
-from ._problems import shown
+from ._problems import cut_list, shown
 from .schema import ALIASES
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "LayerFile",
     "canonical_columns",
     "check_local_file",
+    "clean_column",
     "clean_text",
     "number_text",
     "read_table_or_vector",
@@ -110,16 +112,24 @@ def row_label(path: Path, i: int, tabular: bool, ident: object = None) -> str:
 HEADER_SEARCH_ROWS = 10
 #: Characters that are invisible but break a number or a match: BOM, zero-width space/joiners.
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+#: Stripped from both ends of every cell: all Unicode whitespace (ideographic space included) and the above.
+_STRIP = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace()) + _INVISIBLE
 
 
 def clean_text(value: object) -> str:
-    """A cell as stripped text: missing -> "", stray BOMs and zero-width characters removed."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    """A cell as stripped text: missing -> "", whitespace, stray BOMs and zero-width characters removed."""
+    if type(value) is str:
+        return value.strip(_STRIP)
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
-    s = str(value).strip()
-    if not s.isascii():
-        s = s.strip(_INVISIBLE).strip()
-    return s
+    return str(value).strip(_STRIP)
+
+
+def clean_column(values) -> pd.Series:
+    """:func:`clean_text` of every value (a plain loop: per value it beats pandas' string methods)."""
+    index = values.index if isinstance(values, pd.Series) else None
+    vals = values.tolist() if isinstance(values, pd.Series) else list(values)
+    return pd.Series([v.strip(_STRIP) if type(v) is str else clean_text(v) for v in vals], index=index, dtype=object)
 
 
 def number_text(text: str) -> str:
@@ -127,23 +137,52 @@ def number_text(text: str) -> str:
     ASCII, as Chinese input methods type them; invisible characters removed."""
     if text.isascii():
         return text
-    s = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in s if ch not in _INVISIBLE).strip()
+    return unicodedata.normalize("NFKC", text).strip(_STRIP)
 
 
 def to_numbers(texts: pd.Series) -> np.ndarray:
-    """Text cells -> float (NaN where empty or not a number); full-width digits accepted."""
-    norm = texts.map(number_text)
-    return pd.to_numeric(norm.replace({"": None}), errors="coerce").to_numpy(dtype=float)
+    """Clean text cells (:func:`clean_column`) -> float (NaN where empty or not a number); full-width digits
+    accepted."""
+    norm = [t if t.isascii() else number_text(t) for t in texts.tolist()]
+    return pd.to_numeric(pd.Series(norm, dtype=object), errors="coerce").to_numpy(dtype=float)
 
 
-def _rows_csv(path: Path, encoding: str | None) -> list[list[str]]:
+def _frame(rows: list) -> pd.DataFrame:
+    """Rows of cells (of any lengths) as a frame with columns 0..n-1, short rows padded."""
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], columns=range(width), dtype=object)
+
+
+def _read_csv(path: Path, encoding: str | None, top: int) -> tuple[list[list[str]], list[int], Callable]:
+    """The first ``top`` records (for the header search), the lines each ends on, and a function giving the
+    records after a line count as a frame. Tries UTF-8 (with or without BOM), then GB18030."""
     encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     last: Exception | None = None
     for enc in encodings:
         try:
+            records, lines = [], []
             with open(path, encoding=enc, newline="") as f:
-                return [[clean_text(c) for c in row] for row in csv.reader(f, skipinitialspace=True)]
+                reader = csv.reader(f, skipinitialspace=True)
+                for rec in reader:
+                    records.append(rec)
+                    lines.append(reader.line_num)
+                    if len(records) >= top:
+                        break
+                f.read()  # decode the rest now: a GB18030 file may be plain ASCII in its first rows
+
+            def body(skip: int, enc: str = enc) -> pd.DataFrame:
+                try:  # the C parser; rows wider than the first one fall back to the csv module
+                    return pd.read_csv(path, encoding=enc, header=None, skiprows=skip, dtype=str, na_filter=False,
+                                       skip_blank_lines=False, skipinitialspace=True)
+                except pd.errors.EmptyDataError:
+                    return pd.DataFrame()
+                except pd.errors.ParserError:
+                    with open(path, encoding=enc, newline="") as f:
+                        for _ in range(skip):
+                            f.readline()
+                        return _frame(list(csv.reader(f, skipinitialspace=True)))
+
+            return records, lines, body
         except UnicodeDecodeError as e:
             last = e
         except LookupError:
@@ -153,7 +192,7 @@ def _rows_csv(path: Path, encoding: str | None) -> list[list[str]]:
     raise InputFileError(f"{path}: cannot decode as {' or '.join(encodings)} ({shown(str(last), 120)})")
 
 
-def _rows_xlsx(path: Path, sheet: str | None) -> list[list[str]]:
+def _rows_xlsx(path: Path, sheet: str | None) -> list[tuple]:
     from openpyxl import load_workbook
 
     try:
@@ -164,22 +203,20 @@ def _rows_xlsx(path: Path, sheet: str | None) -> list[list[str]]:
         name = sheet if sheet is not None else book.sheetnames[0]
         if name not in book.sheetnames:
             raise InputFileError(f"{path}: no sheet {name!r}; sheets are: {', '.join(book.sheetnames)}")
-        # Spreadsheets give numbers as numbers and empties as None: make everything text, as from a CSV.
-        return [[clean_text(v) for v in row] for row in book[name].iter_rows(values_only=True)]
+        return list(book[name].iter_rows(values_only=True))  # numbers stay numbers until the columns are cleaned
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         raise InputFileError(f"{path}: not a readable XLSX workbook ({type(e).__name__}: {shown(str(e), 120)})") from None
     finally:
         book.close()
 
 
-def _header_names(row: list[str], lon: str | None, lat: str | None) -> list[str]:
-    mapping = canonical_columns(row)
-    names = [mapping[c] for c in row]
-    return ["lon" if lon and c == lon else "lat" if lat and c == lat else n for c, n in zip(row, names)]
+def _header_names(row, lon: str | None, lat: str | None) -> list[str]:
+    cells = [clean_text(c) for c in row]
+    mapping = canonical_columns(cells)
+    return ["lon" if lon and c == lon else "lat" if lat and c == lat else mapping[c] for c in cells]
 
 
-def _find_header(rows: list[list[str]], path: Path, lon: str | None, lat: str | None,
-                 header_row: int | None) -> int:
+def _find_header(rows: list, path: Path, lon: str | None, lat: str | None, header_row: int | None) -> int:
     """Index of the header row: the first of the first rows naming both coordinate columns (or ``header_row``)."""
     if not rows:
         raise InputFileError(f"{path}: the file is empty (expected a header row)")
@@ -192,12 +229,12 @@ def _find_header(rows: list[list[str]], path: Path, lon: str | None, lat: str | 
     where = (f"row {header_row} (header_row in district.toml)" if header_row
              else f"rows 1-{min(len(rows), HEADER_SEARCH_ROWS)}")
     # Show the likeliest header (the fullest row searched), cut short: never a foreign file's lines.
-    best = max((r for r in search if r < len(rows)), key=lambda r: sum(bool(c) for c in rows[r]), default=None)
-    cells = [c for c in rows[best] if c] if best is not None else []
+    best = max((r for r in search if r < len(rows)), key=lambda r: sum(bool(clean_text(c)) for c in rows[r]),
+               default=None)
+    cells = [c for c in (clean_text(c) for c in rows[best]) if c] if best is not None else []
     names = _header_names(rows[best], lon, lat) if best is not None else []
     missing = [n for n in ("lon", "lat") if n not in names]
-    found = (f"; row {best + 1} holds: {', '.join(shown(c, 24)[1:-1] for c in cells[:12])}"
-             f"{', …' if len(cells) > 12 else ''}" if len(cells) >= 2 else "")
+    found = f"; row {best + 1} holds: {cut_list(cells, 12, 24)}" if len(cells) >= 2 else ""
     raise SchemaError(
         f"{path}: missing coordinate column {missing[0]!r}: no header row in {where} names both longitude and "
         f"latitude (expected headers such as 经度/lon/longitude and 纬度/lat/latitude; or set `header_row`, "
@@ -205,23 +242,28 @@ def _find_header(rows: list[list[str]], path: Path, lon: str | None, lat: str | 
     )
 
 
-def _table(rows: list[list[str]], header: int, path: Path, lon: str | None, lat: str | None
+def _table(head_row, body: pd.DataFrame, first: int, path: Path, lon: str | None, lat: str | None
            ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The rows below the header as a text frame with canonical column names, and each row's spreadsheet number.
+    """The rows below the header (``body``, its first row numbered ``first`` as a spreadsheet shows it) as a clean
+    text frame with canonical column names, and each row's spreadsheet number.
 
     Fully empty rows are skipped (numbers stay those a spreadsheet shows); a cell beyond the header's width or
     under an empty header cell gets a column ``column_<n>``.
     """
-    body = [(n, row) for n, row in enumerate(rows[header + 1:], start=header + 2) if any(row)]
-    width = max([len(rows[header])] + [len(r) for _, r in body])
-    head = list(rows[header]) + [""] * (width - len(rows[header]))
-    used = [j for j in range(width) if head[j] or any(j < len(r) and r[j] for _, r in body)]
+    head = [clean_text(c) for c in head_row]
+    width = max(len(head), body.shape[1])
+    head += [""] * (width - len(head))
+    columns = [clean_column(body.iloc[:, j]) if j < body.shape[1] else pd.Series([""] * len(body), dtype=object)
+               for j in range(width)]
+    filled = [(c != "").to_numpy() for c in columns]
+    keep = np.logical_or.reduce(filled) if filled and len(body) else np.zeros(len(body), dtype=bool)
+    used = [j for j in range(width) if head[j] or filled[j][keep].any()]
     names = _header_names([head[j] or f"column_{j + 1}" for j in used], lon, lat)
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
-        raise SchemaError(f"{path}: several columns of the header (row {header + 1}) map to {dupes[0]!r}; keep one")
-    data = {name: [r[j] if j < len(r) else "" for _, r in body] for name, j in zip(names, used)}
-    return pd.DataFrame(data, dtype=object), np.array([n for n, _ in body], dtype=int)
+        raise SchemaError(f"{path}: several columns of the header (row {first - 1}) map to {dupes[0]!r}; keep one")
+    frame = pd.DataFrame({name: columns[j].to_numpy()[keep] for name, j in zip(names, used)}, dtype=object)
+    return frame, np.flatnonzero(keep) + first
 
 
 def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -286,9 +328,15 @@ def read_table_or_vector(
         raise InputFileError(
             f"{path}: unsupported format {shown(suffix)}; expected GeoJSON, GeoPackage, Shapefile, CSV or XLSX"
         )
-    rows = _rows_xlsx(path, sheet) if suffix == ".xlsx" else _rows_csv(path, encoding)
-    header = _find_header(rows, path, lon, lat, header_row)
-    df, numbers = _table(rows, header, path, lon, lat)
+    if suffix == ".xlsx":
+        rows = _rows_xlsx(path, sheet)
+        header = _find_header(rows, path, lon, lat, header_row)
+        body = _frame(rows[header + 1:])
+    else:
+        rows, lines, read_body = _read_csv(path, encoding, max(HEADER_SEARCH_ROWS, header_row or 0))
+        header = _find_header(rows, path, lon, lat, header_row)
+        body = read_body(lines[header])
+    df, numbers = _table(rows[header], body, header + 2, path, lon, lat)
     xs, ys = to_numbers(df["lon"]), to_numbers(df["lat"])
     ok = np.isfinite(xs) & np.isfinite(ys)
     geoms = np.full(len(df), None, dtype=object)
