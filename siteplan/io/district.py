@@ -85,11 +85,14 @@ def _text(values: pd.Series) -> pd.Series:
     return clean_column(values)
 
 
-def _as_text(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Every attribute of a vector file as clean text, as a table's are: the schema converts them once."""
+def _as_text(gdf: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataFrame:
+    """A vector file's schema and text columns as clean text, as a table's are: the schema converts them once.
+    Other columns (a file's own numbers) keep their type."""
     gdf = gdf.copy()
+    known = {*schema.required, *schema.optional}
     for col in gdf.columns:
-        if col != gdf.geometry.name:
+        if col != gdf.geometry.name and (col in known or gdf[col].dtype == object
+                                         or pd.api.types.is_string_dtype(gdf[col].dtype)):
             gdf[col] = _text(gdf[col])
     return gdf
 
@@ -279,10 +282,10 @@ def read_layer(spec: LayerSpec, name: str, cfg: DistrictConfig, *, district_box=
     lf = read_table_or_vector(path, layer=spec.layer, sheet=spec.sheet, lon=spec.lon, lat=spec.lat,
                               encoding=spec.encoding, header_row=spec.header_row)
     gdf, tabular = lf.frame, lf.tabular
+    schema = SCHEMAS[name]
     if not tabular:
         _check_declared_crs(gdf, frame, path)
-        gdf = _as_text(gdf)
-    schema = SCHEMAS[name]
+        gdf = _as_text(gdf, schema)
     if schema.id_field and schema.id_field in gdf.columns:
         ids = gdf[schema.id_field]
     else:

@@ -120,7 +120,7 @@ def clean_text(value: object) -> str:
     """A cell as stripped text: missing -> "", whitespace, stray BOMs and zero-width characters removed."""
     if type(value) is str:
         return value.strip(_STRIP)
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
     return str(value).strip(_STRIP)
 
