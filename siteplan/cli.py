@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ._version import __version__
-from .errors import SiteplanError
+from .errors import ReviewImportError, SiteplanError
 
 __all__ = ["cli", "main"]
 
@@ -34,9 +34,9 @@ def _handle_errors(fn):
         except SiteplanError as e:
             msg = str(e).replace("\n", " ")
             click.echo(f"siteplan: error: {msg}", err=True)
-            problems = getattr(e, "problems", None)
-            for p in problems or []:
-                click.echo(f"  - {p}", err=True)
+            if isinstance(e, ReviewImportError):  # a workbook's problems, one a line (a layer's are in the message)
+                for p in e.problems:
+                    click.echo(f"  - {p}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
             click.echo("siteplan: interrupted; earlier outputs are left whole", err=True)
@@ -52,6 +52,12 @@ def _default_out(district: Path, out_dir: Path | None) -> Path:
 def _print_written(paths: list[Path]) -> None:
     for p in paths:
         click.echo(f"  {p}")
+
+
+def _print_warnings(warnings: list[dict]) -> None:
+    """Load and run warnings, one a line on stderr (they are recorded in summary.json too)."""
+    for w in warnings:
+        click.echo(f"siteplan: warning: {w['message']}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,6 +76,7 @@ def info(district: Path) -> None:
 
     d = read_district(district)
     click.echo(district_info(d))
+    _print_warnings(d.warnings)
 
 
 def _run_steps(district: Path, out_dir: Path | None, steps: list[str] | None, title: str) -> None:
@@ -82,6 +89,7 @@ def _run_steps(district: Path, out_dir: Path | None, steps: list[str] | None, ti
         click.echo(line)
     click.echo("Wrote:")
     _print_written(ctx.written)
+    _print_warnings(ctx.summary.get("warnings", []))
 
 
 @cli.command("run")
@@ -89,7 +97,11 @@ def _run_steps(district: Path, out_dir: Path | None, steps: list[str] | None, ti
 @out_opt
 @_handle_errors
 def run_cmd(district: Path, out_dir: Path | None) -> None:
-    """The main job: check, coverage, site selection, map and review workbook, with summary.json."""
+    """The main job: check, coverage, site selection and map, with summary.json.
+
+    The output folder is replaced whole when the run succeeds, so it always holds one complete run. The review
+    workbook is written by `siteplan review export`, since it registers sites in the district's registry.
+    """
     _run_steps(district, out_dir, None, "run")
 
 
@@ -112,11 +124,13 @@ def coverage(district: Path, out_dir: Path | None, sites: str) -> None:
     """Predict best-server RSRP coverage, write coverage.tif and the gaps."""
     from .coverage.step import run_coverage
     from .io import read_district
+    from .io.outfolder import lock_output
     from .summary import coverage_lines
 
     d = read_district(district)
     out = _default_out(district, out_dir)
-    result = run_coverage(d, out, sites=sites)
+    with lock_output(out):  # adds to the folder: never while a run swaps it
+        result = run_coverage(d, out, sites=sites)
     for line in coverage_lines(result):
         click.echo(line)
     click.echo("Wrote:")
@@ -206,6 +220,7 @@ def review_advance(district: Path, site_ids: tuple[str, ...], to_state: str, whe
 def status(district: Path, out_dir: Path | None) -> None:
     """Sites in service / approved / planned against each target, from the site registry."""
     from .io import read_district
+    from .io.outfolder import lock_output
     from .review import progress_status
     from .summary import status_lines, update_summary_status
 
@@ -213,7 +228,9 @@ def status(district: Path, out_dir: Path | None) -> None:
     st = progress_status(d)
     for line in status_lines(st):
         click.echo(line)
-    path = update_summary_status(_default_out(district, out_dir), st)
+    out = _default_out(district, out_dir)
+    with lock_output(out):  # never while a run swaps the folder
+        path = update_summary_status(out, st)
     click.echo("Wrote:")
     _print_written([path])
 

@@ -32,8 +32,8 @@ def _hashes(folder: Path) -> dict[str, str]:
     [
         # the cases: a misspelt pole kind, a misspelt receptor, an unknown inline-table key
         ('[rules]\npole_kinds_for_type = { micro = ["street_lamp", "streetlamp"], macro = [], indoor = [] }',
-         r"rules\.pole_kinds_for_type\.micro\[1\] = 'streetlamp' is not a known value; did you mean 'street_lamp'\? "
-         r"\(expected one of: street_lamp, monitoring, other\)"),
+         (r"rules\.pole_kinds_for_type\.micro\[1\] = 'streetlamp' is not a known value; did you mean 'street_lamp'\? "
+          r"\(expected one of: street_lamp, monitoring, other\)")),
         ('[rules]\nemf_receptors = ["school", "kindergarden", "hospital"]',
          r"rules\.emf_receptors\[1\] = 'kindergarden' is not a known value; did you mean 'kindergarten'\?"),
         ("[rules]\nmin_spacing_m = { marco = 150.0, micro = 40.0, indoor = 0.0 }",

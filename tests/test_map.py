@@ -496,6 +496,19 @@ def test_jinja_and_template_syntax_in_input_stays_text():
     assert "<i>x</i>" not in html and "&lt;i&gt;x&lt;/i&gt;" in html
 
 
+def test_long_names_are_cut_for_display_and_say_so():
+    """Issue 13 item 9: a 100,000-character name once made a popup 50,000 px tall."""
+    from siteplan.maps.layers import MAX_DISPLAY_CHARS
+
+    district, cands = make_district(n_poles=3)
+    cands = cands.copy()
+    cands.loc[cands.index[0], "name"] = "长" * 100_000
+    html = render_map(build_map(district, candidates=cands))
+    assert "长" * (MAX_DISPLAY_CHARS + 1) not in html
+    assert "长" * MAX_DISPLAY_CHARS + "… (+99,800 characters, in full in the lists)" in html
+    assert len(html.encode()) < 2_000_000
+
+
 # ------------------------------------------------------------------------------------------------ offline
 
 def test_rendered_map_has_no_external_reference(rendered):

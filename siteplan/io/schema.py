@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
+
+from ..config import Band
 
 __all__ = ["ALIASES", "SAMPLE_NOTE", "SAMPLE_NOTICE", "SCHEMAS", "VALUE_ALIASES", "LayerSchema"]
 
@@ -29,6 +32,8 @@ class LayerSchema:
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: duplicate ids are an error (False for candidates: duplicates are a compliance finding)
     unique_ids: bool = True
+    #: numeric column -> (lowest, highest, unit): a value outside is an error naming the row
+    ranges: dict[str, tuple[float, float, str]] = field(default_factory=dict)
 
 
 _POINT = ("Point",)
@@ -50,6 +55,11 @@ OWNERS = ("china_tower", "operator", "other", "")
 BUILDING_USES = ("residential", "commercial", "office", "school", "hospital", "industrial", "public", "other")
 #: TR 38.901 O2I building-penetration classes; "" = decided by the building's use.
 LOSS_CLASSES = ("low", "high", "")
+#: 5G bands (siteplan.radio.linkbudget.BANDS); empty = the district's radio.band.
+BANDS = (*typing.get_args(Band), "")
+
+#: Plausible ranges of the numeric columns: wider than any real value, narrow enough to catch a wrong column.
+_HEIGHT = {"height_m": (0.0, 1000.0, "m")}
 
 SCHEMAS: dict[str, LayerSchema] = {
     "boundary": LayerSchema(_POLY, None, (), {"name": ""}),
@@ -63,7 +73,8 @@ SCHEMAS: dict[str, LayerSchema] = {
          "tower_site_id": ""},
         numeric=("height_m",),
         enums={"site_type": SITE_TYPES, "power_supply": POWER, "operator": OPERATOR_KEYS, "owner": OWNERS,
-               "mount": MOUNTS},
+               "mount": MOUNTS, "band": BANDS},
+        ranges=_HEIGHT,
     ),
     "candidates": LayerSchema(
         _POINT,
@@ -72,17 +83,21 @@ SCHEMAS: dict[str, LayerSchema] = {
         {"name": "", "operator": "", "band": None, "site_type": "macro", "mount": None, "height_m": None,
          "power_supply": "unknown", "pole_id": "", "responsible_unit": "", "eirp_dbm": None},
         numeric=("height_m", "eirp_dbm"),
-        enums={"site_type": SITE_TYPES, "mount": MOUNTS, "power_supply": POWER, "operator": OPERATOR_KEYS},
+        enums={"site_type": SITE_TYPES, "mount": MOUNTS, "power_supply": POWER, "operator": OPERATOR_KEYS,
+               "band": BANDS},
         unique_ids=False,
+        ranges={**_HEIGHT, "eirp_dbm": (-30.0, 100.0, "dBm")},
     ),
     "poles": LayerSchema(
         _POINT, "pole_id", ("pole_id", "kind"), {"height_m": float("nan"), "owner": "", "power_w": float("nan")},
         numeric=("height_m", "power_w"), enums={"kind": POLE_KINDS},
+        ranges={**_HEIGHT, "power_w": (0.0, 1e6, "W")},
     ),
     "plan_sites": LayerSchema(
         _POINT, "plan_id", ("plan_id", "site_type", "ring_radius_m"),
         {"name": "", "zone_class": "", "status": "new", "term": "near"},
         numeric=("ring_radius_m",), enums={"site_type": SITE_TYPES},
+        ranges={"ring_radius_m": (0.0, 10_000.0, "m")},
     ),
     "plan_zones": LayerSchema(
         _POLY, "zone_id", ("zone_id", "category"), {"name": "", "reason": ""}, enums={"category": ZONE_CATEGORIES},
@@ -94,11 +109,13 @@ SCHEMAS: dict[str, LayerSchema] = {
     "hotspots": LayerSchema(
         _ANY, "hotspot_id", ("hotspot_id", "scenario"), {"name": "", "weight": None, "receptor": ""},
         numeric=("weight",), enums={"scenario": SCENARIO_KEYS, "receptor": RECEPTORS},
+        ranges={"weight": (0.0, 1e6, "")},
     ),
     "buildings": LayerSchema(
         _POLY, "building_id", ("building_id",),
         {"name": "", "floors": float("nan"), "height_m": float("nan"), "use": "other", "loss_class": ""},
         numeric=("floors", "height_m"), enums={"use": BUILDING_USES, "loss_class": LOSS_CLASSES},
+        ranges={"floors": (0.0, 200.0, ""), **_HEIGHT},
     ),
 }
 

@@ -34,6 +34,7 @@ from .escape import html_text, js_json, json_safe
 
 __all__ = [
     "LAYER_LABELS",
+    "MAX_DISPLAY_CHARS",
     "RSRP_BAND_COLOURS",
     "RSRP_BAND_EDGES_DBM",
     "RSRP_BELOW_COLOUR",
@@ -179,12 +180,23 @@ def display_geometries(geoms, src_crs: str, frame: str = "WGS84", *, decimals: i
     return shapely.transform(arr, _fn)
 
 
+#: Longest text a popup or tooltip shows [characters]; longer text is cut with an ellipsis that says so (the
+#: lists keep it whole). A 100,000-character name would otherwise make a popup 50,000 px tall.
+MAX_DISPLAY_CHARS = 200
+
+
+def _display_text(v):
+    if isinstance(v, str) and len(v) > MAX_DISPLAY_CHARS:
+        return f"{v[:MAX_DISPLAY_CHARS]}… (+{len(v) - MAX_DISPLAY_CHARS:,} characters, in full in the lists)"
+    return v
+
+
 def _column_values(series: pd.Series) -> list:
-    """A column as JSON-safe values; list-like cells become '; '-joined text."""
+    """A column as JSON-safe values for display; list-like cells become '; '-joined text, long text is cut."""
     def one(v):
         if isinstance(v, (list, tuple, np.ndarray)):
-            return "; ".join(str(x) for x in v)
-        return json_safe(v)
+            return _display_text("; ".join(str(x) for x in v))
+        return _display_text(json_safe(v))
 
     return [one(v) for v in series.tolist()]
 
