@@ -57,11 +57,15 @@ __all__ = [
     "TileResult",
     "assemble_coverage",
     "compute_coverage",
+    "assemble_coverage_matrix",
     "coverage_matrix",
+    "default_tile_size",
     "indoor_rsrp_dbm",
     "kernel_params",
     "parse_azimuths",
+    "resolve_kernel",
     "sectors_from_sites",
+    "site_coverage_tasks",
     "site_ranges_m",
     "tile_kernel",
     "tile_site_coverage",
@@ -393,6 +397,9 @@ def kernel_params(
 
 
 KERNELS = ("auto", "numba", "numpy")
+#: Default tile edge [cells] per kernel: the numpy kernel evaluates every pair in a tile, so it wants small
+#: tiles; the compiled one skips pairs beyond reach row by row and gains from long rows.
+TILE_SIZE = {"numba": 128, "numpy": 32}
 _numba_kernel = None  # the imported kernel_numba module, once resolved
 _fallback_noted = False
 
@@ -410,6 +417,11 @@ def _compiled():
 
         _numba_kernel = kernel_numba
     return _numba_kernel
+
+
+def default_tile_size(kernel: str = "auto") -> int:
+    """The tile edge [cells] ``compute_coverage`` uses with ``kernel`` when none is given."""
+    return TILE_SIZE[resolve_kernel(kernel)]
 
 
 def resolve_kernel(kernel: str = "auto") -> str:
@@ -666,9 +678,20 @@ def tile_kernel(tile: TileSpec, sectors: SectorSet, params: KernelParams) -> Til
 
 
 def tile_site_coverage(
-    tile: TileSpec, sectors: SectorSet, params: KernelParams, *, threshold_dbm: float, layer: str = "outdoor"
+    tile: TileSpec,
+    sectors: SectorSet,
+    params: KernelParams,
+    *,
+    threshold_dbm: float,
+    layer: str = "outdoor",
+    site_reach_m: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(tile inside-cell position, global site index) pairs where the site alone clears the threshold. Pure."""
+    """(tile inside-cell position, global site index) pairs where the site alone clears the threshold. Pure.
+
+    ``site_reach_m`` (one per site of ``sectors``, e.g. from :func:`site_ranges_m`) bounds how far each site
+    can clear the threshold; the compiled kernel skips cells beyond it. Path loss is non-decreasing in distance,
+    so a true bound changes nothing.
+    """
     if layer not in ("outdoor", "indoor"):
         raise ValueError(f"layer = {layer!r}: expected 'outdoor' or 'indoor'")
     if resolve_kernel(params.kernel) == "numba":
@@ -676,8 +699,10 @@ def tile_site_coverage(
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         args = _compiled_inputs(tile, sectors, params)
         del args["site_band"]
-        flat, loc = _compiled().rect_site_coverage(**args, indoor_layer=layer == "indoor",
-                                                   threshold_dbm=float(threshold_dbm))
+        reach = np.full(sectors.n_sites, params.max_reach_m) if site_reach_m is None else site_reach_m
+        flat, loc = _compiled().rect_site_coverage(
+            **args, site_reach=np.minimum(np.asarray(reach, dtype=float), params.max_reach_m),
+            indoor_layer=layer == "indoor", threshold_dbm=float(threshold_dbm))
         position = np.cumsum(tile.inside.ravel()) - 1
         return position[flat], sectors.site_index[loc]
     xs, ys = tile.cell_xy()
@@ -722,7 +747,7 @@ def compute_coverage(
     sites,
     radio: RadioConfig,
     *,
-    tile_size: int = 32,
+    tile_size: int | None = None,
     max_reach_m: float | None = None,
     los=None,
     sla_v_db: float = 30.0,
@@ -740,8 +765,8 @@ def compute_coverage(
         Sites in the grid's CRS (see :func:`sectors_from_sites`) or already-expanded sectors.
     radio : RadioConfig
         Link-budget settings; ``rsrp_threshold_dbm`` decides ``covered``.
-    tile_size : int
-        Tile edge [cells]; changes speed and memory, never the result.
+    tile_size : int, optional
+        Tile edge [cells]; changes speed and memory, never the result (default :func:`default_tile_size`).
     max_reach_m, los : optional
         Override ``radio.max_reach_m`` / ``radio.los_mode``.
     sla_v_db : float
@@ -756,6 +781,7 @@ def compute_coverage(
     s = _as_sectors(sites, radio)
     p = kernel_params(radio, s.bands, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db, block_pairs=block_pairs,
                       origin_xy=(grid.transform.c, grid.transform.f), kernel=kernel)
+    tile_size = default_tile_size(kernel) if tile_size is None else tile_size
     tasks = tile_tasks(grid, s, p, tile_size=tile_size)
     it = progress(tasks, desc="coverage", total=len(tasks)) if progress else tasks
     return assemble_coverage(grid, s, p, radio, ((t[0], tile_kernel(*t)) for t in it), tile_size=tile_size)
@@ -838,7 +864,7 @@ def coverage_matrix(
     *,
     layer: str = "outdoor",
     threshold_dbm: float | None = None,
-    tile_size: int = 32,
+    tile_size: int | None = None,
     max_reach_m: float | None = None,
     los=None,
     sla_v_db: float = 30.0,
@@ -851,33 +877,53 @@ def coverage_matrix(
     Row i is inside cell i (:attr:`Grid.cell_index` order); column j is site j of ``sites`` (row order of the
     GeoDataFrame, or the SectorSet's sites). Entry (i, j) is True when site j's best sector gives RSRP >=
     ``threshold_dbm`` (default ``radio.rsrp_threshold_dbm``) on ``layer`` ("outdoor" or "indoor") in cell i.
-    Built tile by tile; each tile only sees sites whose range reaches it, so memory is bounded by the nonzeros.
+    Built tile by tile (:func:`site_coverage_tasks`, :func:`assemble_coverage_matrix`); each tile only sees
+    sites whose range reaches it, so memory is bounded by the nonzeros.
     """
-    if layer not in ("outdoor", "indoor"):
-        raise ValueError(f"layer = {layer!r}: expected 'outdoor' or 'indoor'")
     s = _as_sectors(sites, radio)
     thr = float(radio.rsrp_threshold_dbm if threshold_dbm is None else threshold_dbm)
     p = kernel_params(radio, s.bands, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db, block_pairs=block_pairs,
                       origin_xy=(grid.transform.c, grid.transform.f), kernel=kernel)
+    tile_size = default_tile_size(kernel) if tile_size is None else tile_size
+    tasks = site_coverage_tasks(grid, s, p, radio, layer=layer, threshold_dbm=thr, tile_size=tile_size)
+    it = progress(tasks, desc="coverage matrix", total=len(tasks)) if progress else tasks
+    return assemble_coverage_matrix(grid, s.n_sites, ((t[0], tile_site_coverage(t[0], t[1], t[2], **t[3]))
+                                                      for t in it))
+
+
+def site_coverage_tasks(grid: Grid, sectors: SectorSet, params: KernelParams, radio: RadioConfig, *, layer: str,
+                        threshold_dbm: float, tile_size: int) -> list[tuple]:
+    """The units of :func:`coverage_matrix`: ``(tile, sectors within range of it, params, keyword arguments of
+    tile_site_coverage)`` for each tile a site can cover, in any order (see :func:`assemble_coverage_matrix`)."""
+    if layer not in ("outdoor", "indoor"):
+        raise ValueError(f"layer = {layer!r}: expected 'outdoor' or 'indoor'")
+    if sectors.n_sites == 0:
+        return []
+    ranges = site_ranges_m(sectors, radio, threshold_dbm=threshold_dbm, layer=layer, los=params.los)
+    # + 1 m: the bisection's tolerance (0.5 m) and rounding; beyond it a site cannot clear the threshold.
+    reach = np.minimum(ranges + 1.0, params.max_reach_m)
+    tree = cKDTree(np.column_stack([sectors.x_m, sectors.y_m]))
+    radius = float(reach.max())
+    tasks = []
+    for tile in grid.tiles(tile_size):
+        idx = _tile_sites(tree, tile, radius)
+        if idx.size:
+            kw = {"threshold_dbm": threshold_dbm, "layer": layer, "site_reach_m": reach[idx]}
+            tasks.append((tile, sectors.subset(idx), params, kw))
+    return tasks
+
+
+def assemble_coverage_matrix(grid: Grid, n_sites: int, results) -> sparse.csr_matrix:
+    """Bool CSR (inside cells x sites) from ``(tile, (inside-cell positions, site indices))`` pairs in any order."""
     ordinal = np.full(grid.shape, -1, dtype=np.int64)
     ordinal.ravel()[grid.cell_index] = np.arange(grid.n_inside)
     rows, cols = [], []
-    if s.n_sites:
-        reach = np.minimum(site_ranges_m(s, radio, threshold_dbm=thr, layer=layer, los=p.los), p.max_reach_m)
-        tree = cKDTree(np.column_stack([s.x_m, s.y_m]))
-        radius = float(reach.max()) + 1.0
-        tiles = grid.tiles(tile_size)
-        it = progress(tiles, desc="coverage matrix", total=len(tiles)) if progress else tiles
-        for tile in it:
-            idx = _tile_sites(tree, tile, radius)
-            if idx.size == 0:
-                continue
-            c, j = tile_site_coverage(tile, s.subset(idx), p, threshold_dbm=thr, layer=layer)
-            r, cc = np.nonzero(tile.inside)
-            rows.append(ordinal[r[c] + tile.row_off, cc[c] + tile.col_off])
-            cols.append(j)
+    for tile, (c, j) in results:
+        r, cc = np.nonzero(tile.inside)
+        rows.append(ordinal[r[c] + tile.row_off, cc[c] + tile.col_off])
+        cols.append(j)
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    m = sparse.csr_matrix((np.ones(r.size, dtype=bool), (r, c)), shape=(grid.n_inside, s.n_sites))
+    m = sparse.csr_matrix((np.ones(r.size, dtype=bool), (r, c)), shape=(grid.n_inside, n_sites))
     m.sum_duplicates()
     return m

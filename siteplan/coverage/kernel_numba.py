@@ -579,11 +579,12 @@ def rect_kernel(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y, site_
 @njit(**_JIT)
 def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y, site_model, site_indoor, site_k,
                        site_dh, sec_start, sec_dir, sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am,
-                       sec_sla, reach, penetration_db, los, indoor_layer, threshold_dbm):
+                       sec_sla, reach, penetration_db, los, site_reach, indoor_layer, threshold_dbm):
     """(flat rectangle cell, local site) pairs where a site's best sector alone reaches ``threshold_dbm``.
 
     The layer offset per site: outdoor layer, penetration for indoor-type sites; indoor layer
-    (``indoor_layer``), penetration for outdoor-type sites. Arguments as :func:`rect_kernel`.
+    (``indoor_layer``), penetration for outdoor-type sites. ``site_reach`` [m] (<= ``reach``) bounds where each
+    site can clear the threshold; cells beyond it are skipped. Other arguments as :func:`rect_kernel`.
     """
     h, w = inside.shape
     cap = 1024
@@ -602,19 +603,21 @@ def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y
         directional = _is_directional(sec_dir, s0, s1)
         off = (0.0 if site_indoor[i] else penetration_db) if indoor_layer else (
             penetration_db if site_indoor[i] else 0.0)
+        reach_i = min(site_reach[i], reach)
         for r in range(h):
             dy = row_y[r] - site_y[i]
-            if abs(dy) > reach:
+            if abs(dy) > reach_i:
                 continue
-            lo, hi = _row_range(site_x[i], dy, reach, col_x[0], res, row_lo[r], row_hi[r])
+            lo, hi = _row_range(site_x[i], dy, reach_i, col_x[0], res, row_lo[r], row_hi[r])
             if lo >= hi:
                 continue
             d, pl, rx = d_row[lo:hi], pl_row[lo:hi], rx_row[lo:hi]
             brg, dep, site_best = brg_row[lo:hi], dep_row[lo:hi], best_row[lo:hi]
-            if _site_row(col_x[lo:hi], dy, site_x[i], site_dh[i], directional, reach, inside[r, lo:hi], d, brg,
+            if _site_row(col_x[lo:hi], dy, site_x[i], site_dh[i], directional, reach_i, inside[r, lo:hi], d, brg,
                          dep) == 0:
                 continue
-            _fill_path_loss(site_model[i], los, d, pl, reach, site_k[i], t1_row[lo:hi], t2_row[lo:hi], t3_row[lo:hi])
+            _fill_path_loss(site_model[i], los, d, pl, reach_i, site_k[i], t1_row[lo:hi], t2_row[lo:hi],
+                            t3_row[lo:hi])
             site_best[:] = -np.inf
             for kk in range(s0, s1):
                 prm = _sector_params(kk, sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla)
