@@ -58,12 +58,16 @@ __all__ = [
     "assemble_coverage",
     "compute_coverage",
     "assemble_coverage_matrix",
+    "block_tasks",
+    "coverage_inputs",
     "coverage_matrix",
     "default_tile_size",
     "indoor_rsrp_dbm",
     "kernel_params",
     "parse_azimuths",
     "resolve_kernel",
+    "run_block",
+    "run_site_coverage_block",
     "sectors_from_sites",
     "site_coverage_tasks",
     "site_ranges_m",
@@ -730,6 +734,16 @@ def _as_sectors(sites, radio: RadioConfig) -> SectorSet:
     return sectors_from_sites(sites, radio)
 
 
+def coverage_inputs(grid: Grid, sites, radio: RadioConfig, *, max_reach_m: float | None = None, los=None,
+                    sla_v_db: float = 30.0, block_pairs: int = 1 << 20,
+                    kernel: str = "auto") -> tuple[SectorSet, KernelParams]:
+    """The sectors and kernel parameters :func:`compute_coverage` works with (arguments as there)."""
+    s = _as_sectors(sites, radio)
+    p = kernel_params(radio, s.bands, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db, block_pairs=block_pairs,
+                      origin_xy=(grid.transform.c, grid.transform.f), kernel=kernel)
+    return s, p
+
+
 def _scatter(tile: TileSpec, values: np.ndarray, out: np.ndarray) -> None:
     r, c = np.nonzero(tile.inside)
     out[r + tile.row_off, c + tile.col_off] = values
@@ -778,9 +792,8 @@ def compute_coverage(
     kernel : str
         "auto" (compiled when numba imports), "numba" or "numpy" (the reference); see :func:`tile_kernel`.
     """
-    s = _as_sectors(sites, radio)
-    p = kernel_params(radio, s.bands, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db, block_pairs=block_pairs,
-                      origin_xy=(grid.transform.c, grid.transform.f), kernel=kernel)
+    s, p = coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
+                           block_pairs=block_pairs, kernel=kernel)
     tile_size = default_tile_size(kernel) if tile_size is None else tile_size
     tasks = tile_tasks(grid, s, p, tile_size=tile_size)
     it = progress(tasks, desc="coverage", total=len(tasks)) if progress else tasks
@@ -797,6 +810,51 @@ def tile_tasks(grid: Grid, sectors: SectorSet, params: KernelParams, *, tile_siz
     tree = cKDTree(np.column_stack([sectors.x_m, sectors.y_m])) if sectors.n_sites else None
     return [(tile, sectors.subset(_tile_sites(tree, tile, params.max_reach_m)), params)
             for tile in grid.tiles(tile_size)]
+
+
+def _blocks(grid: Grid, tile_size: int, block_tiles: int) -> list[list[TileSpec]]:
+    """The grid's tiles grouped into blocks of up to ``block_tiles`` x ``block_tiles`` tiles, row-major."""
+    if block_tiles < 1:
+        raise ValueError(f"block_tiles = {block_tiles}: expected >= 1")
+    span = tile_size * block_tiles
+    groups: dict[tuple[int, int], list[TileSpec]] = {}
+    for tile in grid.tiles(tile_size):
+        groups.setdefault((tile.row_off // span, tile.col_off // span), []).append(tile)
+    return list(groups.values())
+
+
+def _block_sites(tree: cKDTree | None, tiles: list[TileSpec], radius_m: float) -> np.ndarray:
+    """Sites within ``radius_m`` of any cell of ``tiles`` (a superset: the query is around the block's centre)."""
+    if tree is None:
+        return np.zeros(0, dtype=np.int64)
+    res = tiles[0].resolution_m
+    x0 = min(t.x0_m for t in tiles)
+    x1 = max(t.x0_m + (t.width - 1) * res for t in tiles)
+    y1 = max(t.y0_m for t in tiles)
+    y0 = min(t.y0_m - (t.height - 1) * res for t in tiles)
+    half_diagonal = 0.5 * math.hypot(x1 - x0, y1 - y0)
+    idx = tree.query_ball_point(((x0 + x1) / 2.0, (y0 + y1) / 2.0), radius_m + half_diagonal)
+    return np.sort(np.asarray(idx, dtype=np.int64))
+
+
+def block_tasks(grid: Grid, sectors: SectorSet, params: KernelParams, *, tile_size: int,
+                block_tiles: int = 4) -> list[tuple]:
+    """Coarser units of coverage work for a distributed engine: ``(tiles, sectors within reach of them, params)``.
+
+    A block is up to ``block_tiles`` x ``block_tiles`` of the grid's tiles and carries only the sites within
+    ``max_reach_m`` of its cells, so no task ships the whole SectorSet; :func:`run_block` prunes per tile.
+    The tiles are the grid's own (:meth:`Grid.tiles`), so the results are those of :func:`tile_tasks`.
+    """
+    tree = cKDTree(np.column_stack([sectors.x_m, sectors.y_m])) if sectors.n_sites else None
+    return [(tiles, sectors.subset(_block_sites(tree, tiles, params.max_reach_m)), params)
+            for tiles in _blocks(grid, tile_size, block_tiles)]
+
+
+def run_block(tiles: list[TileSpec], sectors: SectorSet, params: KernelParams) -> list[tuple[TileSpec, TileResult]]:
+    """:func:`tile_kernel` on each tile of a block with the block's sites within reach of it. Pure."""
+    tree = cKDTree(np.column_stack([sectors.x_m, sectors.y_m])) if sectors.n_sites else None
+    return [(tile, tile_kernel(tile, sectors.subset(_tile_sites(tree, tile, params.max_reach_m)), params))
+            for tile in tiles]
 
 
 def assemble_coverage(grid: Grid, sectors: SectorSet, params: KernelParams, radio: RadioConfig, results,
@@ -880,21 +938,20 @@ def coverage_matrix(
     Built tile by tile (:func:`site_coverage_tasks`, :func:`assemble_coverage_matrix`); each tile only sees
     sites whose range reaches it, so memory is bounded by the nonzeros.
     """
-    s = _as_sectors(sites, radio)
+    s, p = coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
+                           block_pairs=block_pairs, kernel=kernel)
     thr = float(radio.rsrp_threshold_dbm if threshold_dbm is None else threshold_dbm)
-    p = kernel_params(radio, s.bands, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db, block_pairs=block_pairs,
-                      origin_xy=(grid.transform.c, grid.transform.f), kernel=kernel)
     tile_size = default_tile_size(kernel) if tile_size is None else tile_size
     tasks = site_coverage_tasks(grid, s, p, radio, layer=layer, threshold_dbm=thr, tile_size=tile_size)
     it = progress(tasks, desc="coverage matrix", total=len(tasks)) if progress else tasks
-    return assemble_coverage_matrix(grid, s.n_sites, ((t[0], tile_site_coverage(t[0], t[1], t[2], **t[3]))
-                                                      for t in it))
+    return assemble_coverage_matrix(grid, s.n_sites, (pair for t in it for pair in run_site_coverage_block(*t)))
 
 
 def site_coverage_tasks(grid: Grid, sectors: SectorSet, params: KernelParams, radio: RadioConfig, *, layer: str,
-                        threshold_dbm: float, tile_size: int) -> list[tuple]:
-    """The units of :func:`coverage_matrix`: ``(tile, sectors within range of it, params, keyword arguments of
-    tile_site_coverage)`` for each tile a site can cover, in any order (see :func:`assemble_coverage_matrix`)."""
+                        threshold_dbm: float, tile_size: int, block_tiles: int = 1) -> list[tuple]:
+    """The units of :func:`coverage_matrix`: ``(tiles, sectors within range of them, params, keyword arguments of
+    tile_site_coverage)`` per block of ``block_tiles`` x ``block_tiles`` tiles that a site can cover, in any
+    order (run by :func:`run_site_coverage_block`, assembled by :func:`assemble_coverage_matrix`)."""
     if layer not in ("outdoor", "indoor"):
         raise ValueError(f"layer = {layer!r}: expected 'outdoor' or 'indoor'")
     if sectors.n_sites == 0:
@@ -905,12 +962,27 @@ def site_coverage_tasks(grid: Grid, sectors: SectorSet, params: KernelParams, ra
     tree = cKDTree(np.column_stack([sectors.x_m, sectors.y_m]))
     radius = float(reach.max())
     tasks = []
-    for tile in grid.tiles(tile_size):
-        idx = _tile_sites(tree, tile, radius)
+    for tiles in _blocks(grid, tile_size, block_tiles):
+        idx = _block_sites(tree, tiles, radius)
         if idx.size:
             kw = {"threshold_dbm": threshold_dbm, "layer": layer, "site_reach_m": reach[idx]}
-            tasks.append((tile, sectors.subset(idx), params, kw))
+            tasks.append((tiles, sectors.subset(idx), params, kw))
     return tasks
+
+
+def run_site_coverage_block(tiles: list[TileSpec], sectors: SectorSet, params: KernelParams,
+                            kw: dict) -> list[tuple[TileSpec, tuple[np.ndarray, np.ndarray]]]:
+    """:func:`tile_site_coverage` on each tile of a block with the block's sites whose range reaches it. Pure."""
+    reach = kw["site_reach_m"]
+    tree = cKDTree(np.column_stack([sectors.x_m, sectors.y_m]))
+    radius = float(reach.max())
+    out = []
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    for tile in tiles:
+        idx = _tile_sites(tree, tile, radius)
+        out.append((tile, tile_site_coverage(tile, sectors.subset(idx), params, threshold_dbm=kw["threshold_dbm"],
+                                             layer=kw["layer"], site_reach_m=reach[idx]) if idx.size else none))
+    return out
 
 
 def assemble_coverage_matrix(grid: Grid, n_sites: int, results) -> sparse.csr_matrix:
