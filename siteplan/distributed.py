@@ -11,8 +11,9 @@ with any number of workers and in any order of completion.
 The driver keeps a bounded number of blocks in flight and folds each result into the output as it arrives:
 :func:`coverage_on_dask` assembles a :class:`~siteplan.coverage.CoverageResult` (the whole raster in memory),
 :func:`coverage_tiles_on_dask` yields ``(tile, TileResult)`` pairs for a caller that writes them away by
-windows (e.g. :class:`siteplan.io.cog.CogWriter`), and :func:`coverage_matrix_on_dask` builds the sparse
-cells x sites matrix of :func:`~siteplan.coverage.coverage_matrix`.
+windows, :func:`write_coverage_cog` does that into a Cloud-Optimized GeoTIFF with the bands of
+``coverage.tif`` (so a city's raster never sits in memory), and :func:`coverage_matrix_on_dask` builds the
+sparse cells x sites matrix of :func:`~siteplan.coverage.coverage_matrix`.
 
 Dask is imported where used; without it these functions raise ImportError with the install hint.
 """
@@ -23,7 +24,9 @@ import contextlib
 import importlib.util
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+import numpy as np
 
 from .config import RadioConfig
 from .coverage import engine as _engine
@@ -39,7 +42,11 @@ __all__ = [
     "coverage_tiles_on_dask",
     "dask_client",
     "local_cluster_size",
+    "write_coverage_cog",
 ]
+
+#: Bands of the coverage COG, as coverage.tif (siteplan.coverage.step.write_coverage_tif).
+COVERAGE_BANDS = ("outdoor_rsrp_dbm", "indoor_rsrp_dbm", "sinr_db")
 
 INSTALL_HINT = "pip install 'siteplan[city]'"
 
@@ -236,3 +243,38 @@ def coverage_matrix_on_dask(
         blocks = _stream(c, _engine.run_site_coverage_block, tasks, max_in_flight=2 * threads)
         pairs = _tiles(blocks, sum(len(t[0]) for t in tasks), progress, "coverage matrix")
         return _engine.assemble_coverage_matrix(grid, s.n_sites, pairs)
+
+
+def write_coverage_cog(path, grid: Grid, pairs: Iterable, *, threshold_dbm: float, no_signal_dbm: float = -200.0,
+                       tags: Mapping[str, object] | None = None, blocksize: int = 512) -> dict:
+    """Write ``(tile, TileResult)`` pairs, in any order, into a COG with the bands of ``coverage.tif``.
+
+    Bands ``outdoor_rsrp_dbm``, ``indoor_rsrp_dbm`` (-inf, no site within reach, written as ``no_signal_dbm``)
+    and ``sinr_db``; nodata outside the district. The pairs may come from :func:`coverage_tiles_on_dask` or
+    from :func:`siteplan.coverage.engine.tile_kernel` in process; only one tile is held at a time.
+
+    Returns
+    -------
+    dict
+        ``inside_cells``, ``covered_cells`` and ``indoor_covered_cells`` (RSRP >= ``threshold_dbm``) and
+        ``n_pairs``, counted on the way.
+    """
+    from .io.cog import CogWriter
+
+    counts = {"inside_cells": 0, "covered_cells": 0, "indoor_covered_cells": 0, "n_pairs": 0}
+    height, width = grid.shape
+    with CogWriter(path, width=width, height=height, band_names=list(COVERAGE_BANDS), transform=grid.transform,
+                   crs=grid.crs, tags={**(tags or {}), "no_signal_dbm": no_signal_dbm}, blocksize=blocksize) as cog:
+        for tile, res in pairs:
+            r, c = np.nonzero(tile.inside)
+            bands = {}
+            for name, values in zip(COVERAGE_BANDS, (res.rsrp_dbm, res.indoor_rsrp_dbm, res.sinr_db)):
+                window = np.full(tile.inside.shape, np.nan, dtype=np.float32)
+                window[r, c] = np.where(np.isneginf(values), no_signal_dbm, values)
+                bands[name] = window
+            cog.write(tile.row_off, tile.col_off, bands)
+            counts["inside_cells"] += r.size
+            counts["covered_cells"] += int((res.rsrp_dbm >= threshold_dbm).sum())
+            counts["indoor_covered_cells"] += int((res.indoor_rsrp_dbm >= threshold_dbm).sum())
+            counts["n_pairs"] += res.n_pairs
+    return counts
