@@ -169,8 +169,9 @@ class KernelParams:
     #: Upper bound on (sector, cell) pairs held in memory at once (numpy kernel).
     block_pairs: int = 1 << 20
     #: Fixed origin [m] of the relative coordinates (the grid's corner): the same for every tile. Cell and site
-    #: coordinates relative to it are rounded to float32 (millimetres at city scale), so a cell's inputs, and
-    #: hence its result, are bit-identical whatever the tiling; the arithmetic from there is float64.
+    #: coordinates relative to it are rounded to the micrometre: a cell centre computed from another tile's
+    #: corner may differ in its last bit, never by half a micrometre, so a cell's inputs, and hence its result,
+    #: are bit-identical whatever the tiling.
     origin_xy: tuple[float, float] = (0.0, 0.0)
     #: "auto" (numba when it imports, else numpy), "numba" or "numpy" (the reference); see :func:`tile_kernel`.
     kernel: str = "auto"
@@ -461,10 +462,9 @@ def indoor_rsrp_dbm(outdoor_sites_rsrp_dbm, indoor_sites_rsrp_dbm, penetration_d
 
 
 def _relative_xy(x, y, p: KernelParams) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates [m] relative to ``p.origin_xy``, rounded to float32 (see ``KernelParams.origin_xy``)."""
+    """Coordinates [m] relative to ``p.origin_xy``, rounded to the micrometre (see ``KernelParams.origin_xy``)."""
     ox, oy = p.origin_xy
-    f32 = np.float32
-    return ((np.asarray(x) - ox).astype(f32).astype(float), (np.asarray(y) - oy).astype(f32).astype(float))
+    return np.round((np.asarray(x) - ox) * 1e6) / 1e6, np.round((np.asarray(y) - oy) * 1e6) / 1e6
 
 
 def _sector_sla_db(s: SectorSet, p: KernelParams) -> np.ndarray:
