@@ -121,10 +121,10 @@ def _n_threads(client) -> int:
     return max(1, sum(client.nthreads().values()))
 
 
-def auto_block_tiles(grid: Grid, tile_size: int, n_threads: int, *, largest: int = 4) -> int:
-    """Blocks of up to ``largest`` x ``largest`` tiles, smaller while that leaves fewer than 4 blocks per
-    worker thread (so the work spreads; a block should still be worth a task)."""
-    bt = largest
+def auto_block_tiles(grid: Grid, tile_size: int, n_threads: int, *, block_cells: int = 512) -> int:
+    """Tiles per block edge: blocks of about ``block_cells`` cells a side, smaller while that leaves fewer than 4
+    blocks per worker thread (so the work spreads; a block should still be worth a task)."""
+    bt = max(1, block_cells // tile_size)
     while bt > 1 and len(_engine._blocks(grid, tile_size, bt)) < 4 * n_threads:
         bt //= 2
     return bt

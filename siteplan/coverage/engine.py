@@ -334,11 +334,14 @@ def sectors_from_sites(sites, radio: RadioConfig, *, on_invalid: str = "raise") 
     freq = np.array([_lb.BANDS[b].freq_ghz for b in band_names])
     for m in sorted(set(model)):
         sel = np.flatnonzero(model == m)
-        for i in sel:  # per-site check so the message can name the site; runs once per site, not per cell
-            try:
-                _prop.check_model_inputs(m, freq_ghz=freq[i], h_bs_m=h[i], h_ut_m=radio.ue_height_m)
-            except RadioConfigError as e:
-                raise RadioConfigError(f"site {ids[i]!r} ({stype[i]}, model {m!r}): {e}") from None
+        try:  # all of a model's sites at once; one by one only to name the first bad one
+            _prop.check_model_inputs(m, freq_ghz=freq[sel], h_bs_m=h[sel], h_ut_m=radio.ue_height_m)
+        except RadioConfigError:
+            for i in sel:
+                try:
+                    _prop.check_model_inputs(m, freq_ghz=freq[i], h_bs_m=h[i], h_ut_m=radio.ue_height_m)
+                except RadioConfigError as e:
+                    raise RadioConfigError(f"site {ids[i]!r} ({stype[i]}, model {m!r}): {e}") from None
     eirp = pd.to_numeric(sites["eirp_dbm"], errors="coerce").to_numpy(float) if "eirp_dbm" in sites else np.full(n, np.nan)
     preset_eirp = np.array([p.total_power_dbm + p.antenna_gain_dbi - p.cable_loss_db for p in presets])
     delta = np.where(np.isfinite(eirp), eirp - preset_eirp, 0.0)
@@ -404,7 +407,7 @@ def kernel_params(
 KERNELS = ("auto", "numba", "numpy")
 #: Default tile edge [cells] per kernel: the numpy kernel evaluates every pair in a tile, so it wants small
 #: tiles; the compiled one skips pairs beyond reach row by row and gains from long rows.
-TILE_SIZE = {"numba": 128, "numpy": 32}
+TILE_SIZE = {"numba": 256, "numpy": 32}
 _numba_kernel = None  # the imported kernel_numba module, once resolved
 _fallback_noted = False
 
@@ -744,9 +747,13 @@ def coverage_inputs(grid: Grid, sites, radio: RadioConfig, *, max_reach_m: float
     return s, p
 
 
-def _scatter(tile: TileSpec, values: np.ndarray, out: np.ndarray) -> None:
+def _scatter(tile: TileSpec, pairs) -> None:
+    """Write ``(values, out)`` pairs at the tile's inside cells of full-grid arrays."""
     r, c = np.nonzero(tile.inside)
-    out[r + tile.row_off, c + tile.col_off] = values
+    r += tile.row_off
+    c += tile.col_off
+    for values, out in pairs:
+        out[r, c] = values
 
 
 def _tile_sites(tree: cKDTree | None, tile: TileSpec, radius_m: float) -> np.ndarray:
@@ -870,11 +877,8 @@ def assemble_coverage(grid: Grid, sectors: SectorSet, params: KernelParams, radi
     n_pairs = 0
     for tile, res in results:
         n_pairs += res.n_pairs
-        _scatter(tile, res.rsrp_dbm, rsrp)
-        _scatter(tile, res.indoor_rsrp_dbm, rsrp_in)
-        _scatter(tile, res.sinr_db, sinr)
-        _scatter(tile, res.server_site, server)
-        _scatter(tile, res.server_sector, server_sec)
+        _scatter(tile, ((res.rsrp_dbm, rsrp), (res.indoor_rsrp_dbm, rsrp_in), (res.sinr_db, sinr),
+                        (res.server_site, server), (res.server_sector, server_sec)))
     thr = float(radio.rsrp_threshold_dbm)
     with np.errstate(invalid="ignore"):
         covered = grid.inside & (rsrp >= thr)
