@@ -79,12 +79,15 @@ class CogWriter:
         Overview resampling (``"average"``, ``"nearest"``, ``"mode"``, ...).
     cache_mb : int
         GDAL's block cache while writing [MiB] (GDAL's own default is 5 % of the machine's memory).
+    num_threads : int or "ALL_CPUS"
+        Threads GDAL compresses with when it builds the overviews and the COG at the end.
     """
 
     def __init__(self, path, *, width: int, height: int, band_names: Sequence[str], transform, crs: str,
                  nodata: float = NODATA, tags: Mapping[str, object] | None = None,
                  band_tags: Mapping[str, Mapping[str, object]] | None = None, compress: str = "deflate",
-                 blocksize: int = 512, resampling: str = "average", cache_mb: int = 256):
+                 blocksize: int = 512, resampling: str = "average", cache_mb: int = 256,
+                 num_threads: int | str = "ALL_CPUS"):
         if compress not in COMPRESSIONS:
             raise ValueError(f"invalid compress {compress!r}; expected one of: {', '.join(COMPRESSIONS)}")
         if blocksize < 16 or blocksize % 16:
@@ -104,7 +107,8 @@ class CogWriter:
         self._transform, self._crs = transform, crs
         self._stage_path = self.path.with_name(f".{self.path.name}.stage.tif")
         self._stage = None
-        self._env = rasterio.Env(GDAL_CACHEMAX=int(cache_mb) * 2**20)
+        self._env = rasterio.Env(GDAL_CACHEMAX=int(cache_mb) * 2**20, GDAL_NUM_THREADS=str(num_threads))
+        self._num_threads = str(num_threads)
 
     def __enter__(self) -> CogWriter:
         self.open()
@@ -165,7 +169,7 @@ class CogWriter:
                 stage.build_overviews(factors, self.resampling)
             stage.close()
             options = {"COMPRESS": COMPRESSIONS[self.compress], "BLOCKSIZE": self.blocksize,
-                       "OVERVIEWS": "FORCE_USE_EXISTING", "BIGTIFF": "IF_SAFER"}
+                       "OVERVIEWS": "FORCE_USE_EXISTING", "BIGTIFF": "IF_SAFER", "NUM_THREADS": self._num_threads}
             if self.compress in ("deflate", "zstd"):
                 options["PREDICTOR"] = "FLOATING_POINT"
             with atomic_path(self.path) as tmp:
