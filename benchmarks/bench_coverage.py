@@ -138,7 +138,7 @@ def measure(fn):
 
 def kernel_agreement(grid, sites, radio, reach, tile_size, every=7):
     """Max |difference| [dB] between the compiled and numpy kernels' float64 tile results, on every n-th tile."""
-    s, pc = coverage_inputs(grid, sites, radio, max_reach_m=reach, kernel="numba")
+    s, pc, _ = coverage_inputs(grid, sites, radio, max_reach_m=reach, kernel="numba")
     pn = dataclasses.replace(pc, kernel="numpy")
     worst = {"rsrp": 0.0, "indoor": 0.0, "sinr": 0.0}
     same_server = total = 0

@@ -78,8 +78,8 @@ def thread_scaling(resolution: float, n_sites: int) -> None:
     radio = dataclasses.replace(RadioConfig(), grid_resolution_m=resolution)
     poly, what = boundary_polygon()
     grid = make_grid(poly, CRS, resolution)
-    s, p = coverage_inputs(grid, random_sites(poly, n_sites, 20220), radio, kernel="numba")
-    tasks = tile_tasks(grid, s, p, tile_size=128)
+    s, p, ts = coverage_inputs(grid, random_sites(poly, n_sites, 20220), radio, kernel="numba")
+    tasks = tile_tasks(grid, s, p, tile_size=ts)
     tile_kernel(*tasks[0])
     base = None
     for threads in (1, 2):
@@ -138,7 +138,7 @@ def dask_scaling(n_cells: int, n_sites: int, out_dir: Path) -> None:
 
     grid, sites = synthetic_city(n_cells, n_sites)
     radio = RadioConfig()
-    s, p = coverage_inputs(grid, sites, radio)
+    s, p, ts = coverage_inputs(grid, sites, radio)
     print(f"dask: synthetic {grid.shape[0]} x {grid.shape[1]} grid, {grid.n_inside} cells at 20 m, {n_sites} sites "
           f"({s.n_sectors} sectors), reach {p.max_reach_m:g} m, streamed into a COG")
     base = {}
@@ -151,12 +151,12 @@ def dask_scaling(n_cells: int, n_sites: int, out_dir: Path) -> None:
             t_start = time.perf_counter() - t
             cpu0 = client.run(_cpu_s)
             t = time.perf_counter()
-            n_pairs = sum(r.n_pairs for _, r in sd.coverage_tiles_on_dask(grid, s, p, client, tile_size=256,
+            n_pairs = sum(r.n_pairs for _, r in sd.coverage_tiles_on_dask(grid, s, p, client, tile_size=ts,
                                                                              progress=None))
             wall_c = time.perf_counter() - t
             cpu = {k: v - cpu0[k] for k, v in client.run(_cpu_s).items()}
             t = time.perf_counter()
-            pairs = sd.coverage_tiles_on_dask(grid, s, p, client, tile_size=256, progress=None)
+            pairs = sd.coverage_tiles_on_dask(grid, s, p, client, tile_size=ts, progress=None)
             counts = sd.write_coverage_cog(out_dir / f"city_{workers}.tif", grid, pairs,
                                            threshold_dbm=radio.rsrp_threshold_dbm)
             wall = time.perf_counter() - t

@@ -159,7 +159,7 @@ def coverage_tiles_on_dask(grid: Grid, sectors, params, client, *, tile_size: in
                            desc: str = "coverage") -> Iterator:
     """``(tile, TileResult)`` for every tile of ``grid``, computed on ``client``'s cluster, in completion order.
 
-    ``sectors``, ``params`` as from :func:`siteplan.coverage.engine.coverage_inputs`. ``block_tiles`` (default
+    ``sectors``, ``params``, ``tile_size`` as from :func:`siteplan.coverage.engine.coverage_inputs`. ``block_tiles`` (default
     :func:`auto_block_tiles`) sets the task size; ``max_in_flight`` (default twice the worker threads) bounds
     the blocks queued at once. ``progress`` draws a bar over tiles on a terminal (pass None to silence).
     """
@@ -201,9 +201,8 @@ def coverage_on_dask(
     progress : callable or None
         Progress bar over tiles (``siteplan.progress.progress``, quiet when not on a terminal).
     """
-    s, p = _engine.coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
-                                   kernel=kernel)
-    ts = _engine.default_tile_size(kernel) if tile_size is None else tile_size
+    s, p, ts = _engine.coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
+                                       kernel=kernel, tile_size=tile_size)
     with dask_client(scheduler, client=client, n_workers=n_workers) as c:
         pairs = coverage_tiles_on_dask(grid, s, p, c, tile_size=ts, block_tiles=block_tiles, progress=progress)
         return _engine.assemble_coverage(grid, s, p, radio, pairs, tile_size=ts)
@@ -231,10 +230,9 @@ def coverage_matrix_on_dask(
 
     Arguments as :func:`~siteplan.coverage.coverage_matrix` and :func:`coverage_on_dask`.
     """
-    s, p = _engine.coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
-                                   kernel=kernel)
+    s, p, ts = _engine.coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
+                                       kernel=kernel, tile_size=tile_size)
     thr = float(radio.rsrp_threshold_dbm if threshold_dbm is None else threshold_dbm)
-    ts = _engine.default_tile_size(kernel) if tile_size is None else tile_size
     with dask_client(scheduler, client=client, n_workers=n_workers) as c:
         threads = _n_threads(c)
         bt = block_tiles or auto_block_tiles(grid, ts, threads)

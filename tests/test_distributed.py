@@ -76,7 +76,7 @@ def test_coverage_matrix_on_dask_equals_the_in_process_matrix(scene, clusters, l
 
 def test_blocks_carry_only_the_sites_within_reach(scene):
     grid, sites, radio = scene
-    s, p = coverage_inputs(grid, sites, radio, max_reach_m=500.0)
+    s, p, _ = coverage_inputs(grid, sites, radio, max_reach_m=500.0)
     tasks = block_tasks(grid, s, p, tile_size=16, block_tiles=2)
     assert len(tasks) > 4
     for tiles, sub, _ in tasks:
@@ -90,7 +90,7 @@ def test_blocks_carry_only_the_sites_within_reach(scene):
 
 def test_tiles_stream_with_one_block_in_flight(scene, clusters):
     grid, sites, radio = scene
-    s, p = coverage_inputs(grid, sites, radio, max_reach_m=800.0)
+    s, p, _ = coverage_inputs(grid, sites, radio, max_reach_m=800.0)
     seen = list(sd.coverage_tiles_on_dask(grid, s, p, clusters[2], tile_size=32, block_tiles=1, max_in_flight=1,
                                           progress=None))
     assert sorted((t.row_off, t.col_off) for t, _ in seen) == sorted((t.row_off, t.col_off) for t in grid.tiles(32))
@@ -120,7 +120,7 @@ def test_tiles_stream_from_the_cluster_into_a_cog_equal_to_coverage_tif(scene, c
 
     grid, sites, radio = scene
     ref = compute_coverage(grid, sites, radio, max_reach_m=800.0)
-    s, p = coverage_inputs(grid, sites, radio, max_reach_m=800.0)
+    s, p, _ = coverage_inputs(grid, sites, radio, max_reach_m=800.0)
     pairs = sd.coverage_tiles_on_dask(grid, s, p, clusters[2], tile_size=16, block_tiles=2, progress=None)
     counts = sd.write_coverage_cog(tmp_path / "cog.tif", grid, pairs, threshold_dbm=radio.rsrp_threshold_dbm,
                                    blocksize=64)

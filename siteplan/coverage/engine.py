@@ -738,13 +738,14 @@ def _as_sectors(sites, radio: RadioConfig) -> SectorSet:
 
 
 def coverage_inputs(grid: Grid, sites, radio: RadioConfig, *, max_reach_m: float | None = None, los=None,
-                    sla_v_db: float = 30.0, block_pairs: int = 1 << 20,
-                    kernel: str = "auto") -> tuple[SectorSet, KernelParams]:
-    """The sectors and kernel parameters :func:`compute_coverage` works with (arguments as there)."""
+                    sla_v_db: float = 30.0, block_pairs: int = 1 << 20, kernel: str = "auto",
+                    tile_size: int | None = None) -> tuple[SectorSet, KernelParams, int]:
+    """The sectors, kernel parameters and tile edge [cells] :func:`compute_coverage` works with (arguments as
+    there; ``tile_size`` None: :func:`default_tile_size`)."""
     s = _as_sectors(sites, radio)
     p = kernel_params(radio, s.bands, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db, block_pairs=block_pairs,
                       origin_xy=(grid.transform.c, grid.transform.f), kernel=kernel)
-    return s, p
+    return s, p, default_tile_size(kernel) if tile_size is None else int(tile_size)
 
 
 def _scatter(tile: TileSpec, pairs) -> None:
@@ -799,9 +800,8 @@ def compute_coverage(
     kernel : str
         "auto" (compiled when numba imports), "numba" or "numpy" (the reference); see :func:`tile_kernel`.
     """
-    s, p = coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
-                           block_pairs=block_pairs, kernel=kernel)
-    tile_size = default_tile_size(kernel) if tile_size is None else tile_size
+    s, p, tile_size = coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
+                                      block_pairs=block_pairs, kernel=kernel, tile_size=tile_size)
     tasks = tile_tasks(grid, s, p, tile_size=tile_size)
     it = progress(tasks, desc="coverage", total=len(tasks)) if progress else tasks
     return assemble_coverage(grid, s, p, radio, ((t[0], tile_kernel(*t)) for t in it), tile_size=tile_size)
@@ -942,10 +942,9 @@ def coverage_matrix(
     Built tile by tile (:func:`site_coverage_tasks`, :func:`assemble_coverage_matrix`); each tile only sees
     sites whose range reaches it, so memory is bounded by the nonzeros.
     """
-    s, p = coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
-                           block_pairs=block_pairs, kernel=kernel)
+    s, p, tile_size = coverage_inputs(grid, sites, radio, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db,
+                                      block_pairs=block_pairs, kernel=kernel, tile_size=tile_size)
     thr = float(radio.rsrp_threshold_dbm if threshold_dbm is None else threshold_dbm)
-    tile_size = default_tile_size(kernel) if tile_size is None else tile_size
     tasks = site_coverage_tasks(grid, s, p, radio, layer=layer, threshold_dbm=thr, tile_size=tile_size)
     it = progress(tasks, desc="coverage matrix", total=len(tasks)) if progress else tasks
     return assemble_coverage_matrix(grid, s.n_sites, (pair for t in it for pair in run_site_coverage_block(*t)))

@@ -46,7 +46,7 @@ _UMA, _UMI, _RMA, _INH, _COST231, _FSPL = range(6)
 #: ``los`` argument of the model functions -> code (True, False, "weighted", "weighted_linear").
 LOS_CODES = {True: 0, False: 1, "weighted": 2, "weighted_linear": 3}
 #: Per-site path-loss constants (see :func:`site_constants`).
-N_CONSTANTS = 8
+N_CONSTANTS = 12
 
 _JIT = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
 # The per-pair formula is inlined into each loop at numba level, so LLVM sees constant model/LOS codes.
@@ -63,26 +63,29 @@ _RMA_C = 0.002 * math.log10(_RMA_H_M)
 
 
 # --------------------------------------------------------------------------------------------- math
-@intrinsic
-def _f64_from_bits(typingctx, x):
-    sig = types.float64(types.int64)
+def _bitcast(src, dst):
+    """A compiled reinterpretation of ``src``'s 64 bits as ``dst`` (exponent and mantissa arithmetic)."""
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    @intrinsic
+    def cast(typingctx, x):
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(dst))
 
-    return sig, codegen
+        return dst(src), codegen
 
-
-@intrinsic
-def _bits_from_f64(typingctx, x):
-    sig = types.int64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-
-    return sig, codegen
+    return cast
 
 
+_f64_from_bits = _bitcast(types.int64, types.float64)
+_bits_from_f64 = _bitcast(types.float64, types.int64)
+
+
+# Series coefficients, highest power first (see _horner): e**r to r**10 (truncation < 3e-13 for |r| <= ln2/2);
+# log m = 2 s (1 + z/3 + ... + z**7/15), z = s**2, |s| <= 0.172 (< 1e-12); atan a = a (1 - z/3 + ... - z**11/23),
+# |a| <= tan(pi/12) (< 5e-16, ~1 ulp, so symmetric angles stay so).
+_EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(10, -1, -1))
+_LOG_SERIES = tuple(1.0 / (2 * k + 1) for k in range(7, -1, -1))
+_ATAN_SERIES = tuple((-1.0) ** k / (2 * k + 1) for k in range(11, -1, -1))
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two (Cody-Waite), so k ln 2 is exact in the high part
 _LN2_LO = 1.90821492927058770002e-10
@@ -98,23 +101,21 @@ _DEG = 180.0 / math.pi
 
 
 @njit(**_JIT)
+def _horner(x, coefficients):
+    """The polynomial with ``coefficients`` (highest power first) at ``x``."""
+    p = coefficients[0]
+    for c in coefficients[1:]:
+        p = p * x + c
+    return p
+
+
+@njit(**_JIT)
 def exp(x):
     """e**x, relative error < 1e-12 (0 below -708); branch-free so loops calling it vectorize."""
     xc = min(max(x, -708.0), 709.0)
     k = math.floor(xc * _LOG2E + 0.5)
     r = (xc - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln(2)/2
-    p = 1.0 / 3628800.0  # Taylor series to r**10: truncation < 3e-13
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    y = p * _f64_from_bits((np.int64(k) + 1023) << 52)
+    y = _horner(r, _EXP_SERIES) * _f64_from_bits((np.int64(k) + 1023) << 52)
     return 0.0 if x < -708.0 else y
 
 
@@ -127,16 +128,8 @@ def _log(x):
     big = m > _SQRT2
     m = m * 0.5 if big else m
     e = e + 1 if big else e
-    s = (m - 1.0) / (m + 1.0)  # log m = 2 atanh(s), |s| <= 0.172: series to s**15, truncation < 1e-12
-    z = s * s
-    p = 1.0 / 15.0
-    p = p * z + 1.0 / 13.0
-    p = p * z + 1.0 / 11.0
-    p = p * z + 1.0 / 9.0
-    p = p * z + 1.0 / 7.0
-    p = p * z + 1.0 / 5.0
-    p = p * z + 1.0 / 3.0
-    p = p * z + 1.0
+    s = (m - 1.0) / (m + 1.0)  # log m = 2 atanh(s)
+    p = _horner(s * s, _LOG_SERIES)
     fe = float(e)
     y = fe * _LN2_HI + (2.0 * s * p + fe * _LN2_LO)
     return -np.inf if x <= 0.0 else (y if x < np.inf else np.inf)
@@ -159,19 +152,7 @@ def atan2(y, x):
     a = min(ax, ay) / mx
     red = a > _TAN_PI_12  # atan a = pi/6 + atan((a sqrt3 - 1) / (a + sqrt3))
     a = (a * _SQRT3 - 1.0) / (a + _SQRT3) if red else a
-    z = a * a  # |a| <= tan(pi/12): series to a**23, truncation < 5e-16 (~1 ulp, so symmetric angles stay so)
-    p = -1.0 / 23.0
-    p = p * z + 1.0 / 21.0
-    p = p * z - 1.0 / 19.0
-    p = p * z + 1.0 / 17.0
-    p = p * z - 1.0 / 15.0
-    p = p * z + 1.0 / 13.0
-    p = p * z - 1.0 / 11.0
-    p = p * z + 1.0 / 9.0
-    p = p * z - 1.0 / 7.0
-    p = p * z + 1.0 / 5.0
-    p = p * z - 1.0 / 3.0
-    p = p * z + 1.0
+    p = _horner(a * a, _ATAN_SERIES)
     v = a * p + (math.pi / 6.0 if red else 0.0)
     v = math.pi / 2.0 - v if ay > ax else v
     v = math.pi - v if x < 0.0 else v
@@ -195,18 +176,19 @@ def site_constants(model, freq_ghz, h_bs_m, h_ut_m):
     dh = h_bs_m - h_ut_m
     k[1] = dh * dh
     if model == _UMA or model == _UMI:
+        # One form for both: PL1 = a1 + b1 log10(d3D) + 20 log10(fc); PL2 = a1 + 40 log10(d3D) + 20 log10(fc)
+        # - k3; PL'_NLOS = a_n + b_n log10(d3D) + c_n - d_n.
+        uma = model == _UMA
         k[0] = 20.0 * math.log10(fc)
         d_bp = 4.0 * (h_bs_m - 1.0) * (h_ut_m - 1.0) * fc * 1e9 / _C_38901
         k[2] = d_bp
-        if model == _UMA:
-            k[3] = 9.0 * math.log10(d_bp * d_bp + dh * dh)
-            k[4] = 0.6 * (h_ut_m - 1.5)
-            # C'(hUT) of the UMa LOS probability; 0 for street-level users
-            k[5] = 0.0 if h_ut_m <= 13.0 else ((min(max(h_ut_m, 13.0), 23.0) - 13.0) / 10.0) ** 1.5
-        else:
-            k[3] = 9.5 * math.log10(d_bp * d_bp + dh * dh)
-            k[4] = 21.3 * math.log10(fc)
-            k[5] = 0.3 * (h_ut_m - 1.5)
+        k[3] = (9.0 if uma else 9.5) * math.log10(d_bp * d_bp + dh * dh)
+        k[4] = (0.6 if uma else 0.3) * (h_ut_m - 1.5)
+        # C'(hUT) of the UMa LOS probability; 0 for street-level users (and for UMi)
+        k[5] = 0.0 if not uma or h_ut_m <= 13.0 else ((min(max(h_ut_m, 13.0), 23.0) - 13.0) / 10.0) ** 1.5
+        k[6] = k[0] if uma else 21.3 * math.log10(fc)
+        k[7], k[8], k[9], k[10] = (28.0, 22.0, 13.54, 39.08) if uma else (32.4, 21.0, 22.4, 35.3)
+        k[11] = _INV_63 if uma else _INV_36  # LOS-probability length scale
     elif model == _RMA:
         h, w = _RMA_H_M, _RMA_W_M
         a, b, c = _RMA_A, _RMA_B, _RMA_C
@@ -274,20 +256,14 @@ def _fill_path_loss(model, los, d, pl, reach, k, t_nlos, t_p, t_tmp):
     """
     n = d.size
     k0, k1, k2, k3, k4, k5, k6, k7 = k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]
-    if model == _UMA:
+    if model == _UMA or model == _UMI:
+        a1, b1, a_n, b_n = k[7], k[8], k[9], k[10]
         for c in range(n):
             d2 = max(d[c], 10.0)
             ld = log10(math.sqrt(d2 * d2 + k1))
-            pl_los = 28.0 + 22.0 * ld + k0 if d2 <= k2 else 28.0 + 40.0 * ld + k0 - k3
+            pl_los = a1 + b1 * ld + k0 if d2 <= k2 else a1 + 40.0 * ld + k0 - k3
             pl[c] = pl_los
-            t_nlos[c] = max(pl_los, 13.54 + 39.08 * ld + k0 - k4)
-    elif model == _UMI:
-        for c in range(n):
-            d2 = max(d[c], 10.0)
-            ld = log10(math.sqrt(d2 * d2 + k1))
-            pl_los = 32.4 + 21.0 * ld + k0 if d2 <= k2 else 32.4 + 40.0 * ld + k0 - k3
-            pl[c] = pl_los
-            t_nlos[c] = max(pl_los, 35.3 * ld + 22.4 + k4 - k5)
+            t_nlos[c] = max(pl_los, a_n + b_n * ld + k6 - k4)
     elif model == _RMA:
         for c in range(n):
             d2 = max(d[c], 10.0)
@@ -313,9 +289,9 @@ def _fill_path_loss(model, los, d, pl, reach, k, t_nlos, t_p, t_tmp):
             d2 = max(d[c], 0.0)
             pl[c] = 20.0 * log10(max(math.sqrt(d2 * d2 + k1), 1.0) * k0)
         los = 0
-    if los == 2 and (model == _UMI or (model == _UMA and k5 == 0.0)):
+    if los == 2 and (model == _UMA or model == _UMI) and k5 == 0.0:
         # The default: LOS probability, dB weighting and reach in one pass.
-        inv_scale = _INV_63 if model == _UMA else _INV_36
+        inv_scale = k[11]
         for c in range(n):
             d2 = max(d[c], 10.0)
             ds = max(d2, 18.0)
@@ -327,14 +303,14 @@ def _fill_path_loss(model, los, d, pl, reach, k, t_nlos, t_p, t_tmp):
         return
     if los >= 2:  # LOS probability, TR 38.901 Table 7.4.2-1 (outdoor users: d2D-out = d2D)
         if model == _UMA or model == _UMI:
-            inv_scale = _INV_63 if model == _UMA else _INV_36
+            inv_scale = k[11]
             for c in range(n):
                 d2 = max(d[c], 10.0)
                 ds = max(d2, 18.0)
                 r = 18.0 / ds
                 v = r + exp(-ds * inv_scale) * (1.0 - r)
                 t_p[c] = 1.0 if d2 <= 18.0 else v
-            if model == _UMA and k5 > 0.0:  # C'(hUT) for users above 13 m
+            if k5 > 0.0:  # C'(hUT) of UMa for users above 13 m
                 for c in range(n):
                     d2 = max(d[c], 10.0)
                     ds = max(d2, 18.0)
@@ -590,6 +566,8 @@ def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y
     site can clear the threshold; cells beyond it are skipped. Other arguments as :func:`rect_kernel`.
     """
     h, w = inside.shape
+    # The per-site, per-row skeleton below is also rect_kernel's; written out in both, since a shared helper
+    # (tested: numba-inlined or not) cost the kernel 17 %.
     cap = 1024
     out_cell = np.empty(cap, dtype=np.int64)
     out_site = np.empty(cap, dtype=np.int64)
@@ -607,6 +585,7 @@ def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y
         off = (0.0 if site_indoor[i] else penetration_db) if indoor_layer else (
             penetration_db if site_indoor[i] else 0.0)
         reach_i = min(site_reach[i], reach)
+        prm_arrays = (sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla)
         for r in range(h):
             dy = row_y[r] - site_y[i]
             if abs(dy) > reach_i:
@@ -623,8 +602,7 @@ def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y
                             t3_row[lo:hi])
             site_best[:] = -np.inf
             for kk in range(s0, s1):
-                prm = _sector_params(kk, sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla)
-                _sector_row(pl, brg, dep, sec_dir[kk], prm, rx)
+                _sector_row(pl, brg, dep, sec_dir[kk], _sector_params(kk, *prm_arrays), rx)
                 for c in range(rx.size):
                     v = rx[c] - off
                     sb = site_best[c]
