@@ -15,7 +15,8 @@ Plain script: ``python benchmarks/bench_kernel.py [--quick] [--skip-compile] [--
    builds overviews and the COG layout). Printed: wall times, speed-ups, CPU seconds and peak RSS per worker,
    the driver's peak RSS. Workers are warmed (numba imported, its cache loaded) before the clock starts; their
    start-up is printed apart. Under contention from other processes the speed-up says little: read the CPU
-   seconds per worker (the split of the work) and rerun idle.
+   seconds per worker (the split of the work) and the CPUs busy on average (CPU seconds / wall time: below the
+   number of workers means the machine did not give them their cores), and rerun idle.
 
 The machine's load average is printed; on a shared machine, rerun idle for figures to quote.
 """
@@ -78,19 +79,20 @@ def thread_scaling(resolution: float, n_sites: int) -> None:
     radio = dataclasses.replace(RadioConfig(), grid_resolution_m=resolution)
     poly, what = boundary_polygon()
     grid = make_grid(poly, CRS, resolution)
-    s, p, ts = coverage_inputs(grid, random_sites(poly, n_sites, 20220), radio, kernel="numba")
-    tasks = tile_tasks(grid, s, p, tile_size=ts)
+    s, p, _ = coverage_inputs(grid, random_sites(poly, n_sites, 20220), radio, kernel="numba")
+    tasks = tile_tasks(grid, s, p, tile_size=128)  # 128 rather than 256: enough tiles to share out
     tile_kernel(*tasks[0])
     base = None
     for threads in (1, 2):
         with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             n_pairs = sum(r.n_pairs for r in pool.map(lambda task: tile_kernel(*task), tasks))
-            wall = time.perf_counter() - t
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
         evals = n_pairs / 3
         base = base or wall
-        print(f"threads {threads}: {what}, {resolution:g} m, {grid.n_inside} cells, {n_sites} sites: {wall:.2f} s wall, "
-              f"{evals / wall / 1e6:.1f} M site-cell evals/s, speed-up {base / wall:.2f}x")
+        print(f"threads {threads}: {what}, {resolution:g} m, {grid.n_inside} cells, {len(tasks)} tiles, {n_sites} sites: "
+              f"{wall:.2f} s wall, {evals / wall / 1e6:.1f} M site-cell evals/s, speed-up {base / wall:.2f}x; "
+              f"{cpu / wall:.2f} CPUs busy on average (of {threads}); load {os.getloadavg()[0]:.1f}")
 
 
 def synthetic_city(n_cells: int, n_sites: int, seed: int = 14):
@@ -165,7 +167,8 @@ def dask_scaling(n_cells: int, n_sites: int, out_dir: Path) -> None:
         base.setdefault("w", wall)
         print(f"  {workers} worker(s): compute {wall_c:.1f} s wall ({n_pairs / 3 / wall_c / 1e6:.1f} M site-cell "
               f"evals/s, speed-up {base['c'] / wall_c:.2f}x; CPU per worker "
-              f"{', '.join(f'{v:.1f}' for v in cpu.values())} s); into a COG {wall:.1f} s wall (speed-up "
+              f"{', '.join(f'{v:.1f}' for v in cpu.values())} s, {sum(cpu.values()) / wall_c:.2f} CPUs busy on "
+              f"average); into a COG {wall:.1f} s wall (speed-up "
               f"{base['w'] / wall:.2f}x); warm-up {t_start:.1f} s (max {max(warm.values()):.1f} s per worker); peak "
               f"RSS per worker {', '.join(f'{v:.0f}' for v in rss.values())} MiB; covered "
               f"{counts['covered_cells'] / counts['inside_cells']:.3f}; load {os.getloadavg()[0]:.1f}")
