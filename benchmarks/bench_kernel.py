@@ -108,14 +108,11 @@ def synthetic_city(n_cells: int, n_sites: int, seed: int = 14):
 
 
 def _warm() -> float:
-    """Import the compiled kernel on a worker (its numba cache load); returns the time it took."""
+    """Load the compiled kernel on a worker (numba's import and cache); returns the time it took."""
     t = time.perf_counter()
-    from siteplan.coverage import engine
+    from siteplan.coverage.engine import warm_up
 
-    engine._compiled()
-    engine.compute_coverage(make_grid(shapely.box(0, 0, 100, 100), CRS, 20.0),
-                            gpd.GeoDataFrame({"site_type": ["macro"]}, geometry=[shapely.Point(50, 50)], crs=CRS),
-                            RadioConfig())
+    warm_up()
     return time.perf_counter() - t
 
 

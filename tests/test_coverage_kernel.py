@@ -244,3 +244,9 @@ def test_kernel_names_are_checked_and_auto_falls_back_once(monkeypatch):
         warnings.simplefilter("error")
         assert engine.resolve_kernel("auto") == "numpy"  # the notice is given once
     assert engine.default_tile_size("auto") == engine.TILE_SIZE["numpy"]
+
+
+def test_warm_up_compiles_or_loads_both_entry_points():
+    assert engine.warm_up() >= 0.0
+    assert kn.rect_kernel.signatures and kn.rect_site_coverage.signatures  # compiled (or loaded) in this process
+    assert engine.warm_up("numpy") < 0.1

@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ __all__ = [
     "tile_kernel",
     "tile_site_coverage",
     "tile_tasks",
+    "warm_up",
 ]
 
 
@@ -448,6 +450,26 @@ def resolve_kernel(kernel: str = "auto") -> str:
                           "several times slower (pip install numba)", RuntimeWarning, stacklevel=2)
         return "numpy"
     return "numba"
+
+
+def warm_up(kernel: str = "auto") -> float:
+    """Compile the compiled kernels, or load them from numba's cache, on a tiny tile; returns the seconds it took.
+
+    The first use after installing compiles for several seconds (then cached beside the module); a set-up step
+    can call this so the first run does not pay it. A no-op for the numpy kernel.
+    """
+    t = time.perf_counter()
+    if resolve_kernel(kernel) == "numba":
+        radio = RadioConfig()
+        tile = TileSpec(0, 0, 2, 2, 10.0, -10.0, 20.0, np.ones((2, 2), dtype=bool))
+        site = SectorSet(np.array(["w"], dtype=object), np.array([0]), np.array([0.0]), np.array([0.0]),
+                         np.array([25.0]), np.array(["uma"], dtype=object), np.array([0]), np.array([False]),
+                         (radio.band,), np.array([0]), np.array([0]), np.array([0.0]), np.array([0.0]),
+                         np.array([65.0]), np.array([10.0]), np.array([6.0]), np.array([30.0]), np.array([np.nan]))
+        p = kernel_params(radio, site.bands, kernel="numba")
+        tile_kernel(tile, site, p)
+        tile_site_coverage(tile, site, p, threshold_dbm=-200.0)
+    return time.perf_counter() - t
 
 
 def indoor_rsrp_dbm(outdoor_sites_rsrp_dbm, indoor_sites_rsrp_dbm, penetration_db):
