@@ -35,6 +35,7 @@ from .progress import progress as _progress
 from .progress import status
 
 __all__ = [
+    "COVERAGE_BANDS",
     "INSTALL_HINT",
     "auto_block_tiles",
     "coverage_matrix_on_dask",

@@ -53,13 +53,15 @@ from .grid import Grid, TileSpec
 
 __all__ = [
     "CoverageResult",
+    "KERNELS",
     "KernelParams",
     "SectorSet",
+    "TILE_SIZE",
     "TileResult",
     "assemble_coverage",
-    "compute_coverage",
     "assemble_coverage_matrix",
     "block_tasks",
+    "compute_coverage",
     "coverage_inputs",
     "coverage_matrix",
     "default_tile_size",
