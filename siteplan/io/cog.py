@@ -76,7 +76,8 @@ class CogWriter:
     blocksize : int
         Internal tile edge [cells] of the COG (a multiple of 16).
     resampling : str
-        Overview resampling (``"average"``, ``"nearest"``, ``"mode"``, ...).
+        Overview resampling: ``"nearest"`` (default; every overview pixel is a value the model computed, where
+        an average of dBm would be neither), ``"average"``, ``"mode"``, ...
     cache_mb : int
         GDAL's block cache while writing [MiB] (GDAL's own default is 5 % of the machine's memory).
     num_threads : int or "ALL_CPUS"
@@ -86,7 +87,7 @@ class CogWriter:
     def __init__(self, path, *, width: int, height: int, band_names: Sequence[str], transform, crs: str,
                  nodata: float = NODATA, tags: Mapping[str, object] | None = None,
                  band_tags: Mapping[str, Mapping[str, object]] | None = None, compress: str = "deflate",
-                 blocksize: int = 512, resampling: str = "average", cache_mb: int = 256,
+                 blocksize: int = 512, resampling: str = "nearest", cache_mb: int = 256,
                  num_threads: int | str = "ALL_CPUS"):
         if compress not in COMPRESSIONS:
             raise ValueError(f"invalid compress {compress!r}; expected one of: {', '.join(COMPRESSIONS)}")
@@ -200,7 +201,7 @@ def write_cog(
     band_tags: Mapping[str, Mapping[str, object]] | None = None,
     compress: str = "deflate",
     blocksize: int = 512,
-    resampling: str = "average",
+    resampling: str = "nearest",
     window_rows: int = 1024,
 ) -> Path:
     """Write 2-D arrays (band name -> array, as :func:`siteplan.io.raster.write_geotiff`) as a COG, by windows of
