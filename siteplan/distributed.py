@@ -46,7 +46,7 @@ __all__ = [
     "write_coverage_cog",
 ]
 
-#: Bands of the coverage COG, as coverage.tif (siteplan.coverage.step.write_coverage_tif).
+#: Bands of the coverage COG, as a phase of a network's raster (siteplan.coverage.networks.write_network_tif).
 COVERAGE_BANDS = ("outdoor_rsrp_dbm", "indoor_rsrp_dbm", "sinr_db")
 
 INSTALL_HINT = "pip install 'siteplan[city]'"
@@ -245,11 +245,12 @@ def coverage_matrix_on_dask(
 
 
 def write_coverage_cog(path, grid: Grid, pairs: Iterable, *, threshold_dbm: float, no_signal_dbm: float = -200.0,
-                       tags: Mapping[str, object] | None = None, blocksize: int = 512) -> dict:
-    """Write ``(tile, TileResult)`` pairs, in any order, into a COG with the bands of ``coverage.tif``.
+                       tags: Mapping[str, object] | None = None, blocksize: int = 512, band_prefix: str = "") -> dict:
+    """Write ``(tile, TileResult)`` pairs, in any order, into a COG with the bands of a network's coverage raster.
 
-    Bands ``outdoor_rsrp_dbm``, ``indoor_rsrp_dbm`` (-inf, no site within reach, written as ``no_signal_dbm``)
-    and ``sinr_db``; nodata outside the district. The pairs may come from :func:`coverage_tiles_on_dask` or
+    Bands ``<band_prefix>_outdoor_rsrp_dbm``, ``…_indoor_rsrp_dbm`` (-inf, no site within reach, written as
+    ``no_signal_dbm``) and ``…_sinr_db`` (no prefix when ``band_prefix`` is empty, e.g. a phase id in
+    :func:`siteplan.coverage.networks.write_network_tif`); nodata outside the district. The pairs may come from :func:`coverage_tiles_on_dask` or
     from :func:`siteplan.coverage.engine.tile_kernel` in process; only one tile is held at a time.
 
     Returns
@@ -262,12 +263,13 @@ def write_coverage_cog(path, grid: Grid, pairs: Iterable, *, threshold_dbm: floa
 
     counts = {"inside_cells": 0, "covered_cells": 0, "indoor_covered_cells": 0, "n_pairs": 0}
     height, width = grid.shape
-    with CogWriter(path, width=width, height=height, band_names=list(COVERAGE_BANDS), transform=grid.transform,
+    names = [f"{band_prefix}_{b}" if band_prefix else b for b in COVERAGE_BANDS]
+    with CogWriter(path, width=width, height=height, band_names=names, transform=grid.transform,
                    crs=grid.crs, tags={**(tags or {}), "no_signal_dbm": no_signal_dbm}, blocksize=blocksize) as cog:
         for tile, res in pairs:
             r, c = np.nonzero(tile.inside)
             bands = {}
-            for name, values in zip(COVERAGE_BANDS, (res.rsrp_dbm, res.indoor_rsrp_dbm, res.sinr_db)):
+            for name, values in zip(names, (res.rsrp_dbm, res.indoor_rsrp_dbm, res.sinr_db)):
                 window = np.full(tile.inside.shape, np.nan, dtype=np.float32)
                 window[r, c] = np.where(np.isneginf(values), no_signal_dbm, values)
                 bands[name] = window

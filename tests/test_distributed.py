@@ -113,18 +113,18 @@ def test_without_dask_the_error_says_how_to_install(monkeypatch, scene):
         sd.coverage_on_dask(grid, sites, radio)
 
 
-def test_tiles_stream_from_the_cluster_into_a_cog_equal_to_coverage_tif(scene, clusters, tmp_path):
+def test_tiles_stream_from_the_cluster_into_a_cog_equal_to_the_network_raster(scene, clusters, tmp_path):
     import rasterio
 
-    from siteplan.coverage.step import write_coverage_tif
+    from siteplan.coverage.networks import write_network_tif
 
     grid, sites, radio = scene
     ref = compute_coverage(grid, sites, radio, max_reach_m=800.0)
     s, p, _ = coverage_inputs(grid, sites, radio, max_reach_m=800.0)
     pairs = sd.coverage_tiles_on_dask(grid, s, p, clusters[2], tile_size=16, block_tiles=2, progress=None)
     counts = sd.write_coverage_cog(tmp_path / "cog.tif", grid, pairs, threshold_dbm=radio.rsrp_threshold_dbm,
-                                   blocksize=64)
-    write_coverage_tif(tmp_path / "plain.tif", ref, scenario="x")
+                                   blocksize=64, band_prefix="x")
+    write_network_tif(tmp_path / "plain.tif", {"x": ref}, network="n")
     with rasterio.open(tmp_path / "cog.tif") as a, rasterio.open(tmp_path / "plain.tif") as b:
         assert a.descriptions == b.descriptions and a.overviews(1)
         np.testing.assert_array_equal(a.read(), b.read())
