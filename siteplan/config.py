@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import difflib
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .crs import is_geographic_frame, normalize_frame
 from .errors import ConfigError, CRSError
@@ -21,19 +22,35 @@ from .errors import ConfigError, CRSError
 __all__ = [
     "LAYER_NAMES",
     "SCENARIOS",
+    "NETWORK_BUILD_KINDS",
+    "OPERATORS",
     "AwardConfig",
+    "Band",
+    "BuildCost",
     "CostsConfig",
     "DistrictConfig",
     "DistrictInfo",
+    "GoalConfig",
+    "LayerName",
     "LayerSpec",
+    "LosMode",
+    "NetworkConfig",
     "OptimizeConfig",
+    "PoleKind",
+    "PresetOverride",
+    "PropagationModel",
     "RadioConfig",
+    "Receptor",
+    "ReuseKind",
     "ReviewConfig",
     "RulesConfig",
+    "Scenario",
+    "SiteType",
     "SiteTypePreset",
     "Target",
     "config_to_dict",
     "load_config",
+    "network_target_sites",
 ]
 
 LAYER_NAMES = (
@@ -46,7 +63,20 @@ LAYER_NAMES = (
     "plan_zones",
     "public_facilities",
     "hotspots",
+    "buildings",
 )
+
+#: Operators by canonical key, with their Chinese names. China Tower owns and leases sites; it is never a network.
+OPERATORS = {
+    "china_mobile": "中国移动",
+    "china_telecom": "中国电信",
+    "china_unicom": "中国联通",
+    "china_broadnet": "中国广电",
+    "china_tower": "中国铁塔",
+}
+
+#: Cost classes of a site (``build_kind`` of the check), cheapest civil works first.
+NETWORK_BUILD_KINDS = ("co_site_upgrade", "existing_site", "public_facility", "pole", "indoor", "rooftop", "tower")
 
 #: The seven application scenarios of the 2020 work plan, with their Chinese names.
 SCENARIOS = {
@@ -59,6 +89,33 @@ SCENARIOS = {
     "media": "智慧媒体",
 }
 
+# --- Vocabularies. A field typed with one of these Literals accepts only its words, and a dict keyed by one only
+# its keys: ``_coerce`` checks every value and key on load and names the key path with a "did you mean". A new
+# field gets the same check by declaring its type this way (e.g. ``bands: list[Band]``, ``dict[SiteType, float]``).
+# Words that code elsewhere owns are repeated here (config imports nothing heavy); tests/test_config.py checks
+# that they agree.
+LayerName = Literal[LAYER_NAMES]
+Scenario = Literal[tuple(SCENARIOS)]
+#: siteplan.io.schema.SITE_TYPES
+SiteType = Literal["macro", "micro", "indoor"]
+#: siteplan.io.schema.POLE_KINDS
+PoleKind = Literal["street_lamp", "monitoring", "other"]
+#: siteplan.io.schema.RECEPTORS (without "")
+Receptor = Literal["school", "kindergarten", "hospital"]
+#: siteplan.compliance.sharing.REUSE_KINDS
+ReuseKind = Literal["existing_site", "street_lamp", "monitoring", "public_facility"]
+#: siteplan.radio.linkbudget.BANDS
+Band = Literal["n78", "n41", "n79", "n28"]
+#: siteplan.radio.propagation.MODELS
+PropagationModel = Literal["uma", "umi", "rma", "inh", "cost231", "fspl"]
+#: siteplan.radio.propagation.los_from_mode
+LosMode = Literal["los_weighted", "los_weighted_linear", "los", "nlos"]
+#: Operators that build networks (China Tower owns and leases sites, it builds none).
+NetworkOperator = Literal["china_mobile", "china_telecom", "china_unicom", "china_broadnet"]
+#: Cost classes of a site (see NETWORK_BUILD_KINDS).
+BuildKind = Literal["co_site_upgrade", "existing_site", "public_facility", "pole", "indoor", "rooftop", "tower"]
+CoverageLayer = Literal["outdoor", "indoor"]
+
 
 @dataclass(frozen=True)
 class DistrictInfo:
@@ -68,6 +125,29 @@ class DistrictInfo:
     working_crs: str = "EPSG:4548"
     #: True when the layers are generated sample data (labelled as such in every output).
     sample: bool = False
+    #: Shared data folders (relative to the district folder, or absolute) that layer files may also come from;
+    #: any other path leading out of the district folder is refused.
+    data_dirs: list[str] = field(default_factory=list)
+    #: Sub-district codes of the urban core, the area a "core" coverage goal is measured on.
+    core_subdistricts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GoalConfig:
+    """What a phase's coverage goal means, per network (the work plan's 基本覆盖 / 全覆盖 made measurable).
+
+    A network meets the goal when the share of the goal area covered on ``layer`` (joint SS-RSRP and SS-SINR KPI)
+    is at least ``share`` and, when ``hotspot_scenarios`` is given, at least ``hotspot_share`` of those
+    scenarios' hotspots are covered on ``hotspot_layer``.
+    """
+
+    layer: CoverageLayer = "outdoor"
+    share: float = 0.9
+    #: "district" (every cell) or "core" (the sub-districts of ``district.core_subdistricts``).
+    area: Literal["district", "core"] = "district"
+    hotspot_scenarios: tuple[Scenario, ...] = ()
+    hotspot_layer: CoverageLayer = "indoor"
+    hotspot_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -77,10 +157,34 @@ class Target:
     due: str
     label: str = ""
     label_zh: str = ""
-    #: Outdoor / indoor area share the phase aims for (0-1); None = as much as the site count gives. The
-    #: optimizer aims at the one of its demand layer (``[optimize] demand``); the other is reported against.
-    coverage_outdoor: float | None = None
-    coverage_indoor: float | None = None
+    #: The coverage each network should reach by the due date; None = as much as its site count gives.
+    goal: GoalConfig | None = None
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """A 5G network as a subscriber sees it: who builds it, on which bands, from when, and its part of the targets.
+
+    A site belongs to the network whose ``operators`` hold its operator and whose ``bands`` hold its band.
+    """
+
+    name: str = ""
+    name_zh: str = ""
+    #: Short Chinese name for tables and the map (简称), e.g. "电信联通"; default the key.
+    short_zh: str = ""
+    operators: tuple[NetworkOperator, ...] = ()
+    bands: tuple[Band, ...] = ()
+    #: First month (YYYY-MM) the network's bands carry commercial 5G service; a site of the network counts
+    #: towards a phase only if this is not after the phase's due month.
+    available_from: str = "2019-10"
+    #: Share of each target's site count (target id -> fraction); the shares of a target sum to 1.
+    share: dict[str, float] = field(default_factory=dict)
+    #: Explicit cumulative site counts per target id; override ``share`` where given.
+    sites: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def primary_band(self) -> str:
+        return self.bands[0] if self.bands else ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +197,8 @@ class LayerSpec:
     lat: str | None = None
     encoding: str | None = None
     sample: bool = False
+    #: Row of the header in a CSV/XLSX (1-based, as a spreadsheet shows it); None = found in the first rows.
+    header_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +219,24 @@ class SiteTypePreset:
     #: Total transmit power [dBm] over the carrier, used for the EMF compliance distance.
     total_power_dbm: float = 53.0
     #: Propagation model for this type ("uma", "umi", ...).
-    model: str = "uma"
+    model: PropagationModel = "uma"
+
+
+@dataclass(frozen=True)
+class PresetOverride:
+    """Per-band changes to a site type's preset (``[radio.presets.<band>.<site_type>]``); unset keys inherit."""
+
+    height_m: float | None = None
+    tx_power_per_re_dbm: float | None = None
+    antenna_gain_dbi: float | None = None
+    azimuths_deg: tuple[float, ...] | None = None
+    h_beamwidth_deg: float | None = None
+    v_beamwidth_deg: float | None = None
+    tilt_deg: float | None = None
+    front_to_back_db: float | None = None
+    cable_loss_db: float | None = None
+    total_power_dbm: float | None = None
+    model: PropagationModel | None = None
 
 
 def _default_site_types() -> dict[str, SiteTypePreset]:
@@ -126,9 +249,9 @@ def _default_site_types() -> dict[str, SiteTypePreset]:
 
 @dataclass(frozen=True)
 class RadioConfig:
-    band: str = "n78"
+    band: Band = "n78"
     #: "los_weighted" mixes LOS and NLOS path loss by the TR 38.901 LOS probability.
-    los_mode: str = "los_weighted"
+    los_mode: LosMode = "los_weighted"
     grid_resolution_m: float = 20.0
     ue_height_m: float = 1.5
     rsrp_threshold_dbm: float = -105.0
@@ -140,33 +263,48 @@ class RadioConfig:
     max_reach_m: float = 1000.0
     #: Smallest coverage gap reported [m²], and the layer gaps are found on ("outdoor" or "indoor").
     gap_min_area_m2: float = 2500.0
-    gap_layer: str = "outdoor"
+    gap_layer: Literal["outdoor", "indoor"] = "outdoor"
     noise_figure_db: float = 7.0
-    site_types: dict[str, SiteTypePreset] = field(default_factory=_default_site_types)
+    site_types: dict[SiteType, SiteTypePreset] = field(default_factory=_default_site_types)
+    #: Band -> site type -> overrides of ``site_types`` for that band (e.g. a 700 MHz 4T4R macro).
+    presets: dict[Band, dict[SiteType, PresetOverride]] = field(default_factory=dict)
+
+    def preset(self, site_type: str, band: str | None = None) -> SiteTypePreset:
+        """The radio preset of ``site_type`` on ``band`` (the type's preset with the band's overrides)."""
+        base = self.site_types[site_type]
+        over = self.presets.get(str(band or "").strip().lower(), {}).get(site_type)
+        if over is None:
+            return base
+        changes = {k: v for k, v in dataclasses.asdict(over).items() if v is not None}
+        if "azimuths_deg" in changes:
+            changes["azimuths_deg"] = tuple(changes["azimuths_deg"])
+        return dataclasses.replace(base, **changes)
 
 
 @dataclass(frozen=True)
 class RulesConfig:
     #: Minimum spacing to an existing site of the same operator and band [m], by site type.
-    min_spacing_m: dict[str, float] = field(default_factory=lambda: {"macro": 150.0, "micro": 40.0, "indoor": 0.0})
+    min_spacing_m: dict[SiteType, float] = field(default_factory=lambda: {"macro": 150.0, "micro": 40.0, "indoor": 0.0})
     duplicate_distance_m: float = 5.0
+    #: Candidates closer than this stand on one physical site (tenants of a shared site) [m].
+    co_location_m: float = 5.0
     #: Lowest pole that can carry a micro site [m].
     pole_min_height_m: float = 6.0
     #: Pole kinds usable by site type.
-    pole_kinds_for_type: dict[str, list[str]] = field(
+    pole_kinds_for_type: dict[SiteType, list[PoleKind]] = field(
         default_factory=lambda: {"micro": ["street_lamp", "monitoring", "other"], "macro": [], "indoor": []}
     )
     #: Max distance from a candidate to its pole when it names one [m].
     pole_match_distance_m: float = 10.0
     #: Plan-type compatibility: candidate site type -> planned site types it may fill.
-    plan_type_compatible: dict[str, list[str]] = field(
+    plan_type_compatible: dict[SiteType, list[SiteType]] = field(
         default_factory=lambda: {"macro": ["macro"], "micro": ["micro", "macro"], "indoor": ["indoor", "macro", "micro"]}
     )
     #: Fraction of the GB 8702-2014 public limit a single project is held to.
     emf_limit_fraction: float = 0.2
-    emf_receptors: list[str] = field(default_factory=lambda: ["school", "kindergarten", "hospital"])
+    emf_receptors: list[Receptor] = field(default_factory=lambda: ["school", "kindergarten", "hospital"])
     #: Reuse search distance by asset kind [m].
-    reuse_distance_m: dict[str, float] = field(
+    reuse_distance_m: dict[ReuseKind, float] = field(
         default_factory=lambda: {
             "existing_site": 30.0,
             "street_lamp": 15.0,
@@ -177,17 +315,56 @@ class RulesConfig:
 
 
 @dataclass(frozen=True)
-class CostsConfig:
-    """Cost per build kind [CNY]; the optimizer prefers the cheaper ones."""
+class BuildCost:
+    """Site costs of one build kind, RAN equipment excluded [CNY]."""
 
-    public_facility: float = 80_000.0
-    existing_site: float = 100_000.0
-    pole: float = 120_000.0
-    rooftop: float = 200_000.0
-    tower: float = 350_000.0
-    indoor: float = 150_000.0
+    #: Civil works, power and transmission to get the site ready [CNY].
+    capex_cny: float
+    #: Rent or site fee paid to the owner each year [CNY/year].
+    rent_cny_per_year: float = 0.0
+    #: The site is a China Tower site leased per tenant (tower lease with a sharing discount applies).
+    tower_lease: bool = False
+
+
+def _default_build_costs() -> dict[str, BuildCost]:
+    return {
+        "co_site_upgrade": BuildCost(30_000.0, 5_000.0, True),
+        "existing_site": BuildCost(50_000.0, 5_000.0, True),
+        "public_facility": BuildCost(60_000.0, 0.0, False),
+        "pole": BuildCost(40_000.0, 3_000.0, False),
+        "indoor": BuildCost(40_000.0, 0.0, False),
+        "rooftop": BuildCost(120_000.0, 30_000.0, False),
+        "tower": BuildCost(300_000.0, 10_000.0, True),
+    }
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    """Ten-year cost of ownership of a 5G site: site capex + rent + tower lease + RAN equipment + electricity.
+
+    ``equipment_cny`` and ``power_kw`` are keyed by site type, optionally refined per band as ``"<type>.<band>"``
+    (e.g. ``"macro.n28"``).
+    """
+
+    horizon_years: int = 10
+    build: dict[BuildKind, BuildCost] = field(default_factory=_default_build_costs)
+    equipment_cny: dict[str, float] = field(
+        default_factory=lambda: {"macro": 160_000.0, "micro": 30_000.0, "indoor": 50_000.0})
+    #: Average power draw of the 5G equipment [kW].
+    power_kw: dict[str, float] = field(default_factory=lambda: {"macro": 3.2, "micro": 0.2, "indoor": 0.3})
+    #: Electricity price by supply mode [CNY/kWh]: direct supply (直供电) and transferred supply (转供电).
+    electricity_cny_per_kwh: dict[str, float] = field(
+        default_factory=lambda: {"direct": 0.65, "transferred": 1.1, "unknown": 1.1})
+    #: China Tower's yearly lease per tenant before the sharing discount [CNY/year].
+    tower_lease_cny_per_year: float = 40_000.0
+    #: Lease discount by number of tenants on the site: 1st entry = 1 tenant, 2nd = 2 tenants, ... (last repeats).
+    sharing_discount: tuple[float, ...] = (0.0, 0.3, 0.4)
     #: Extra cost factor for conditional candidates (special approval, disguised antennas).
     conditional_penalty: float = 1.25
+
+    def keyed(self, table: dict[str, float], site_type: str, band: str) -> float:
+        """``table["<type>.<band>"]`` if given, else ``table["<type>"]``."""
+        return float(table.get(f"{site_type}.{band}", table[site_type]))
 
 
 @dataclass(frozen=True)
@@ -196,7 +373,7 @@ class OptimizeConfig:
 
     #: Demand layer: "outdoor", "indoor" or "both" (cells counted once per layer). With "both", a phase's
     #: coverage target (indoor if given, else outdoor) applies to the combined demand.
-    demand: str = "outdoor"
+    demand: Literal["outdoor", "indoor", "both"] = "outdoor"
     #: A point hotspot weights the demand cells within this radius [m].
     hotspot_radius_m: float = 150.0
     #: Conditional candidates may be selected (at ``costs.conditional_penalty``).
@@ -227,25 +404,46 @@ class ReviewConfig:
 class DistrictConfig:
     district: DistrictInfo
     targets: tuple[Target, ...]
-    layers: dict[str, LayerSpec]
+    layers: dict[LayerName, LayerSpec]
     radio: RadioConfig = field(default_factory=RadioConfig)
     rules: RulesConfig = field(default_factory=RulesConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)
     award: AwardConfig = field(default_factory=AwardConfig)
+    #: The 5G networks planned, by key (e.g. "ctcu", "cm", "cbn"); empty = one network of every site.
+    networks: dict[str, NetworkConfig] = field(default_factory=dict)
     #: Hotspot weight per scenario.
-    scenarios: dict[str, float] = field(default_factory=lambda: {s: 1.0 for s in SCENARIOS})
+    scenarios: dict[Scenario, float] = field(default_factory=lambda: {s: 1.0 for s in SCENARIOS})
     review: ReviewConfig = field(default_factory=ReviewConfig)
     #: Folder of district.toml; not part of the config's content.
     root: Path = field(default=Path("."), compare=False)
+
+    def operator_bands(self) -> dict[str, str]:
+        """Each operator's default band: the primary band of the first network holding it (China Mobile -> n41)."""
+        out: dict[str, str] = {}
+        for net in self.networks.values():
+            for op in net.operators:
+                out.setdefault(op, net.primary_band)
+        return out
 
 
 def _where(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _expected(value: object, words) -> str:
+    """"did you mean 'x'? (expected one of: ...)" for a word not in ``words``."""
+    words = [str(w) for w in words]
+    close = difflib.get_close_matches(str(value), words, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}(expected one of: {', '.join(words)})"
+
+
 def _coerce(value: Any, tp: Any, where: str, source: str) -> Any:
-    """Coerce a TOML value to a dataclass field type, or raise ConfigError naming the key."""
+    """Coerce a TOML value to a dataclass field type, or raise ConfigError naming the key.
+
+    A ``Literal[...]`` type admits only its words, and a ``dict[Literal[...], V]`` only those keys.
+    """
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
@@ -253,6 +451,10 @@ def _coerce(value: Any, tp: Any, where: str, source: str) -> Any:
             return None
         inner = [a for a in args if a is not type(None)]
         return _coerce(value, inner[0], where, source)
+    if origin is Literal:
+        if isinstance(value, bool) or value not in args:
+            raise ConfigError(f"{source}: {where} = {value!r} is not a known value; {_expected(value, args)}")
+        return value
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: [{where}] must be a table")
@@ -260,6 +462,11 @@ def _coerce(value: Any, tp: Any, where: str, source: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {where} must be a table, got {value!r}")
+        if typing.get_origin(args[0]) is Literal:
+            keys = typing.get_args(args[0])
+            for k in value:
+                if k not in keys:
+                    raise ConfigError(f"{source}: unknown key {_where(where, k)!r}; {_expected(k, keys)}")
         return {str(k): _coerce(v, args[1], _where(where, k), source) for k, v in value.items()}
     if origin in (list, tuple):
         if not isinstance(value, list):
@@ -291,10 +498,7 @@ def _build(cls: type, data: dict, path: str, source: str):
     names = {f.name for f in dataclasses.fields(cls) if f.name != "root"}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise ConfigError(
-            f"{source}: unknown key {_where(path, unknown[0])!r}; "
-            f"expected one of: {', '.join(sorted(names))}"
-        )
+        raise ConfigError(f"{source}: unknown key {_where(path, unknown[0])!r}; {_expected(unknown[0], sorted(names))}")
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name not in data:
@@ -321,8 +525,8 @@ def _check(cfg: DistrictConfig, source: str) -> None:
     if "boundary" not in cfg.layers:
         raise ConfigError(f"{source}: missing required table [layers.boundary]")
     for name, spec in cfg.layers.items():
-        if name not in LAYER_NAMES:
-            raise ConfigError(f"{source}: unknown layer [layers.{name}]; expected one of: {', '.join(LAYER_NAMES)}")
+        if spec.header_row is not None and not 1 <= spec.header_row <= 1000:
+            raise ConfigError(f"{source}: layers.{name}.header_row = {spec.header_row}: expected a row number 1-1000")
         try:
             normalize_frame(spec.frame)
         except CRSError as e:
@@ -346,31 +550,22 @@ def _check(cfg: DistrictConfig, source: str) -> None:
             )
         if t.due <= prev_due:
             raise ConfigError(f"{source}: {where}.due = {t.due!r} is not after the previous target's {prev_due!r}")
-        for key in ("coverage_outdoor", "coverage_indoor"):
-            v = getattr(t, key)
-            if v is not None and not 0.0 < v <= 1.0:
-                raise ConfigError(f"{source}: {where}.{key} = {v}: expected a fraction in (0, 1]")
+        if t.goal is not None:
+            _check_goal(t.goal, cfg, f"{where}.goal", source)
         prev_sites, prev_due = t.sites, t.due
+    _check_networks(cfg, source)
     r = cfg.radio
     if not 1.0 <= r.grid_resolution_m <= 1000.0:
         raise ConfigError(f"{source}: radio.grid_resolution_m = {r.grid_resolution_m}: expected 1-1000 m")
-    if r.gap_layer not in ("outdoor", "indoor"):
-        raise ConfigError(f"{source}: radio.gap_layer = {r.gap_layer!r}: expected 'outdoor' or 'indoor'")
     if r.gap_min_area_m2 < 0 or r.max_reach_m <= 0:
         raise ConfigError(f"{source}: radio.gap_min_area_m2 must be >= 0 and radio.max_reach_m > 0")
     if not -150.0 <= r.rsrp_threshold_dbm <= -40.0:
         raise ConfigError(f"{source}: radio.rsrp_threshold_dbm = {r.rsrp_threshold_dbm}: expected -150 to -40 dBm")
     for k, w in cfg.scenarios.items():
-        if k not in SCENARIOS:
-            raise ConfigError(f"{source}: unknown scenario scenarios.{k}; expected one of: {', '.join(SCENARIOS)}")
         if w < 0:
             raise ConfigError(f"{source}: scenarios.{k} = {w}: expected a weight >= 0")
-    for k, v in dataclasses.asdict(cfg.costs).items():
-        if v < 0:
-            raise ConfigError(f"{source}: costs.{k} = {v}: expected >= 0")
+    _check_costs(cfg.costs, source)
     o = cfg.optimize
-    if o.demand not in ("outdoor", "indoor", "both"):
-        raise ConfigError(f"{source}: optimize.demand = {o.demand!r}: expected 'outdoor', 'indoor' or 'both'")
     if o.time_limit_s <= 0 or not 0 <= o.mip_rel_gap < 1:
         raise ConfigError(f"{source}: optimize.time_limit_s must be > 0 and optimize.mip_rel_gap in [0, 1)")
     for f in o.fewest_sites_fractions:
@@ -378,6 +573,131 @@ def _check(cfg: DistrictConfig, source: str) -> None:
             raise ConfigError(f"{source}: optimize.fewest_sites_fractions: {f} is not a share in (0, 1]")
     if not 0.0 < cfg.rules.emf_limit_fraction <= 1.0:
         raise ConfigError(f"{source}: rules.emf_limit_fraction = {cfg.rules.emf_limit_fraction}: expected (0, 1]")
+
+
+def _month(value: str, where: str, source: str) -> None:
+    try:
+        _dt.date.fromisoformat(value + "-01")
+    except ValueError:
+        raise ConfigError(f"{source}: {where} = {value!r}: expected a month as YYYY-MM") from None
+
+
+def _check_goal(g: GoalConfig, cfg: DistrictConfig, where: str, source: str) -> None:
+    for key in ("layer", "hotspot_layer"):
+        if getattr(g, key) not in ("outdoor", "indoor"):
+            raise ConfigError(f"{source}: {where}.{key} = {getattr(g, key)!r}: expected 'outdoor' or 'indoor'")
+    for key in ("share", "hotspot_share"):
+        v = getattr(g, key)
+        if not 0.0 < v <= 1.0:
+            raise ConfigError(f"{source}: {where}.{key} = {v}: expected a fraction in (0, 1]")
+    if g.area not in ("district", "core"):
+        raise ConfigError(f"{source}: {where}.area = {g.area!r}: expected 'district' or 'core'")
+    if g.area == "core" and not cfg.district.core_subdistricts:
+        raise ConfigError(f"{source}: {where}.area = 'core' needs district.core_subdistricts (sub-district codes)")
+    for s in g.hotspot_scenarios:
+        if s not in SCENARIOS:
+            raise ConfigError(f"{source}: {where}.hotspot_scenarios: unknown scenario {s!r}; "
+                              f"expected one of: {', '.join(SCENARIOS)}")
+
+
+def network_target_sites(cfg: DistrictConfig) -> dict[str, dict[str, int]]:
+    """Cumulative sites per network and target id: explicit ``sites``, else the target's count split by ``share``.
+
+    Shares are apportioned by largest remainder, so the networks' counts of a target sum to the target exactly.
+    """
+    out: dict[str, dict[str, int]] = {k: {} for k in cfg.networks}
+    for t in cfg.targets:
+        explicit = {k: n.sites[t.id] for k, n in cfg.networks.items() if t.id in n.sites}
+        rest = t.sites - sum(explicit.values())
+        shares = {k: n.share.get(t.id, 0.0) for k, n in cfg.networks.items() if k not in explicit}
+        total = sum(shares.values())
+        raw = {k: (rest * v / total if total > 0 else 0.0) for k, v in shares.items()}
+        floor = {k: int(v) for k, v in raw.items()}
+        left = rest - sum(floor.values())
+        for k in sorted(raw, key=lambda k: (-(raw[k] - floor[k]), k))[: max(left, 0)]:
+            floor[k] += 1
+        for k in cfg.networks:
+            out[k][t.id] = explicit.get(k, floor.get(k, 0))
+    return out
+
+
+def _check_networks(cfg: DistrictConfig, source: str) -> None:
+    if not cfg.networks:
+        return
+    target_ids = [t.id for t in cfg.targets]
+    owner: dict[tuple[str, str], str] = {}
+    for key, n in cfg.networks.items():
+        where = f"networks.{key}"
+        if not n.operators or not n.bands:
+            raise ConfigError(f"{source}: {where}: give at least one operator and one band")
+        for op in n.operators:
+            if op not in OPERATORS or op == "china_tower":
+                raise ConfigError(f"{source}: {where}.operators: {op!r} is not a network operator; expected one of: "
+                                  f"{', '.join(o for o in OPERATORS if o != 'china_tower')}")
+        for b in n.bands:
+            if b != b.strip().lower():
+                raise ConfigError(f"{source}: {where}.bands: write band names in lower case ({b!r})")
+            for op in n.operators:
+                if (op, b) in owner:
+                    raise ConfigError(f"{source}: {where}: operator {op!r} on band {b!r} already belongs to "
+                                      f"networks.{owner[(op, b)]}; a site must belong to one network")
+                owner[(op, b)] = key
+        _month(n.available_from, f"{where}.available_from", source)
+        for table in ("share", "sites"):
+            for tid, v in getattr(n, table).items():
+                if tid not in target_ids:
+                    raise ConfigError(f"{source}: {where}.{table}: unknown target id {tid!r}; "
+                                      f"expected one of: {', '.join(target_ids)}")
+                if v < 0 or (table == "share" and v > 1):
+                    raise ConfigError(f"{source}: {where}.{table}.{tid} = {v}: expected "
+                                      + ("a fraction in [0, 1]" if table == "share" else "a count >= 0"))
+    for t in cfg.targets:
+        explicit = {k: n.sites[t.id] for k, n in cfg.networks.items() if t.id in n.sites}
+        shares = [n.share.get(t.id, 0.0) for k, n in cfg.networks.items() if k not in explicit]
+        if sum(explicit.values()) > t.sites:
+            raise ConfigError(f"{source}: networks.*.sites for target {t.id!r} add up to "
+                              f"{sum(explicit.values())}, above the target's {t.sites}")
+        if shares and abs(sum(shares) - 1.0) > 1e-6 and not (sum(explicit.values()) == t.sites and sum(shares) == 0):
+            raise ConfigError(f"{source}: networks.*.share for target {t.id!r} add up to {sum(shares):g}; "
+                              "expected 1 over the networks without explicit sites")
+    counts = network_target_sites(cfg)
+    for key, n in cfg.networks.items():
+        for t in cfg.targets:
+            if counts[key][t.id] > 0 and n.available_from > t.due:
+                raise ConfigError(
+                    f"{source}: networks.{key} gets {counts[key][t.id]} sites of target {t.id!r} (due {t.due}) "
+                    f"but its bands carry service only from {n.available_from}; give it share 0 for that target")
+
+
+def _check_costs(c: CostsConfig, source: str) -> None:
+    if c.horizon_years < 1:
+        raise ConfigError(f"{source}: costs.horizon_years = {c.horizon_years}: expected >= 1")
+    missing = sorted(set(NETWORK_BUILD_KINDS) - set(c.build))
+    if missing:
+        raise ConfigError(f"{source}: costs.build has no entry for build kind {missing[0]!r}")
+    for k, b in c.build.items():
+        if k not in NETWORK_BUILD_KINDS:
+            raise ConfigError(f"{source}: costs.build.{k}: unknown build kind; "
+                              f"expected one of: {', '.join(NETWORK_BUILD_KINDS)}")
+        if b.capex_cny < 0 or b.rent_cny_per_year < 0:
+            raise ConfigError(f"{source}: costs.build.{k}: costs must be >= 0")
+    for table in ("equipment_cny", "power_kw"):
+        d = getattr(c, table)
+        for t in ("macro", "micro", "indoor"):
+            if t not in d:
+                raise ConfigError(f"{source}: costs.{table} has no entry for site type {t!r}")
+        for k, v in d.items():
+            if k.split(".")[0] not in ("macro", "micro", "indoor") or v < 0:
+                raise ConfigError(f"{source}: costs.{table}.{k} = {v}: expected '<site type>' or "
+                                  "'<site type>.<band>' with a value >= 0")
+    for k in ("direct", "transferred", "unknown"):
+        if c.electricity_cny_per_kwh.get(k, -1.0) < 0:
+            raise ConfigError(f"{source}: costs.electricity_cny_per_kwh.{k}: expected a price >= 0 CNY/kWh")
+    if not c.sharing_discount or any(not 0.0 <= v < 1.0 for v in c.sharing_discount):
+        raise ConfigError(f"{source}: costs.sharing_discount: expected fractions in [0, 1), one per tenant count")
+    if c.tower_lease_cny_per_year < 0 or c.conditional_penalty < 1.0:
+        raise ConfigError(f"{source}: costs.tower_lease_cny_per_year must be >= 0 and "
+                          "costs.conditional_penalty >= 1")
 
 
 def load_config(path: str | Path) -> DistrictConfig:

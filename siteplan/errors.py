@@ -8,6 +8,7 @@ __all__ = [
     "GeometryError",
     "InfeasibleError",
     "InputFileError",
+    "OutputError",
     "RadioConfigError",
     "ReviewImportError",
     "SchemaError",
@@ -21,6 +22,10 @@ class SiteplanError(Exception):
 
 class InputFileError(SiteplanError):
     """A file is missing, unreadable, not a local file, or of an unsupported format."""
+
+
+class OutputError(SiteplanError):
+    """An output folder cannot be written: another run holds it, or it holds files siteplan did not write."""
 
 
 class ConfigError(SiteplanError):

@@ -1,11 +1,14 @@
 """The main job: load a district, run each step in order, write ``summary.json`` and the run's GeoPackage.
 
 Each step is a module with ``run(ctx: RunContext) -> None`` (see docs/briefs/contracts.md). The pipeline owns
-nothing of the steps' logic; it only orders them and records what was written.
+nothing of the steps' logic; it only orders them and records what was written. Steps write into a staging folder
+beside the output folder, which replaces it whole once every step is done (:mod:`siteplan.io.outfolder`): the
+output folder always holds one complete run, and a failed or killed run leaves the previous one untouched.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import time
 from collections.abc import Callable
@@ -16,6 +19,8 @@ from typing import Any
 import geopandas as gpd
 
 from .io import District, provenance, read_district, write_gpkg_layers, write_json
+from .networks import network_table
+from .io.outfolder import output_folder
 from .progress import progress, status
 
 __all__ = ["DEFAULT_STEPS", "STEPS", "RunContext", "base_summary", "finish", "run", "split_timings"]
@@ -25,18 +30,20 @@ STEPS: dict[str, str] = {
     "check": "siteplan.compliance.step",
     "coverage": "siteplan.coverage.step",
     "optimize": "siteplan.optimize.step",
+    "evaluate": "siteplan.evaluate.step",
     "map": "siteplan.maps.step",
     "review": "siteplan.review.step",
 }
 
 #: What ``siteplan run`` does. The review step is left to ``siteplan review export``: it writes to the
 #: district's site registry, which a plain run must never change.
-DEFAULT_STEPS = ("check", "coverage", "optimize", "map")
+DEFAULT_STEPS = ("check", "coverage", "optimize", "evaluate", "map")
 
 
 @dataclass
 class RunContext:
     district: District
+    #: Where steps write: during :func:`run` a staging folder beside the output folder; after it, the output folder.
     out_dir: Path
     summary: dict = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
@@ -44,6 +51,9 @@ class RunContext:
     progress: Callable = progress
     #: Extra layers for the run's GeoPackage (name -> GeoDataFrame in the working CRS).
     gpkg_layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    #: Warnings of the steps (``{"code", "message", ...}``); with the district's load warnings they make
+    #: ``summary.json``'s ``warnings``.
+    warnings: list[dict] = field(default_factory=list)
 
 
 def base_summary(district: District) -> dict:
@@ -68,9 +78,10 @@ def base_summary(district: District) -> dict:
         },
         "targets": [
             {"id": t.id, "label": t.label, "label_zh": t.label_zh, "sites": t.sites, "due": t.due,
-             "coverage_outdoor": t.coverage_outdoor, "coverage_indoor": t.coverage_indoor}
+             "goal": dataclasses.asdict(t.goal) if t.goal else None}
             for t in cfg.targets
         ],
+        "networks": network_table(cfg),
         "provenance": provenance(district),
     }
 
@@ -118,6 +129,7 @@ def finish(ctx: RunContext) -> list[Path]:
                              styles=layer_styles(layers))
     ctx.written.append(gpkg)
     ctx.summary["outputs"] = sorted({p.name for p in ctx.written} | {"summary.json", "timings.json"})
+    ctx.summary["warnings"] = [*getattr(ctx.district, "warnings", []), *ctx.warnings]
     figures, timings = split_timings(ctx.summary)
     ctx.written.append(write_json(timings, ctx.out_dir / "timings.json"))
     ctx.written.append(write_json(figures, ctx.out_dir / "summary.json"))
@@ -132,22 +144,24 @@ def run(district_path: str | Path, out_dir: str | Path, *, steps: list[str] | No
     steps
         Step names to run, in pipeline order (default: :data:`DEFAULT_STEPS`).
     """
-    status("loading district")
-    district = read_district(district_path)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    ctx = RunContext(district=district, out_dir=out, summary=base_summary(district))
     wanted = list(DEFAULT_STEPS) if steps is None else steps
     unknown = sorted(set(wanted) - set(STEPS))
     if unknown:
         raise ValueError(f"unknown step {unknown[0]!r}; steps are: {', '.join(STEPS)}")
-    for name in STEPS:
-        if name not in wanted:
-            continue
-        status(f"step {name}")
-        module = importlib.import_module(STEPS[name])
-        t0 = time.perf_counter()
-        module.run(ctx)
-        ctx.summary.setdefault("steps", {})[name] = {"time_s": round(time.perf_counter() - t0, 3)}
-    finish(ctx)
+    status("loading district")
+    district = read_district(district_path)
+    with output_folder(out_dir) as staging:
+        ctx = RunContext(district=district, out_dir=staging, summary=base_summary(district))
+        for name in STEPS:
+            if name not in wanted:
+                continue
+            status(f"step {name}")
+            module = importlib.import_module(STEPS[name])
+            t0 = time.perf_counter()
+            module.run(ctx)
+            ctx.summary.setdefault("steps", {})[name] = {"time_s": round(time.perf_counter() - t0, 3)}
+        finish(ctx)
+    out = Path(out_dir)
+    ctx.written = [out / p.relative_to(staging) if p.is_relative_to(staging) else p for p in ctx.written]
+    ctx.out_dir = out
     return ctx

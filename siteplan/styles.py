@@ -17,6 +17,7 @@ __all__ = [
     "RSRP_BAND_EDGES_DBM",
     "RSRP_BELOW_COLOUR",
     "RSRP_RAMP",
+    "SINR_LIMITED_COLOUR",
     "SINR_RAMP",
     "STATUS_COLOURS",
     "Ramp",
@@ -29,16 +30,18 @@ __all__ = [
 RSRP_BAND_EDGES_DBM = (-70.0, -80.0, -90.0, -100.0)
 #: Colours of the covered bands, strongest first (ColorBrewer RdYlGn, green = strong).
 RSRP_BAND_COLOURS = ("#1a9850", "#66bd63", "#a6d96a", "#d9ef8b", "#fee08b", "#fdae61")
-#: Cells with a signal below the threshold (not covered).
-RSRP_BELOW_COLOUR = "#d73027"
+#: Cells with a signal below the threshold (not covered): neutral grey, so red never means "no coverage".
+RSRP_BELOW_COLOUR = "#9e9e9e"
+#: Cells whose RSRP clears the threshold but whose SS-SINR does not (interference-limited): not covered either.
+SINR_LIMITED_COLOUR = "#de77ae"
 
 #: Colours of the rollout's phases, in phase order (map markers, GeoPackage style).
-PHASE_COLOURS = ("#08306b", "#6a51a3", "#a50f15", "#006d2c", "#7f2704", "#252525")
+PHASE_COLOURS = ("#252525", "#2166ac", "#542788", "#006d2c", "#7f2704", "#08306b")
 #: Candidate status -> colour (map markers, GeoPackage style).
 STATUS_COLOURS = {
-    "compliant": "#1a9641",
-    "conditional": "#f39c12",
-    "non_compliant": "#d7191c",
+    "compliant": "#1b9e77",
+    "conditional": "#e6ab02",
+    "non_compliant": "#e7298a",
     "unchecked": "#7f7f7f",
 }
 

@@ -39,7 +39,7 @@ def district_info(district) -> str:
 
 
 def run_summary_lines(ctx, title: str) -> list[str]:
-    """A short summary of a run: the figures a planner looks at first."""
+    """A short summary of a run: the figures a planner looks at first, per network."""
     s = ctx.summary
     d = s["district"]
     lines = [f"siteplan {title}: {d['name_zh']} {d['name']}, {d['area_km2']:.2f} km²"
@@ -52,43 +52,52 @@ def run_summary_lines(ctx, title: str) -> list[str]:
             f"conditional {by.get('conditional', 0)}, non-compliant {by.get('non_compliant', 0)}; "
             f"reuse ratio {format_pct(chk.get('reuse', {}).get('ratio'))}"
         )
-    cov = s.get("coverage")
-    if cov:
-        for key, label in (("existing", "existing sites"), ("existing+candidates", "existing + compliant candidates")):
-            sc = cov.get("scenarios", {}).get(key)
-            if sc:
-                lines.append(f"  coverage with {label}: outdoor {format_pct(sc.get('outdoor', {}).get('covered_share'))}, "
-                             f"indoor {format_pct(sc.get('indoor', {}).get('covered_share'))}")
-        gaps = cov.get("gaps")
-        if gaps:
-            lines.append(f"  gaps ({gaps.get('scenario')} sites, {gaps.get('layer')}): {gaps.get('count')} "
-                         f"totalling {gaps.get('area_km2')} km²")
-    opt = s.get("optimize")
-    if opt:
-        for ph in opt.get("phases", []):
-            lines.append(
-                f"  phase {ph['id']} ({ph.get('label_zh', '')} {ph.get('label', '')}): {ph['sites']} sites "
-                f"(target {ph.get('target_sites')}), outdoor {format_pct(ph.get('coverage_outdoor'))}, indoor "
-                f"{format_pct(ph.get('coverage_indoor'))}, cost CNY {ph.get('cost_cny', 0):,.0f}"
-                + ("" if ph.get("met", True) else "  — target not met")
-            )
-            if ph.get("note"):
-                lines.append(f"      {ph['note']}")
+    plan = s.get("plan")
+    if plan:
+        for key, net in plan.get("networks", {}).items():
+            for ph in net.get("phases", []):
+                g = ph.get("goal") or {}
+                verdict = {True: "goal met", False: "goal NOT met", None: "not due"}[g.get("met")]
+                lines.append(
+                    f"  {ph['id']} {key}: {ph['sites']}/{ph['target_sites']} sites, outdoor "
+                    f"{format_pct(ph['coverage']['outdoor'].get('covered_share'))}, indoor "
+                    f"{format_pct(ph['coverage']['indoor'].get('covered_share'))} (RSRP+SINR) — {verdict}")
+                if g.get("met") is False and g.get("why"):
+                    lines.append(f"      why: {'; '.join(g['why'])}")
+        for ph in plan.get("phases", []):
+            v = ph.get("views") or {}
+            lines.append(f"  {ph['id']} district: {ph['sites']}/{ph['target_sites']} sites; outdoor every network "
+                         f"{format_pct((v.get('outdoor') or {}).get('every_network'))}, any network "
+                         f"{format_pct((v.get('outdoor') or {}).get('any_network'))}")
+        money = plan.get("money") or {}
+        sav = (money.get("savings") or {}).get("total") or {}
+        lines.append(f"  award estimate CNY {(money.get('award') or {}).get('award_cny', 0):,.0f}; 10-year cost "
+                     f"CNY {money.get('tco_cny', 0) or 0:,.0f}; free public property + direct supply save CNY "
+                     f"{sav.get('total_cny_per_year', 0):,.0f}/year")
+        lines.append(f"  search requests: {(plan.get('search_requests') or {}).get('count', 0)}; gaps after the last "
+                     f"phase: {(plan.get('gaps') or {}).get('count', 0)}; shared sites "
+                     f"{format_pct((plan.get('sharing') or {}).get('share_ratio'))}")
+    elif s.get("coverage"):
+        lines += ["  " + ln for ln in coverage_lines(s["coverage"])]
     return lines
 
 
 def coverage_lines(cov: dict) -> list[str]:
-    """Coverage figures of each scenario, and the gaps, one line each."""
+    """Coverage figures of each network and scenario (joint RSRP+SINR KPI), and the gaps, one line each."""
     lines = []
-    for name, sc in cov.get("scenarios", {}).items():
-        lines.append(f"coverage ({name}, {sc.get('sites')} sites): outdoor "
-                     f"{format_pct(sc.get('outdoor', {}).get('covered_share'))}, indoor "
-                     f"{format_pct(sc.get('indoor', {}).get('covered_share'))}, SINR >= {sc.get('sinr_threshold_db')} dB "
-                     f"in {format_pct(sc.get('sinr_ok_share'))}")
+    for key, net in (cov.get("networks") or {}).items():
+        for name, sc in net.items():
+            if not isinstance(sc, dict) or "outdoor" not in sc:
+                continue
+            lines.append(f"coverage {key} ({name}, {sc.get('sites')} sites): outdoor "
+                         f"{format_pct(sc['outdoor'].get('covered_share'))} (RSRP only {format_pct(sc['outdoor'].get('rsrp_share'))}),"
+                         f" indoor {format_pct(sc['indoor'].get('covered_share'))}")
+    for name, v in (cov.get("district") or {}).items():
+        lines.append(f"district ({name}): outdoor every network {format_pct((v.get('outdoor') or {}).get('every_network'))},"
+                     f" any network {format_pct((v.get('outdoor') or {}).get('any_network'))}")
     gaps = cov.get("gaps")
     if gaps:
-        lines.append(f"gaps ({gaps.get('scenario')}, {gaps.get('layer')}): {gaps.get('count')} totalling "
-                     f"{gaps.get('area_km2')} km²")
+        lines.append(f"gaps ({gaps.get('layer')}): {gaps.get('count')} ({gaps.get('by_network')})")
     if cov.get("candidates"):
         lines.append(f"candidates: {cov['candidates']}")
     return lines

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 from openpyxl import load_workbook
 
-from siteplan.config import DistrictConfig, DistrictInfo, ReviewConfig, Target
+from siteplan.config import GoalConfig, DistrictConfig, DistrictInfo, ReviewConfig, Target
 from siteplan.io import District
 from siteplan.review.labels import DECISION_COLUMNS, PROTECTED
 from siteplan.review.workbook import REVIEW_SHEET
@@ -25,7 +25,7 @@ def make_district(root: Path, *, sample: bool = True) -> District:
     cfg = DistrictConfig(
         district=DistrictInfo(name="testville", name_zh="测试区", code="120199", working_crs=CRS, sample=sample),
         targets=(Target("2020", 3, "2020-12", "basic coverage", "基本覆盖"),
-                 Target("2022", 6, "2022-12", "full coverage", "全覆盖", 0.98)),
+                 Target("2022", 6, "2022-12", "full coverage", "全覆盖", GoalConfig(share=0.98))),
         layers={},
         review=ReviewConfig(registry="registry.gpkg",
                             units={"power": "城东供电公司", "urban_management": "区城管委", "industry": "区产促局"}),

@@ -1,5 +1,9 @@
 """The compliance check on a small hand-built projected district (EPSG:4548) where every reason code occurs.
 
+Networks as in Hedong: ctcu = China Telecom + China Unicom shared n78; cm = China Mobile n41/n79. An operator's
+own-network existing site within 30 m is upgraded (co-site), another network's is shared; two networks at one
+new spot are one shared site; spacing to an own site is a warning.
+
 Layout (metres from X0, Y0): the district is the square 0-2000 x 0-2000; sub-district A is x < 1000, B is
 x >= 1000 up to y = 1900 (a sliver at the top right is in no sub-district). Every candidate's status and reasons
 are asserted exactly; the comments give the distances that decide each case.
@@ -17,7 +21,14 @@ from shapely.geometry import Point, box
 
 from siteplan.compliance import check_candidates
 from siteplan.compliance.reasons import REASON_CODES, REASONS
-from siteplan.config import DistrictConfig, DistrictInfo, RulesConfig
+from siteplan.config import DistrictConfig, DistrictInfo, NetworkConfig, RulesConfig
+
+NETWORKS = {
+    "ctcu": NetworkConfig(name="CT+CU", operators=("china_telecom", "china_unicom"), bands=("n78",)),
+    "cm": NetworkConfig(name="CM", operators=("china_mobile",), bands=("n41", "n79")),
+    "cbn": NetworkConfig(name="CBN", operators=("china_broadnet", "china_mobile"), bands=("n28",),
+                         available_from="2022-06"),
+}
 from siteplan.io import District, empty_layer
 from siteplan.io.schema import SCHEMAS
 
@@ -41,71 +52,83 @@ def _gdf(name: str, rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
 #: Candidates: (site_id, x, y, site_type, operator, band, mount, pole_id, power_supply, eirp_dbm or None)
 CANDIDATES = [
     # compliant macro in ring PM1, 20 m from the free public facility F1 -> reuse public_facility, free access
-    ("C01", 480, 430, "macro", "CU", "n78", "rooftop", "", "direct", None),
+    ("C01", 480, 430, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
     # 100 m east of the boundary; no ring there either
-    ("C02", 2100, 500, "macro", "CU", "n78", "rooftop", "", "direct", None),
+    ("C02", 2100, 500, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
     # in prohibited zone P1, at the centre of ring PM3
-    ("C03", 200, 1600, "macro", "CU", "n78", "rooftop", "", "direct", None),
+    ("C03", 200, 1600, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
     # in restricted zone R1, at the centre of ring PM2
-    ("C04", 1600, 1650, "macro", "CU", "n78", "tower", "", "direct", None),
+    ("C04", 1600, 1650, "macro", "china_unicom", "n78", "tower", "", "direct", None),
     # in no ring (PM1 is 707 m away); transferred supply but non_compliant -> no retrofit
-    ("C05", 1000, 1000, "macro", "CU", "n78", "rooftop", "", "transferred", None),
+    ("C05", 1000, 1000, "macro", "china_unicom", "n78", "rooftop", "", "transferred", None),
     # macro 20 m from the centre of the micro ring PU1 (and in no macro ring)
-    ("C06", 1500, 520, "macro", "CU", "n78", "rooftop", "", "direct", None),
-    # 40 m from existing site E1 (CT, n78) < 150 m macro spacing
-    ("C07", 500, 600, "macro", "CT", "n78", "rooftop", "", "direct", None),
-    # 60 m from E1, same operator but band n41: not too close
-    ("C08", 500, 620, "macro", "CT", "n41", "rooftop", "", "direct", None),
+    ("C06", 1500, 520, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
+    # 40 m from its own network's existing site E1 (CT, n78): not an upgrade (> 30 m), < 150 m macro spacing: warning
+    ("C07", 500, 600, "macro", "china_telecom", "n78", "rooftop", "", "direct", None),
+    # China Telecom holds no n41: no network
+    ("C08", 500, 620, "macro", "china_telecom", "n41", "rooftop", "", "direct", None),
     # the same code twice: both flagged
-    ("D1", 560, 350, "macro", "CU", "n78", "rooftop", "", "direct", None),
-    ("D1", 600, 420, "macro", "CU", "n78", "rooftop", "", "direct", None),
+    ("D1", 560, 350, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
+    ("D1", 600, 420, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
     # 2.2 m apart: the larger id (N2) is flagged, N1 kept
-    ("N1", 660, 420, "macro", "CU", "n78", "rooftop", "", "direct", None),
-    ("N2", 662, 421, "macro", "CU", "n78", "rooftop", "", "direct", None),
+    ("N1", 660, 420, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
+    ("N2", 662, 421, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
     # micro on lamp pole L1 (10 m high, 2 m away): suitable; reuses L1
-    ("C13", 1500, 452, "micro", "CT", "n78", "street_lamp", "L1", "direct", None),
+    ("C13", 1500, 452, "micro", "china_telecom", "n78", "street_lamp", "L1", "direct", None),
     # micro on a lamp pole, no pole id: nearest pole L2 (2 m) is 4 m high < 6 m
-    ("C14", 1452, 500, "micro", "CT", "n78", "street_lamp", "", "direct", None),
+    ("C14", 1452, 500, "micro", "china_telecom", "n78", "street_lamp", "", "direct", None),
     # names pole "NOPE", which is not in the inventory
-    ("C15", 1400, 500, "micro", "CT", "n78", "monitoring_pole", "NOPE", "direct", None),
+    ("C15", 1400, 500, "micro", "china_telecom", "n78", "monitoring_pole", "NOPE", "direct", None),
     # macro on monitoring pole M2: no pole kind is usable by a macro; 40 m from F1 (free) -> build_kind pole
-    ("C16", 401, 500, "macro", "CU", "n78", "monitoring_pole", "M2", "direct", None),
+    ("C16", 401, 500, "macro", "china_unicom", "n78", "monitoring_pole", "M2", "direct", None),
     # names L1, but L1 is 30 m away > 10 m match distance: no pole found
-    ("C17", 1500, 480, "micro", "CT", "n78", "street_lamp", "L1", "direct", None),
+    ("C17", 1500, 480, "micro", "china_telecom", "n78", "street_lamp", "L1", "direct", None),
     # micro on monitoring pole M1 (8 m, 1 m away), no id given: suitable
-    ("C18", 1551, 520, "micro", "CT", "n78", "monitoring_pole", "", "transferred", None),
+    ("C18", 1551, 520, "micro", "china_telecom", "n78", "monitoring_pole", "", "transferred", None),
     # macro (68 dBm) 60 m from school H1 < 73.3 m compliance distance
-    ("C19", 620, 500, "macro", "CU", "n78", "rooftop", "", "direct", None),
+    ("C19", 620, 500, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
     # micro (49 dBm, 8.2 m) 5 m from hospital polygon H2
-    ("C20", 1450, 600, "micro", "CT", "n78", "", "", "direct", None),
+    ("C20", 1450, 600, "micro", "china_telecom", "n78", "", "", "direct", None),
     # micro on a lamp pole in prohibited zone P1, no pole within 10 m
-    ("C22", 150, 1550, "micro", "CT", "n78", "street_lamp", "", "direct", None),
+    ("C22", 150, 1550, "micro", "china_telecom", "n78", "street_lamp", "", "direct", None),
     # in restricted zone R1 and 50 m from kindergarten H4 (< 73.3 m): two conditional reasons
-    ("C23", 1700, 1700, "macro", "CU", "n78", "rooftop", "", "transferred", None),
+    ("C23", 1700, 1700, "macro", "china_unicom", "n78", "rooftop", "", "transferred", None),
     # in R1 but 236 m from PM2 (ring 150 m): conditional + non_compliant -> non_compliant
-    ("C24", 1790, 1790, "macro", "CU", "n78", "rooftop", "", "direct", None),
+    ("C24", 1790, 1790, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
     # indoor in the micro ring PU1 (indoor may fill micro), transferred supply -> retrofit
-    ("C25", 1600, 450, "indoor", "CM", "n78", "indoor", "", "transferred", None),
-    # micro 11 m from existing site E2 (CM n41), own band n78: reuses E2, not too close
-    ("C27", 1510, 565, "micro", "CM", "n78", "", "", "unknown", None),
-    # micro 20 m from E2, same operator and band: < 40 m micro spacing
-    ("C28", 1520, 560, "micro", "CM", "n41", "", "", "direct", None),
+    ("C25", 1600, 450, "indoor", "china_mobile", "n79", "indoor", "", "transferred", None),
+    # China Telecom micro 11 m from E2 (China Mobile): another network's site -> shared (existing_site)
+    ("C27", 1510, 565, "micro", "china_telecom", "n78", "", "", "unknown", None),
+    # China Mobile micro 20 m from its own E2: a co-site upgrade, never "too close"
+    ("C28", 1520, 560, "micro", "china_mobile", "n41", "", "", "direct", None),
     # inside the district in the sliver no sub-district covers -> nearest sub-district B; in no ring
-    ("C29", 1200, 1950, "macro", "CU", "n78", "rooftop", "", "direct", None),
+    ("C29", 1200, 1950, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
     # macro with EIRP 50 dBm (9.2 m) 40 m from school H1: no EMF finding
-    ("C30", 620, 520, "macro", "CU", "n78", "rooftop", "", "direct", 50.0),
+    ("C30", 620, 520, "macro", "china_unicom", "n78", "rooftop", "", "direct", 50.0),
+    # two networks at one new spot 1 m apart (in ring PM1, 206 m from E1): one shared site, both compliant
+    ("S1", 600, 380, "macro", "china_mobile", "n41", "rooftop", "", "direct", None),
+    ("S2", 601, 380, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
+    # China Unicom at China Telecom's E1 (7 m), keeping E1's code: the shared RAN upgrades its own site
+    ("E1", 505, 565, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
+    # China Mobile at E1 (7 m): another network's site, shared
+    ("X1", 495, 555, "macro", "china_mobile", "n41", "rooftop", "", "direct", None),
+    # carries E2's code 1 km from E2 (and 64 m from E1, its own network's site): id clash + spacing warning
+    ("E2", 450, 520, "macro", "china_telecom", "n78", "rooftop", "", "direct", None),
+    # the same network twice at one spot: N1/N2 above are one network; here CU and CT (both ctcu) 3 m apart
+    ("T1", 520, 330, "macro", "china_telecom", "n78", "rooftop", "", "direct", None),
+    ("T2", 523, 330, "macro", "china_unicom", "n78", "rooftop", "", "direct", None),
 ]
 
 #: Expected (status, reasons) per row of CANDIDATES.
 EXPECTED = {
-    0: ("compliant", ""),
+    0: ("compliant", "TOO_CLOSE_TO_EXISTING"),  # 130 m from E1, the shared RAN's own site: a warning only
     1: ("non_compliant", "OUTSIDE_DISTRICT;NOT_IN_PLAN"),
     2: ("non_compliant", "IN_PROHIBITED_ZONE"),
     3: ("conditional", "IN_RESTRICTED_ZONE"),
     4: ("non_compliant", "NOT_IN_PLAN"),
     5: ("non_compliant", "PLAN_TYPE_MISMATCH"),
-    6: ("non_compliant", "TOO_CLOSE_TO_EXISTING"),
-    7: ("compliant", ""),
+    6: ("compliant", "TOO_CLOSE_TO_EXISTING"),
+    7: ("non_compliant", "NO_NETWORK"),
     8: ("non_compliant", "DUPLICATE"),
     9: ("non_compliant", "DUPLICATE"),
     10: ("compliant", ""),
@@ -113,19 +136,26 @@ EXPECTED = {
     12: ("compliant", ""),
     13: ("non_compliant", "POLE_UNSUITABLE"),
     14: ("non_compliant", "POLE_UNSUITABLE"),
-    15: ("non_compliant", "POLE_UNSUITABLE"),
+    15: ("non_compliant", "TOO_CLOSE_TO_EXISTING;POLE_UNSUITABLE"),
     16: ("non_compliant", "POLE_UNSUITABLE"),
     17: ("compliant", ""),
-    18: ("conditional", "EMF_SENSITIVE_RECEPTOR"),
+    18: ("conditional", "TOO_CLOSE_TO_EXISTING;EMF_SENSITIVE_RECEPTOR"),
     19: ("conditional", "EMF_SENSITIVE_RECEPTOR"),
     20: ("non_compliant", "IN_PROHIBITED_ZONE;POLE_UNSUITABLE"),
     21: ("conditional", "IN_RESTRICTED_ZONE;EMF_SENSITIVE_RECEPTOR"),
     22: ("non_compliant", "IN_RESTRICTED_ZONE;NOT_IN_PLAN"),
     23: ("compliant", ""),
     24: ("compliant", ""),
-    25: ("non_compliant", "TOO_CLOSE_TO_EXISTING"),
+    25: ("compliant", ""),
     26: ("non_compliant", "NOT_IN_PLAN"),
-    27: ("compliant", ""),
+    27: ("compliant", "TOO_CLOSE_TO_EXISTING"),
+    28: ("compliant", ""),
+    29: ("compliant", ""),
+    30: ("compliant", ""),
+    31: ("compliant", ""),
+    32: ("non_compliant", "TOO_CLOSE_TO_EXISTING;DUPLICATE"),
+    33: ("compliant", ""),
+    34: ("non_compliant", "DUPLICATE"),
 }
 
 
@@ -136,7 +166,7 @@ def toy_district(candidates=CANDIDATES, rules: RulesConfig | None = None) -> Dis
     presets = _default_site_types()
     eirp_default = {k: p.total_power_dbm + p.antenna_gain_dbi - p.cable_loss_db for k, p in presets.items()}
     cfg = DistrictConfig(district=DistrictInfo(name="toy", name_zh="测试区", working_crs=CRS, sample=True),
-                         targets=(), layers={}, rules=rules or RulesConfig())
+                         targets=(), layers={}, rules=rules or RulesConfig(), networks=NETWORKS)
     layers = {name: empty_layer(name, CRS) for name in SCHEMAS}
     layers["boundary"] = _gdf("boundary", [{"name": "toy"}], [box(0, 0, 2000, 2000)])
     layers["subdistricts"] = _gdf("subdistricts", [{"code": "120102001", "name": "大王庄街道"},
@@ -151,8 +181,9 @@ def toy_district(candidates=CANDIDATES, rules: RulesConfig | None = None) -> Dis
                                                for p, _, _, t, r in plan], [Point(x, y) for _, x, y, _, _ in plan])
     layers["existing_sites"] = _gdf(
         "existing_sites",
-        [{"site_id": "E1", "operator": "CT", "band": "n78", "site_type": "macro", "height_m": 30.0},
-         {"site_id": "E2", "operator": "CM", "band": "n41", "site_type": "macro", "height_m": 30.0}],
+        [{"site_id": "E1", "operator": "china_telecom", "band": "n78", "site_type": "macro", "height_m": 30.0,
+          "owner": "china_tower", "tower_site_id": "T-0001"},
+         {"site_id": "E2", "operator": "china_mobile", "band": "n41", "site_type": "macro", "height_m": 30.0}],
         [Point(500, 560), Point(1500, 560)])
     poles = [("L1", 1500, 450, "street_lamp", 10.0), ("L2", 1450, 500, "street_lamp", 4.0),
              ("M1", 1550, 520, "monitoring", 8.0), ("M2", 400, 500, "monitoring", 12.0)]
@@ -205,9 +236,12 @@ def test_messages_follow_the_codes(checked):
     row = checked.iloc[21]  # C23: two conditional reasons
     assert row["reasons_zh"] == "; ".join(REASONS[c].zh for c in ("IN_RESTRICTED_ZONE", "EMF_SENSITIVE_RECEPTOR"))
     assert row["reasons_en"] == "; ".join(REASONS[c].en for c in ("IN_RESTRICTED_ZONE", "EMF_SENSITIVE_RECEPTOR"))
-    assert checked.iloc[0]["reasons_zh"] == "" and checked.iloc[0]["reasons_en"] == ""
+    assert checked.iloc[10]["reasons_zh"] == "" and checked.iloc[10]["reasons_en"] == ""
     for code, r in REASONS.items():
-        assert r.effect in ("conditional", "non_compliant") and r.zh and r.en, code
+        assert r.effect in ("warning", "conditional", "non_compliant") and r.zh and r.en, code
+    # A warning is listed with its message but leaves the status alone.
+    c07 = checked.iloc[6]
+    assert c07["status"] == "compliant" and c07["reasons_en"] == REASONS["TOO_CLOSE_TO_EXISTING"].en
 
 
 def test_contract_columns_present(checked):
@@ -235,6 +269,7 @@ def test_reuse_matching(checked):
     c27 = _by_id(checked, "C27")
     assert (c27["reuse_kind"], c27["reuse_id"], c27["build_kind"]) == ("existing_site", "E2", "existing_site")
     assert c27["reuse_distance_m"] == pytest.approx(np.hypot(10, 5), abs=0.005)
+    assert c27["upgrade_of"] == "" and c27["shared"] and c27["host_operators"] == 2
     # A macro never reuses a pole: C16 stands on monitoring pole M2 but reuses the facility F1 (40 m).
     c16 = _by_id(checked, "C16")
     assert (c16["reuse_kind"], c16["reuse_id"], c16["build_kind"], c16["free_access"]) == (
@@ -271,10 +306,10 @@ def test_thresholds_come_from_the_config():
     # With a 30 m macro spacing C07 (40 m from E1) is no longer too close.
     rules = RulesConfig(min_spacing_m={"macro": 30.0, "micro": 40.0, "indoor": 0.0})
     out = check_candidates(toy_district(rules=rules))
-    assert _by_id(out, "C07")["status"] == "compliant"
+    assert (_by_id(out, "C07")["status"], _by_id(out, "C07")["reasons"]) == ("compliant", "")
     # A looser EMF fraction (whole public limit) shrinks the distance: C19 (60 m) is clear of H1.
     out = check_candidates(toy_district(rules=RulesConfig(emf_limit_fraction=1.0)))
-    assert _by_id(out, "C19")["reasons"] == ""
+    assert "EMF_SENSITIVE_RECEPTOR" not in _by_id(out, "C19")["reasons"]
 
 
 def test_missing_site_type_in_rules_is_a_config_error():
@@ -297,3 +332,38 @@ def test_no_candidates_gives_an_empty_frame():
     d = toy_district(candidates=[])
     out = check_candidates(d)
     assert len(out) == 0
+
+
+def test_upgrades_and_sharing(checked):
+    """An operator's own-network site is an upgrade (the shared RAN's either operator), another network's site is
+    shared, two networks at one new spot are one site with two tenants; same network twice is a duplicate."""
+    c28 = _by_id(checked, "C28")  # China Mobile at its own E2
+    assert (c28["build_kind"], c28["upgrade_of"], c28["network"], c28["status"]) == (
+        "co_site_upgrade", "E2", "cm", "compliant")
+    # alone on E2 before, but C27 (China Telecom) proposes the same site: shared
+    assert c28["host_operators"] == 1 and c28["host_id"] == "E2" and c28["host_networks"] == 2 and c28["shared"]
+    up = checked[(checked["site_id"] == "E1")].iloc[0]  # China Unicom at China Telecom's E1, keeping its code
+    assert (up["build_kind"], up["upgrade_of"], up["network"], up["status"]) == (
+        "co_site_upgrade", "E1", "ctcu", "compliant")
+    x1 = _by_id(checked, "X1")  # China Mobile at E1: sharing China Tower's site T-0001
+    assert (x1["build_kind"], x1["reuse_id"], x1["host_id"], x1["upgrade_of"]) == (
+        "existing_site", "E1", "T-0001", "")
+    assert x1["host_operators"] == 2 and x1["shared"]
+    s1, s2 = _by_id(checked, "S1"), _by_id(checked, "S2")
+    assert s1["host_id"] == s2["host_id"] == "NEW:S1"
+    assert s1["host_networks"] == s2["host_networks"] == 2 and s1["status"] == s2["status"] == "compliant"
+    assert s1["shared"] and s2["shared"]
+    t2 = _by_id(checked, "T2")  # ctcu twice at one spot
+    assert "DUPLICATE" in t2["reasons"] and _by_id(checked, "T1")["reasons"] == ""
+
+
+def test_costs_follow_the_build_kind(checked):
+    """Ten-year cost: an upgrade costs less than a new rooftop of the same type; a pole micro less than both."""
+    up = _by_id(checked, "C28")["tco_cny"]
+    assert up > 0 and all(np.isfinite(checked["tco_cny"].astype(float)))
+    roof = checked[(checked["build_kind"] == "rooftop") & (checked["site_type"] == "macro")
+                   & (checked["status"] == "compliant")]["tco_cny"].astype(float)
+    macro_up = _by_id(checked, "E1")["tco_cny"]
+    assert macro_up < roof.min()
+    pole = _by_id(checked, "C13")["tco_cny"]
+    assert pole < macro_up

@@ -15,7 +15,7 @@ from siteplan.config import RadioConfig
 from siteplan.coverage import compute_coverage, coverage_matrix, make_grid, sectors_from_sites
 from siteplan.coverage.engine import SectorSet
 from siteplan.coverage.figures import coverage_figures, hotspot_coverage
-from siteplan.coverage.step import write_coverage_tif
+from siteplan.coverage.networks import apply_kpi, write_network_tif
 from siteplan.errors import RadioConfigError
 from siteplan.io.raster import NODATA
 from siteplan.radio import antenna
@@ -230,14 +230,16 @@ def test_coverage_tif_reopens_with_crs_transform_nodata(tmp_path):
     tri = shapely.Polygon([(X0, Y0), (X0 + 800, Y0), (X0, Y0 + 800)])
     g = make_grid(tri, CRS, 20.0)
     res = compute_coverage(g, _sites([[100.0, 100.0]], site_type=["micro"]), radio, max_reach_m=400.0)
-    path = write_coverage_tif(tmp_path / "coverage.tif", res, scenario="test")
+    path = write_network_tif(tmp_path / "coverage_x.tif", {"2020": res, "2022": res}, network="x")
     assert not list(tmp_path.glob(".*tmp*"))
     with rasterio.open(path) as src:
         assert src.crs.to_epsg() == 4548
         assert src.transform == g.transform
         assert src.nodata == NODATA
-        assert src.descriptions == ("outdoor_rsrp_dbm", "indoor_rsrp_dbm", "sinr_db")
+        assert src.descriptions == ("2020_outdoor_rsrp_dbm", "2020_indoor_rsrp_dbm", "2020_sinr_db",
+                                    "2022_outdoor_rsrp_dbm", "2022_indoor_rsrp_dbm", "2022_sinr_db")
         assert src.dtypes[0] == "float32"
+        assert src.tags()["network"] == "x"
         band = src.read(1)
     assert (band[~g.inside] == NODATA).all()
     inside = band[g.inside]
@@ -245,6 +247,21 @@ def test_coverage_tif_reopens_with_crs_transform_nodata(tmp_path):
     finite = np.isfinite(res.rsrp_dbm) & g.inside
     np.testing.assert_array_equal(band[finite], res.rsrp_dbm[finite])
     assert (band[g.inside & np.isneginf(res.rsrp_dbm)] == -200.0).all()
+
+
+def test_joint_kpi_needs_rsrp_and_sinr():
+    """Covered = RSRP >= threshold and SINR >= threshold; on the bisector of two equal sites SINR is 0 dB, so a
+    -3 dB threshold keeps it and a +3 dB threshold drops it, whatever the RSRP."""
+    boundary = shapely.box(X0, Y0, X0 + 400, Y0 + 400)
+    g = make_grid(boundary, CRS, 20.0)
+    sites = _sites([[100.0, 200.0], [300.0, 200.0]], site_type=["micro", "micro"])
+    loose = apply_kpi(compute_coverage(g, sites, RadioConfig()), -3.0)
+    strict = apply_kpi(compute_coverage(g, sites, RadioConfig()), 3.0)
+    assert (loose.covered <= loose.rsrp_covered).all() and (strict.covered <= loose.covered).all()
+    with np.errstate(invalid="ignore"):
+        near_zero = g.inside & (np.abs(loose.sinr_db) < 1.0) & loose.rsrp_covered
+    assert near_zero.any()
+    assert loose.covered[near_zero].all() and not strict.covered[near_zero].any()
 
 
 def _run_task(task):

@@ -49,8 +49,14 @@ def test_init_by_code_writes_a_loadable_district(tmp_path):
     # Every other setting is written out at its default, so the file documents what a user can change.
     defaults = config_to_dict(DistrictConfig(DistrictInfo("x"), (), {"b": LayerSpec("f", "WGS84")}))
     got = config_to_dict(cfg)
-    for section in ("radio", "rules", "costs", "award", "scenarios", "review"):
+    for section in ("rules", "award", "scenarios", "review"):
         assert got[section] == defaults[section], section
+    # Networks, band presets and costs mirror the bundled Hedong district; targets are sample targets.
+    hedong = config_to_dict(load_config(Path(__file__).resolve().parents[1] / "data/districts/hedong"))
+    for section in ("networks", "costs"):
+        assert got[section] == hedong[section], section
+    assert got["radio"]["presets"] == hedong["radio"]["presets"]
+    assert [t["id"] for t in got["targets"]] == ["2020", "2022"] and "sample" in got["targets"][0]["label"]
     # Heping, Tianjin's centre, is about 10 km^2.
     area_km2 = gpd.read_file(dest / "boundary.geojson").to_crs("EPSG:4548").area.sum() / 1e6
     assert 9.0 < area_km2 < 11.0

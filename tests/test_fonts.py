@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pytest
 from matplotlib import font_manager as fm
 
 from siteplan import fonts
-from siteplan.optimize.step import _plot_rollout
+import pandas as pd
+
+from siteplan.evaluate.step import _plot_rollout
 
 CJK_LABELS = "室外室内站址数累计覆盖面积占比率与样例数据"
-PHASES = [{"id": "2020", "target_sites": 150, "target_coverage_outdoor": 0.9, "target_coverage_indoor": None},
-          {"id": "2022", "target_sites": 773, "target_coverage_outdoor": 0.98, "target_coverage_indoor": 0.98}]
+ROWS = pd.DataFrame({
+    "network": ["ctcu", "ctcu", "cm", "cm"], "network_label": ["电信联通 ctcu", "电信联通 ctcu", "移动 cm", "移动 cm"],
+    "phase": ["2020", "2022", "2020", "2022"], "sites": [69, 340, 81, 271],
+    "coverage_outdoor": [0.6, 0.9, 0.65, 0.92], "coverage_indoor": [0.2, 0.5, 0.25, 0.55],
+    "goal_layer": ["outdoor"] * 4, "goal_share": [0.9, 0.95, 0.9, 0.95]})
 
 
 def _reset_caches() -> None:
@@ -45,11 +49,9 @@ def stale_font_cache(monkeypatch):
 
 
 def _render_rollout(path) -> list[str]:
-    sites = np.arange(0, 800)
-    curves = {"outdoor": np.minimum(1.0, 0.5 + sites / 1000), "indoor": np.minimum(1.0, 0.2 + sites / 900)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _plot_rollout(path, sites, curves, PHASES, True, -105.0)
+        _plot_rollout(path, ROWS, True, -105.0, -3.0)
     return [f"{w.category.__name__}: {w.message}" for w in caught]
 
 

@@ -107,55 +107,66 @@ def hedong_coarse():
 
 
 def test_step_on_hedong_at_coarse_resolution(tmp_path, hedong_coarse):
-    from siteplan.coverage import CoverageResult
-    from siteplan.coverage.step import run
+    from siteplan.coverage.step import NetworkCoverage, run
     from siteplan.pipeline import RunContext
 
     ctx = RunContext(district=hedong_coarse, out_dir=tmp_path)
     run(ctx)
     cov = ctx.summary["coverage"]
-    ex, al = cov["scenarios"]["existing"], cov["scenarios"]["existing+candidates"]
     assert "no compliance check" in cov["candidates"]
-    assert al["outdoor"]["covered_share"] >= ex["outdoor"]["covered_share"]
-    assert al["indoor"]["covered_share"] >= ex["indoor"]["covered_share"]
-    assert cov["radio"]["radio"]["band"] == "n78"
-    assert isinstance(ctx.results["coverage"], CoverageResult)
-    assert ctx.results["coverage"].sectors.n_sites == len(hedong_coarse.layers["existing_sites"])
-    names = {p.name for p in ctx.written}
-    assert {"coverage.tif", "coverage_candidates.tif", "gaps.geojson", "gaps.csv"} <= names
-    with rasterio.open(tmp_path / "coverage.tif") as src:
-        assert src.crs.to_epsg() == 4548 and src.res == (100.0, 100.0)
-    gj = gpd.read_file(tmp_path / "gaps.geojson")
-    assert gj.crs.to_epsg() == 4326 and len(gj) == cov["gaps"]["count"]
-    csv = pd.read_csv(tmp_path / "gaps.csv", encoding="utf-8-sig")
-    # Chinese-first headers (issue 12, item 9)
-    assert {HEADERS[c] for c in ("gap_id", "area_m2", "subdistrict", "nearest_candidates", "score", "lon", "lat")
-            } <= set(csv.columns)
+    nc = ctx.results["coverage"]
+    assert isinstance(nc, NetworkCoverage) and set(nc.results) == set(hedong_coarse.config.networks)
+    for key, net in cov["networks"].items():
+        up, pool = net["upgrade"], net["pool"]
+        # Joint KPI never above RSRP alone; every candidate of the network at once reaches at least the RSRP of
+        # the upgraded grid's cells it contains (the pool holds the upgrades).
+        for sc in (up, pool):
+            assert sc["outdoor"]["covered_share"] <= sc["outdoor"]["rsrp_share"] + 1e-9
+        assert pool["outdoor"]["rsrp_share"] + 1e-9 >= up["outdoor"]["rsrp_share"] - 0.05, key
+    # Only the network's own sites: the 700 MHz network's upgrade reference is China Mobile's / Broadnet's sites.
+    ex = hedong_coarse.layers["existing_sites"]
+    cbn_ops = set(hedong_coarse.config.networks["cbn"].operators)
+    assert cov["networks"]["cbn"]["upgrade"]["sites"] <= int(ex["operator"].isin(cbn_ops).sum())
+    views = cov["district"]["pool"]
+    assert views["outdoor"]["every_network"] <= views["outdoor"]["any_network"]
+    assert ctx.written == []  # the step of a run writes no file; the plan's rasters are the evaluate step's
 
 
-def test_step_uses_only_compliant_candidates_from_check(tmp_path, hedong_coarse):
+def test_step_uses_only_eligible_candidates_from_check(tmp_path, hedong_coarse):
+    from siteplan.compliance import check_candidates
     from siteplan.coverage.step import run
     from siteplan.pipeline import RunContext
 
-    cands = hedong_coarse.layers["candidates"].copy()
+    cands = check_candidates(hedong_coarse)
     cands["status"] = np.where(np.arange(len(cands)) < 10, "compliant", "non_compliant")
     ctx = RunContext(district=hedong_coarse, out_dir=tmp_path, results={"check": cands})
     run(ctx)
-    n_exist = len(hedong_coarse.layers["existing_sites"])
-    assert ctx.summary["coverage"]["scenarios"]["existing+candidates"]["sites"] == n_exist + 10
-    assert ctx.summary["coverage"]["candidates"].startswith("compliant candidates of the check step (10 of")
+    n_pool = sum(v["pool"]["sites"] for v in ctx.summary["coverage"]["networks"].values())
+    assert n_pool == int((cands["network"].iloc[:10] != "").sum())
+    assert ctx.summary["coverage"]["candidates"].startswith("compliant and conditional candidates of the check")
 
 
 def test_run_coverage_with_a_site_file(tmp_path, hedong_coarse):
     from siteplan.coverage.step import run_coverage
 
     c = hedong_coarse.boundary.representative_point()
-    sites = gpd.GeoDataFrame({"site_id": ["F1", "F2"], "site_type": ["macro", "micro"]},
+    sites = gpd.GeoDataFrame({"site_id": ["F1", "F2"], "site_type": ["macro", "micro"],
+                              "operator": ["中国移动", "中国联通"], "band": ["n41", "n78"]},
                              geometry=[c, shapely.Point(c.x + 300, c.y)], crs=hedong_coarse.crs).to_crs(4326)
     f = tmp_path / "sites.geojson"
     sites.to_file(f)
     out = run_coverage(hedong_coarse, tmp_path / "out", sites=str(f))
-    assert list(out["scenarios"]) == ["file"] and out["scenarios"]["file"]["sites"] == 2
-    assert (tmp_path / "out" / "coverage.tif").is_file() and (tmp_path / "out" / "coverage.json").is_file()
+    assert out["networks"]["cm"]["file"]["sites"] == 1 and out["networks"]["ctcu"]["file"]["sites"] == 1
+    assert out["networks"]["cbn"]["file"]["sites"] == 0
+    for key in ("ctcu", "cm", "cbn"):
+        with rasterio.open(tmp_path / "out" / f"coverage_{key}.tif") as src:
+            assert src.descriptions[0] == "file_outdoor_rsrp_dbm"
+    assert (tmp_path / "out" / "coverage.json").is_file()
+    gj = gpd.read_file(tmp_path / "out" / "gaps.geojson")
+    assert gj.crs.to_epsg() == 4326 and set(gj["network"]) <= {"ctcu", "cm", "cbn"}
+    csv = pd.read_csv(tmp_path / "out" / "gaps.csv", encoding="utf-8-sig")
+    # Chinese-first headers (issue 12, item 9)
+    assert {HEADERS[c] for c in ("gap_id", "network", "area_m2", "subdistrict", "nearest_candidates", "score", "lon",
+                                 "lat")} <= set(csv.columns)
     only = run_coverage(hedong_coarse, tmp_path / "ex", sites="existing")
-    assert list(only["scenarios"]) == ["existing"]
+    assert all(list(v) == ["name", "name_zh", "upgrade"] for v in only["networks"].values())

@@ -94,7 +94,7 @@ def test_empty_coordinate(tiny_district):
 def test_swapped_lon_lat(tiny_district):
     p = tiny_district / "poles.csv"
     _edit(p, "经度,纬度", "纬度,经度")
-    with pytest.raises(CRSError, match=r"poles\.csv: row 2 \(id P000\): longitude/latitude look swapped"):
+    with pytest.raises(CRSError, match=r"poles\.csv: 49 problems: row 2 \(id P000\): longitude/latitude look swapped"):
         read_district(tiny_district)
 
 

@@ -122,24 +122,33 @@ def test_geojson_is_wgs84(hedong_run):
 
 
 def test_seeded_rule_breakers_are_found(hedong_run):
-    """seeded_cases.csv lists every rule-breaker with the reasons it must get; all others must be compliant.
+    """seeded_cases.csv lists every seeded case with the reasons, status and build kind the check must give;
+    every other candidate must be compliant with no reason.
 
     A code shared by two candidates is one row (both rows of the list must carry its reasons); a near-duplicate
-    position flags only the larger code, its partner (partner_id) stays compliant (rules.duplicate).
+    position of one network flags only the larger code, its partner stays compliant; two networks at one spot
+    (SHARED_NEW) are both compliant and share one physical site.
     """
     ctx, _ = hedong_run
-    checked = pd.DataFrame(ctx.results["check"][["site_id", "reasons", "status"]])
+    checked = pd.DataFrame(ctx.results["check"][["site_id", "reasons", "status", "build_kind", "host_id"]])
     truth = pd.read_csv(HEDONG / "seeded_cases.csv", dtype=str, keep_default_na=False)
-    both = checked.merge(truth[["site_id", "expected_reasons"]], on="site_id", how="inner")
+    both = checked.merge(truth[["site_id", "case", "expected_reasons", "expected_status", "expected_build_kind"]],
+                         on="site_id", how="inner")
     assert set(both["site_id"]) == set(truth["site_id"])
-    bad = both[both["reasons"] != both["expected_reasons"]]
+    as_set = lambda r: frozenset(x for x in r.split(";") if x)  # noqa: E731
+    bad = both[both["reasons"].map(as_set) != both["expected_reasons"].map(as_set)]
     assert bad.empty, bad.to_string()
-    shared = truth.loc[truth["seeded_as"] == "DUPLICATE_CODE", "site_id"]
+    bad = both[both["status"] != both["expected_status"]]
+    assert bad.empty, bad.to_string()
+    kinds = both[both["case"].isin(["UPGRADE", "SHARED_EXISTING", "SHARED_NEW"])]
+    bad = kinds[kinds["build_kind"] != kinds["expected_build_kind"]]
+    assert bad.empty, bad.to_string()
+    shared = truth.loc[truth["case"] == "DUPLICATE_CODE", "site_id"]
     assert (checked["site_id"].isin(shared).sum()) == 2 * len(shared)
-    near = truth[truth["seeded_as"] == "DUPLICATE_POSITION"]
-    assert (near["site_id"] > near["partner_id"]).all()
-    rest = checked[~checked["site_id"].isin(truth["site_id"])]
-    assert set(near["partner_id"]) <= set(rest["site_id"])
+    pairs = truth[truth["case"] == "SHARED_NEW"]
+    host = checked.set_index("site_id")["host_id"]
+    assert (host.loc[pairs["site_id"]].to_numpy() == host.loc[pairs["partner_id"]].to_numpy()).all()
+    rest = checked[~checked["site_id"].isin(truth["site_id"]) & ~checked["site_id"].isin(truth["partner_id"])]
     assert len(rest) > 1000 and (rest["status"] == "compliant").all() and (rest["reasons"] == "").all()
 
 

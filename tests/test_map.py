@@ -20,7 +20,7 @@ import pytest
 import shapely
 from affine import Affine
 
-from siteplan.config import DistrictConfig, DistrictInfo, LayerSpec, RadioConfig, Target
+from siteplan.config import DistrictConfig, DistrictInfo, GoalConfig, LayerSpec, NetworkConfig, RadioConfig, Target
 from siteplan.crs import convert, wgs84_to_gcj02
 from siteplan.errors import ConfigError
 from siteplan.maps import (
@@ -74,10 +74,12 @@ def make_district(*, n_poles=300, n_candidates=24, sample=True, seed=7):
         "subdistricts": g([west, east], code=["120102001", "120102002"], name=["西街道", "东街道"],
                           approximate=[True, True]),
         "existing_sites": g(_points(6, rng), site_id=[f"E{i}" for i in range(6)],
-                            name=[f"现网{i}" for i in range(6)], operator="CMCC", band="n78", site_type="macro",
+                            name=[f"现网{i}" for i in range(6)], operator="china_unicom", band="n78",
+                            site_type="macro",
                             height_m=30.0, power_supply="direct"),
         "candidates": g(_points(n_candidates, rng), site_id=[f"C{i:03d}" for i in range(n_candidates)],
-                        name=cand_names, operator="CMCC", band="n78", site_type="micro", mount="street_lamp",
+                        name=cand_names, operator="china_unicom", band="n78", site_type="micro",
+                        mount="street_lamp",
                         height_m=10.0, power_supply="unknown", pole_id="", responsible_unit="区城管委",
                         eirp_dbm=50.0),
         "poles": g(_points(n_poles, rng), pole_id=[f"P{i:05d}" for i in range(n_poles)], kind=kinds,
@@ -97,9 +99,14 @@ def make_district(*, n_poles=300, n_candidates=24, sample=True, seed=7):
     cfg = DistrictConfig(
         district=DistrictInfo(name="Test", name_zh="测试区", code="120102", working_crs=CRS, sample=sample),
         targets=(Target(id="p2020", sites=150, due="2020-12", label="basic", label_zh="基本覆盖",
-                        coverage_outdoor=0.9),
+                        goal=GoalConfig(share=0.9)),
                  Target(id="p2022", sites=773, due="2022-12", label="full", label_zh="全面覆盖",
-                        coverage_outdoor=0.98)),
+                        goal=GoalConfig(share=0.98))),
+        networks={"ctcu": NetworkConfig(name="CT+CU", name_zh="电信联通", short_zh="电信联通",
+                                        operators=("china_telecom", "china_unicom"), bands=("n78",),
+                                        share={"p2020": 0.5, "p2022": 0.5}),
+                  "cm": NetworkConfig(name="CM", name_zh="中国移动", short_zh="移动", operators=("china_mobile",),
+                                      bands=("n41",), share={"p2020": 0.5, "p2022": 0.5})},
         layers={"boundary": LayerSpec(file="boundary.geojson", frame="WGS84")},
         radio=RadioConfig(rsrp_threshold_dbm=-105.0),
     )
@@ -118,26 +125,38 @@ def make_district(*, n_poles=300, n_candidates=24, sample=True, seed=7):
     return district, cands
 
 
-def make_coverage(district, res_m=20.0):
-    """A synthetic CoverageResult: RSRP falling with distance from the centre, NaN outside the district."""
+def make_coverage(district, res_m=20.0, *, offset_db=0.0):
+    """A synthetic CoverageResult: RSRP falling with distance from the centre, NaN outside the district; SINR
+    below -3 dB in a ring, so the SINR-limited colour occurs."""
     minx, miny, maxx, maxy = district.boundary.bounds
     w, h = int((maxx - minx) / res_m), int((maxy - miny) / res_m)
     transform = Affine(res_m, 0, minx, 0, -res_m, maxy)
     cols, rows = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
     x, y = _affine(transform, cols, rows)
     d = np.hypot(x - (minx + maxx) / 2, y - (miny + maxy) / 2)
-    rsrp = (-60.0 - d / 40.0).astype(np.float32)
+    rsrp = (-60.0 - d / 40.0 + offset_db).astype(np.float32)
     inside = shapely.contains_xy(district.boundary, x, y)
     rsrp[~inside] = np.nan
+    sinr = np.where((d > 800) & (d < 900), -6.0, 8.0).astype(np.float32)
+    sinr[~inside] = np.nan
     grid = SimpleNamespace(transform=transform, crs=CRS, shape=(h, w), inside=inside, cell_area_m2=res_m * res_m)
-    return SimpleNamespace(grid=grid, rsrp_dbm=rsrp, indoor_rsrp_dbm=rsrp - 15.0, covered=rsrp >= -105,
-                           indoor_covered=rsrp - 15 >= -105, figures={})
+    return SimpleNamespace(grid=grid, rsrp_dbm=rsrp, indoor_rsrp_dbm=rsrp - 15.0, sinr_db=sinr,
+                           covered=(rsrp >= -105) & (sinr >= -3), indoor_covered=(rsrp - 15 >= -105) & (sinr >= -3),
+                           figures={}, sectors=SimpleNamespace(n_sites=3))
+
+
+def make_plan(district):
+    """A plan-like result: two networks, two phases each."""
+    res = {key: {"p2020": make_coverage(district, offset_db=off), "p2022": make_coverage(district, offset_db=off + 5)}
+           for key, off in (("ctcu", 0.0), ("cm", -3.0))}
+    return SimpleNamespace(grid=res["ctcu"]["p2020"].grid, results=res, search_requests=None)
 
 
 def make_gaps(district):
     cx, cy = district.boundary.centroid.coords[0]
     return gpd.GeoDataFrame(
-        {"gap_id": ["G1"], "area_m2": [40000.0], "subdistrict": ["东街道"], "hotspots": [["H2", "H3"]],
+        {"gap_id": ["G1"], "network": ["ctcu"], "area_m2": [40000.0], "subdistrict": ["东街道"],
+         "hotspots": [["H2", "H3"]],
          "nearest_candidates": [["C001", "C002"]], "score": [1.5]},
         geometry=[shapely.box(cx + 1700, cy + 1700, cx + 1900, cy + 1900)], crs=CRS)
 
@@ -153,29 +172,60 @@ def make_selected(district, cands):
     sel["subdistrict"] = "东街道"
     sel["responsible_unit"] = "区城管委"
     sel["site_type"] = "micro"
+    sel["network"] = ["ctcu", "ctcu", "cm", "cm"]
     return gpd.GeoDataFrame(sel, geometry="geometry", crs=CRS)
 
 
+def make_requests(district):
+    cx, cy = district.boundary.centroid.coords[0]
+    return gpd.GeoDataFrame({"request_id": ["REQ-CM-p2022-001"], "network": ["cm"], "phase": ["p2022"],
+                             "kind": ["area"], "site_type": ["macro"], "priority": [1], "radius_m": [120.0],
+                             "subdistrict": ["东街道"], "hotspot_id": [""], "reason": ["no candidate covers"]},
+                            geometry=[shapely.Point(cx - 1500, cy + 1500).buffer(120)], crs=CRS)
+
+
+def _net_phase(sites, target, out, ind, share, met):
+    return {"id": "", "sites": sites, "target_sites": target,
+            "coverage": {"outdoor": {"covered_share": out}, "indoor": {"covered_share": ind}},
+            "goal": {"met": met, "area_share": share, "goal": {"share": 0.9, "layer": "outdoor", "area": "district"},
+                     "why": [] if met else ["too few sites"]}}
+
+
 SUMMARY = {
-    "check": {"by_status": {"compliant": 8, "conditional": 8, "non_compliant": 8}, "reuse_ratio": 0.4167,
+    "check": {"by_status": {"compliant": 8, "conditional": 8, "non_compliant": 8}, "reuse": {"ratio": 0.4167},
               "candidates": 24},
-    "coverage": {"scenarios": {"existing": {"outdoor": {"covered_share": 0.8123}, "indoor": {"covered_share": 0.4571}},
-                               "existing+candidates": {"outdoor": {"covered_share": 0.95},
-                                                       "indoor": {"covered_share": 0.6}}},
-                 "gaps": {"count": 1}},
-    "optimize": {"phases": [
-        {"id": "p2020", "sites": 152, "new_sites": 2, "coverage_outdoor": 0.9031, "coverage_indoor": 0.5,
-         "cost_cny": 240000.0, "reuse_ratio": 1.0, "award_cny": 40000.0, "target_sites": 150, "met": True},
-        {"id": "p2022", "sites": 154, "new_sites": 4, "coverage_outdoor": 0.9412, "coverage_indoor": 0.61,
-         "cost_cny": 480000.0, "reuse_ratio": 0.75, "award_cny": 40000.0, "target_sites": 773, "met": False},
-    ]},
+    "plan": {
+        "networks": {
+            "ctcu": {"phases": [_net_phase(75, 75, 0.8123, 0.4571, 0.9031, True),
+                                _net_phase(386, 387, 0.9412, 0.61, 0.9412, False)]},
+            "cm": {"phases": [_net_phase(75, 75, 0.71, 0.35, 0.8, False),
+                              _net_phase(386, 386, 0.999923, 0.6, 0.999923, True)]},
+        },
+        "phases": [
+            {"id": "p2020", "sites": 150, "target_sites": 150, "goal_met_all_networks": False,
+             "views": {"outdoor": {"every_network": 0.66, "any_network": 0.9},
+                       "indoor": {"every_network": 0.2, "any_network": 0.5}}},
+            {"id": "p2022", "sites": 772, "target_sites": 773, "goal_met_all_networks": False,
+             "views": {"outdoor": {"every_network": 0.93, "any_network": 0.99},
+                       "indoor": {"every_network": 0.5, "any_network": 0.7}}},
+        ],
+        "money": {"award": {"award_cny": 3000000.0}, "tco_cny": 4.3e8, "horizon_years": 10,
+                  "savings": {"total": {"free_public_property_cny_per_year": 1620000.0,
+                                        "direct_supply_cny_per_year": 3405888.0,
+                                        "retrofit_potential_cny_per_year": 2764918.8,
+                                        "total_cny_horizon": 50258880.0}}},
+        "sharing": {"share_ratio": 0.1113},
+        "search_requests": {"count": 1},
+        "gaps": {"count": 1},
+    },
 }
 
 
 def full_map(**kw):
     district, cands = make_district(**{k: kw.pop(k) for k in ("n_poles", "sample") if k in kw})
-    m = build_map(district, candidates=cands, coverage=make_coverage(district), gaps=make_gaps(district),
-                  selected=make_selected(district, cands), summary=SUMMARY, **kw)
+    m = build_map(district, candidates=cands, plan=make_plan(district), gaps=make_gaps(district),
+                  selected=make_selected(district, cands), search_requests=make_requests(district), summary=SUMMARY,
+                  **kw)
     return m, district, cands
 
 
@@ -204,14 +254,33 @@ def _layer_calls(html):
 def test_layer_control_lists_every_layer_chinese_first(rendered):
     html = rendered[0]
     expected = [LAYER_LABELS[k] for k in (
-        "boundary", "subdistricts", "coverage_outdoor", "coverage_indoor", "gaps", "existing_sites", "candidates",
-        "selected", "street_lamps", "monitoring_poles", "plan_zones", "plan_sites", "hotspots", "public_facilities")]
+        "boundary", "subdistricts", "existing_sites", "candidates", "street_lamps", "monitoring_poles", "plan_zones",
+        "plan_sites", "hotspots", "public_facilities")]
     names = _control_names(html)
     assert set(expected) <= set(names)
     assert "其他杆 Other poles" not in names  # no pole of kind "other": no empty layer
+    # Per-network results are switched with the network, not listed in the layer control.
+    for key in ("gaps", "selected", "search_requests"):
+        assert LAYER_LABELS[key] not in names
     for n in names:
         assert re.match(r"^[\u4e00-\u9fff]", n), n  # Chinese first, English after
         assert re.search(r"[A-Za-z]", n), n
+
+
+def test_network_switch_shows_one_network_at_a_time(rendered):
+    html = rendered[0]
+    call = re.search(r"siteplanNetworkSwitch\((\w+), \{networks: \[(.*?)\], phases: (.*?), initial: (.*?)\}\);",
+                     html, re.DOTALL)
+    assert call, "no network switch in the page"
+    body = call.group(2)
+    assert '"ctcu"' in body and '"cm"' in body
+    # Every raster variable the switch names is defined in the page, two per phase and network.
+    names = re.findall(r"(?:outdoor|indoor): (\w+)", body)
+    assert len(names) == 2 * 2 * 2
+    for n in names:
+        assert f"var {n} = L.imageOverlay(" in html
+    assert json.loads(call.group(4))["network"] == "ctcu"
+    assert [p["id"] for p in json.loads(call.group(3))] == ["p2020", "p2022"]
 
 
 def test_no_awesome_markers_bootstrap_or_jquery(rendered):
@@ -254,14 +323,21 @@ def test_coordinates_rounded_to_1e6_degrees(rendered):
 
 def test_selected_sites_by_phase_and_plan_rings(rendered):
     html = rendered[0]
-    calls = {spec["layerLabel"]: (data, spec) for data, spec in _layer_calls(html)}
-    _data, spec = calls[LAYER_LABELS["selected"]]
-    assert spec["styleBy"] == "phase" and set(spec["styles"]) == {"p2020", "p2022"}
+    calls = {}
+    for data, spec in _layer_calls(html):
+        calls.setdefault(spec["layerLabel"], []).append((data, spec))
+    sel = calls[LAYER_LABELS["selected"]]
+    assert len(sel) == 2  # one per network
+    spec = sel[0][1]
+    assert spec["styleBy"] == "phase" and {"p2020", "p2022"} <= set(spec["styles"])
     assert spec["styles"]["p2020"]["fillColor"] != spec["styles"]["p2022"]["fillColor"]
-    pdata, pspec = calls[LAYER_LABELS["plan_sites"]]
+    assert sorted(d["p"]["network"][0] for d, _ in sel) == ["cm", "ctcu"]
+    pdata, pspec = calls[LAYER_LABELS["plan_sites"]][0]
     assert pspec["ring"] == "ring_radius_m" and pdata["p"]["ring_radius_m"] == [100.0, 150.0, 200.0]
-    gdata, _ = calls[LAYER_LABELS["gaps"]]
+    gdata, _ = calls[LAYER_LABELS["gaps"]][0]
     assert gdata["p"]["hotspots"] == ["H2; H3"] and gdata["g"][0]["type"] == "Polygon"
+    rdata, _ = calls[LAYER_LABELS["search_requests"]][0]
+    assert rdata["p"]["request_id"] == ["REQ-CM-p2022-001"] and rdata["p"]["network"] == ["cm"]
 
 
 # ------------------------------------------------------------------------------------------------ raster
@@ -290,7 +366,7 @@ def test_raster_overlay_is_mercator_aligned_png_with_transparency(rendered):
 
     html = rendered[0]
     imgs = re.findall(r'L\.imageOverlay\(\s*"data:image/png;base64,([A-Za-z0-9+/=]+)",\s*(\[\[.*?\]\])', html, re.DOTALL)
-    assert len(imgs) == 2  # outdoor and indoor
+    assert len(imgs) == 8  # two networks x two phases x outdoor and indoor
     png = base64.b64decode(imgs[0][0])
     img = Image.open(io.BytesIO(png)).convert("RGBA")
     alpha = np.asarray(img)[..., 3]
@@ -321,10 +397,30 @@ def test_warp_keeps_centre_value_at_its_lonlat():
 
 def test_legend_shows_bands_and_threshold(rendered):
     html = rendered[0]
-    legend = re.search(r'<div class="sp-panel sp-legend".*?</table></div>', html, re.DOTALL).group(0)
+    legend = re.search(r'<div class="sp-panel sp-legend".*?</details></div>', html, re.DOTALL).group(0)
     assert 'data-threshold-dbm="-105"' in legend
     assert [float(x) for x in re.findall(r'data-band-min="([-\d.]+)"', legend)] == [-70, -80, -90, -100, -105]
-    assert "未覆盖 not covered" in legend
+    assert "未覆盖 not covered" in legend and "interference-limited" in legend
+
+
+def test_every_overlay_has_its_legend_block(rendered):
+    html = rendered[0]
+    blocks = set(htmlmod.unescape(b) for b in re.findall(r'class="sp-legend-block" data-layer="([^"]+)"', html))
+    overlays = {spec["layerLabel"] for _, spec in _layer_calls(html)}
+    assert overlays <= blocks, overlays - blocks
+    assert "coverage" in blocks
+
+
+def test_sinr_limited_cells_have_their_own_colour(rendered):
+    from PIL import Image
+
+    from siteplan.maps.layers import RSRP_BELOW_COLOUR, SINR_LIMITED_COLOUR
+
+    html = rendered[0]
+    png = base64.b64decode(re.search(r'L\.imageOverlay\(\s*"data:image/png;base64,([A-Za-z0-9+/=]+)"', html).group(1))
+    rgb = {tuple(px[:3]) for px in np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).reshape(-1, 4) if px[3]}
+    hexes = {"#%02x%02x%02x" % c for c in rgb}
+    assert SINR_LIMITED_COLOUR in hexes and RSRP_BELOW_COLOUR in hexes
 
 
 # ------------------------------------------------------------------------------------------------ summary
@@ -344,17 +440,19 @@ def _flatten(d, prefix=""):
 
 def test_summary_panel_figures_equal_summary_json(rendered):
     html = rendered[0]
-    panel = re.search(r'<div class="sp-panel sp-summary".*?</div>\s*(?=<div|\n|$)', html, re.DOTALL).group(0)
+    panel = re.search(r'<div class="sp-panel sp-summary".*?</details></div>', html, re.DOTALL).group(0)
     cells = re.findall(r'data-key="([^"]+)" data-value="([^"]*)"', panel)
     flat = _flatten(SUMMARY)
-    assert len(cells) == 2 * 7 + 7 + 3  # 7 figures per phase, 7 overall figures, 3 status counts
+    assert len(cells) >= 2 * 2 * 6 + 2 * 7 + 10
     for key, raw in cells:
         assert json.loads(htmlmod.unescape(raw)) == flat[key], key
-    for key in ("optimize.phases.0.sites", "optimize.phases.1.target_sites", "check.by_status.non_compliant",
-                "check.reuse_ratio", "coverage.scenarios.existing.outdoor.covered_share",
-                "coverage.scenarios.existing+candidates.outdoor.covered_share", "coverage.gaps.count"):
-        assert f'data-key="{key}"' in panel
-    assert "81.2%" in panel and "90.3%" in panel  # fractions shown as percent
+    for key in ("plan.networks.cm.phases.1.coverage.outdoor.covered_share", "plan.networks.ctcu.phases.0.goal.met",
+                "plan.phases.1.views.outdoor.every_network", "plan.phases.0.views.indoor.any_network",
+                "plan.money.award.award_cny", "plan.money.savings.total.free_public_property_cny_per_year",
+                "plan.money.savings.total.direct_supply_cny_per_year", "plan.sharing.share_ratio",
+                "check.by_status.non_compliant", "check.reuse.ratio"):
+        assert f'data-key="{key}"' in panel, key
+    assert "81.2%" in panel and "99.99%" in panel and "100.0%" not in panel  # never rounded up to 100 %
 
 
 def test_sample_notice_only_for_sample_data():
@@ -369,7 +467,7 @@ def test_map_without_results_draws_raw_candidates_unchecked():
     html = render_map(build_map(district))
     calls = {spec["layerLabel"]: data for data, spec in _layer_calls(html)}
     assert set(calls[LAYER_LABELS["candidates"]]["p"]["status"]) == {"unchecked"}
-    assert LAYER_LABELS["coverage_outdoor"] not in _control_names(html)
+    assert "L.imageOverlay(" not in html
     assert 'id="sp-summary"' in html
 
 
@@ -396,6 +494,19 @@ def test_jinja_and_template_syntax_in_input_stays_text():
     assert "{{ 7*7 }}" in html and ">49<" not in html
     assert "<b>${x}</b>" not in html and "&lt;b&gt;${x}&lt;/b&gt;" in html
     assert "<i>x</i>" not in html and "&lt;i&gt;x&lt;/i&gt;" in html
+
+
+def test_long_names_are_cut_for_display_and_say_so():
+    """Issue 13 item 9: a 100,000-character name once made a popup 50,000 px tall."""
+    from siteplan.maps.layers import MAX_DISPLAY_CHARS
+
+    district, cands = make_district(n_poles=3)
+    cands = cands.copy()
+    cands.loc[cands.index[0], "name"] = "长" * 100_000
+    html = render_map(build_map(district, candidates=cands))
+    assert "长" * (MAX_DISPLAY_CHARS + 1) not in html
+    assert "长" * MAX_DISPLAY_CHARS + "… (+99,800 characters, in full in the lists)" in html
+    assert len(html.encode()) < 2_000_000
 
 
 # ------------------------------------------------------------------------------------------------ offline
@@ -472,9 +583,9 @@ def test_amap_basemap_shifts_every_overlay_into_gcj02():
     x, y = _xy(117.25, 39.13)
     district.layers["existing_sites"] = gpd.GeoDataFrame(
         {"site_id": ["K1"], "name": ["known"]}, geometry=gpd.points_from_xy([x], [y]), crs=CRS)
-    cov = make_coverage(district)
-    wgs = render_map(build_map(district, coverage=cov))
-    gcj = render_map(build_map(district, coverage=cov, basemap="amap"))
+    plan = make_plan(district)
+    wgs = render_map(build_map(district, plan=plan))
+    gcj = render_map(build_map(district, plan=plan, basemap="amap"))
     assert "autonavi.com/appmaptile" in gcj
     glon, glat = wgs84_to_gcj02(117.25, 39.13)
     calls = {spec["layerLabel"]: data for data, spec in _layer_calls(gcj)}
@@ -521,72 +632,72 @@ HEDONG = Path(__file__).resolve().parents[1] / "data" / "districts" / "hedong"
 
 
 def hedong_results():
-    """Hedong through the real pipeline pieces available: read_district, the compliance check, the coverage
-    engine (existing sites). Skips while a piece is missing."""
+    """Hedong through the real pipeline: check, coverage (per network, upgrade and pool) and the plan."""
     if not (HEDONG / "district.toml").exists():
         pytest.skip("Hedong district data not available")
-    try:
-        from siteplan.compliance.check import check_candidates
-        from siteplan.compliance.lists import check_figures
-        from siteplan.coverage import compute_coverage, grid_for_district
-        from siteplan.io import read_district
-    except ImportError as exc:  # other parts are written in parallel
-        pytest.skip(f"pipeline piece missing: {exc}")
-    from siteplan.coverage.figures import coverage_figures
-    from siteplan.coverage.gaps import find_gaps
+    from siteplan.pipeline import RunContext, base_summary
+    from siteplan.io import read_district
+    import importlib
+    import tempfile
 
     district = read_district(HEDONG)
-    checked = check_candidates(district)
-    coverage = compute_coverage(grid_for_district(district), district.layers["existing_sites"], district.config.radio)
-    compliant = checked[checked["status"] == "compliant"]
-    gaps = find_gaps(coverage, boundary=district.boundary, min_area_m2=2500.0,
-                     subdistricts=district.layers["subdistricts"], hotspots=district.layers["hotspots"],
-                     candidates=compliant, radio=district.config.radio)
-    summary = {"check": check_figures(checked),
-               "coverage": {"scenarios": {"existing": coverage_figures(coverage)}, "gaps": {"count": len(gaps)}}}
-    return district, checked, coverage, gaps, summary
+    ctx = RunContext(district=district, out_dir=Path(tempfile.mkdtemp(prefix="sp-map-")),
+                     summary=base_summary(district), progress=lambda it, **kw: it)
+    for step in ("compliance", "coverage", "optimize", "evaluate"):
+        importlib.import_module(f"siteplan.{step}.step").run(ctx)
+    return district, ctx
 
 
 @pytest.fixture(scope="module")
 def hedong():
-    district, checked, coverage, gaps, summary = hedong_results()
-    html = render_map(build_map(district, candidates=checked, coverage=coverage, gaps=gaps, summary=summary))
-    return district, checked, summary, html
+    district, ctx = hedong_results()
+    r = ctx.results
+    html = render_map(build_map(district, candidates=r["check"], plan=r["plan"], gaps=r["gaps"],
+                                selected=r["optimize"], search_requests=r["plan"].search_requests,
+                                summary=ctx.summary))
+    return district, r["check"], ctx.summary, html, ctx
 
 
 @pytest.mark.slow
 def test_hedong_map_structure(hedong):
-    district, checked, summary, html = hedong
+    district, checked, summary, html, ctx = hedong
     assert len(html.encode("utf-8")) < 5_000_000
     check_offline(html)
-    calls = {spec["layerLabel"]: data for data, spec in _layer_calls(html)}
+    calls = {}
+    for data, spec in _layer_calls(html):
+        calls.setdefault(spec["layerLabel"], []).append(data)
     for key, layer in (("candidates", "candidates"), ("existing_sites", "existing_sites"),
                        ("subdistricts", "subdistricts"), ("plan_zones", "plan_zones"), ("hotspots", "hotspots"),
                        ("public_facilities", "public_facilities"), ("plan_sites", "plan_sites")):
         n = len(district.layers[layer])
         if n:
-            data = calls[LAYER_LABELS[key]]
+            data = calls[LAYER_LABELS[key]][0]
             assert len(data.get("c", data.get("g", []))) == n, key
     poles = district.layers["poles"]
-    assert len(calls[LAYER_LABELS["street_lamps"]]["c"]) == int((poles["kind"] == "street_lamp").sum())
-    assert calls[LAYER_LABELS["candidates"]]["p"]["status"] == checked["status"].tolist()
-    assert LAYER_LABELS["coverage_outdoor"] in _control_names(html) and 'id="sp-legend"' in html
-    n_gaps = summary["coverage"]["gaps"]["count"]
-    if n_gaps:
-        assert len(calls[LAYER_LABELS["gaps"]]["g"]) == n_gaps
+    assert len(calls[LAYER_LABELS["street_lamps"]][0]["c"]) == int((poles["kind"] == "street_lamp").sum())
+    assert calls[LAYER_LABELS["candidates"]][0]["p"]["status"] == checked["status"].tolist()
+    assert 'id="sp-legend"' in html and "siteplanNetworkSwitch(" in html
+    # Each network's selected sites, gaps and search requests are drawn (with the network switch).
+    n_sel = sum(len(d["c"]) for d in calls.get(LAYER_LABELS["selected"], []))
+    assert n_sel == len(ctx.results["optimize"])
+    n_gaps = sum(len(d["g"]) for d in calls.get(LAYER_LABELS["gaps"], []))
+    assert n_gaps == summary["plan"]["gaps"]["count"]
+    n_req = sum(len(d["g"]) for d in calls.get(LAYER_LABELS["search_requests"], []))
+    assert n_req == summary["plan"]["search_requests"]["count"]
     assert (SAMPLE_NOTICE in html) == bool(district.sample)
     panel = re.search(r'<div class="sp-panel sp-summary".*?</details></div>', html, re.DOTALL).group(0)
     flat = _flatten(summary)
     cells = re.findall(r'data-key="([^"]+)" data-value="([^"]*)"', panel)
     assert {k for k, _ in cells} >= {f"check.by_status.{s}" for s in ("compliant", "conditional", "non_compliant")} | {
-        "coverage.scenarios.existing.outdoor.covered_share", "coverage.gaps.count", "check.reuse.ratio"}
+        "plan.money.savings.total.free_public_property_cny_per_year",
+        "plan.money.savings.total.direct_supply_cny_per_year", "check.reuse.ratio"}
     for key, raw in cells:
         assert json.loads(htmlmod.unescape(raw)) == flat[key], key
 
 
 @pytest.mark.slow
 def test_hedong_known_site_lands_on_its_gcj02_position_under_amap(hedong):
-    district, checked, _summary, _ = hedong
+    district, checked, _summary, _, _ctx = hedong
     html = render_map(build_map(district, candidates=checked, basemap="amap"))
     site = district.layers["existing_sites"].iloc[0]
     lon, lat = convert(site.geometry.x, site.geometry.y, district.crs, "WGS84")

@@ -312,8 +312,7 @@ def test_synthetic_map_in_headless_chromium(chromium, tmp_path):
 
     m, _district, _ = full_map(n_poles=2000)
     path = write_map(m, tmp_path / "coverage_map.html")
-    expected = [LAYER_LABELS[k] for k in ("boundary", "subdistricts", "coverage_outdoor", "coverage_indoor", "gaps",
-                                          "existing_sites", "candidates", "selected", "street_lamps",
+    expected = [LAYER_LABELS[k] for k in ("boundary", "subdistricts", "existing_sites", "candidates", "street_lamps",
                                           "monitoring_poles", "plan_zones", "plan_sites", "hotspots",
                                           "public_facilities")]
     with Browser(chromium) as b:
@@ -321,23 +320,86 @@ def test_synthetic_map_in_headless_chromium(chromium, tmp_path):
     assert any(XSS_NAME in t for t in fig["popup_texts"])  # the payload is shown, as text
 
 
+#: JS: the overlays on the map now (by name), the switch's view and the legend blocks shown.
+VIEW_JS = """
+(function () {
+  var on = (window.siteplanLayers || []).filter(function (e) { return e.layer._map; })
+    .map(function (e) { return e.name; });
+  var legend = Array.from(document.querySelectorAll('.sp-legend-block[data-layer]'))
+    .filter(function (b) { return b.style.display !== 'none'; }).map(function (b) { return b.dataset.layer; });
+  var images = document.querySelectorAll('.leaflet-image-layer').length;
+  var open = Array.from(document.querySelectorAll('.sp-panel > details')).map(function (d) { return d.open; });
+  return {on: on, legend: legend, images: images, view: window.siteplanView, open: open};
+})()
+"""
+
+
+def test_network_switch_and_legend_follow_the_view(chromium, tmp_path):
+    """One network at a time: its raster and its sites/gaps/search requests; the legend shows the blocks of the
+    overlays on the map only, and follows an overlay turned on in the layer control."""
+    from test_map import full_map
+
+    from siteplan.maps import LAYER_LABELS, write_map
+
+    m, _district, _ = full_map(n_poles=20)
+    path = write_map(m, tmp_path / "coverage_map.html")
+    with Browser(chromium) as b:
+        b.send("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+        assert b.load(path)["ready"] is not None
+        v = b.evaluate(VIEW_JS)
+        assert v["view"] == {"network": "ctcu", "phase": "p2022", "layer": "outdoor", "raster": True}
+        assert v["images"] == 1
+        assert LAYER_LABELS["selected"] in v["on"] and LAYER_LABELS["gaps"] in v["on"]
+        assert "coverage" in v["legend"] and LAYER_LABELS["selected"] in v["legend"]
+        assert LAYER_LABELS["candidates"] not in v["legend"]  # hidden at first, so no legend block
+        # Switch to China Mobile's 2020 indoor view: its search request ring appears, one raster still.
+        b.evaluate("siteplanSetView('cm', 'p2020', 'indoor')")
+        v = b.evaluate(VIEW_JS)
+        assert v["view"]["network"] == "cm" and v["view"]["layer"] == "indoor" and v["images"] == 1
+        assert LAYER_LABELS["search_requests"] in v["on"] and LAYER_LABELS["gaps"] not in v["on"]
+        # Turning candidates on in the layer control brings their legend block.
+        b.evaluate("""(function () {
+            var l = (window.siteplanLayers || []).filter(function (e) { return e.name === %s; })[0];
+            l.layer.addTo(window[Object.keys(window).filter(function (k) { return k.indexOf('map_') === 0; })[0]]);
+        })()""" % json.dumps(LAYER_LABELS["candidates"]))
+        b.pump(0.2)
+        assert LAYER_LABELS["candidates"] in b.evaluate(VIEW_JS)["legend"]
+        assert b.console_errors() == []
+
+
 @pytest.mark.slow
 def test_hedong_map_in_headless_chromium(chromium, tmp_path):
-    """Hedong through the real pipeline pieces (read_district, compliance check, coverage engine)."""
+    """Hedong through the real pipeline; screenshots at a desktop, a small laptop and a phone size
+    (test-artifacts/coverage_map_hedong_<w>x<h>.png): panels fold where the screen is small."""
     from test_map import XSS_NAME, hedong_results
 
     from siteplan.maps import LAYER_LABELS, build_map, write_map
 
-    district, checked, coverage, gaps, summary = hedong_results()
-    checked = checked.copy()
-    checked.loc[checked.index[0], "name"] = XSS_NAME  # the payload, in real data
-    m = build_map(district, candidates=checked, coverage=coverage, gaps=gaps, summary=summary)
+    district, ctx = hedong_results()
+    r = ctx.results
+    checked = r["check"].copy()
+    selected = r["optimize"].copy()
+    # The payload, in real data: on a selected site of the network shown first (its layer is on the map).
+    selected.loc[selected.index[selected["network"] == "ctcu"][0], "name"] = XSS_NAME
+    checked.loc[checked.index[0], "name"] = XSS_NAME
+    m = build_map(district, candidates=checked, plan=r["plan"], gaps=r["gaps"], selected=selected,
+                  search_requests=r["plan"].search_requests, summary=ctx.summary)
     path = write_map(m, tmp_path / "coverage_map.html")
-    expected = [LAYER_LABELS[k] for k in ("boundary", "candidates", "coverage_outdoor", "coverage_indoor")]
-    expected += [LAYER_LABELS["gaps"]] if len(gaps) else []
+    expected = [LAYER_LABELS[k] for k in ("boundary", "candidates")]
     expected += [LAYER_LABELS[k] for k in ("existing_sites", "subdistricts", "plan_zones", "hotspots",
                                            "public_facilities", "plan_sites") if len(district.layers[k])]
     with Browser(chromium) as b:
         fig = check_page(b, path, expected, "coverage_map_hedong.png")
-    assert any(XSS_NAME in t for t in fig["popup_texts"])
+        assert any(XSS_NAME in t for t in fig["popup_texts"])
+        folded = {}
+        for w, h in ((1400, 900), (1024, 768), (390, 844)):
+            b.send("Emulation.setDeviceMetricsOverride", width=w, height=h, deviceScaleFactor=1, mobile=w < 500)
+            assert b.load(path)["ready"] is not None
+            b.pump(0.3)
+            png = b.screenshot(ARTIFACTS / f"coverage_map_hedong_{w}x{h}.png")
+            assert image_is_not_blank(png) > 8.0
+            folded[(w, h)] = b.evaluate(VIEW_JS)["open"]
+        assert all(folded[(1400, 900)]) and not any(folded[(390, 844)])
+        assert folded[(1024, 768)][0] is False  # the summary folds on a small laptop; the legend stays open
+        assert b.console_errors() == []
     assert path.stat().st_size < 5_000_000

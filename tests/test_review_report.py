@@ -56,7 +56,7 @@ def test_report_escapes_and_is_self_contained(district, tmp_path):
     assert "样例数据 SAMPLE DATA" in html
     # targets with their due dates, the rollout-not-run note, the EMF flag, the inputs' hashes, the parameters
     for needle in ("基本覆盖", "2020-12-31", "2022-12-31", "建设时序（站址优选）未运行", "电磁环境提示", "C004",
-                   "0" * 64, "award.per_site_cny", "radio.rsrp_threshold_dbm", "覆盖计算未运行"):
+                   "0" * 64, "award.per_site_cny", "radio.rsrp_threshold_dbm", "覆盖与站址优选未运行"):
         assert needle in html, needle
 
 
@@ -71,18 +71,33 @@ def test_report_shows_progress_and_award(district, tmp_path):
             R.transition(conn, sid, "approved", when="2020-05-02", decision="通过")
     R.advance(reg, "C001", "under_construction", when="2020-06-01", who="x")
     R.advance(reg, "C001", "in_service", when="2020-09-30", who="x")
-    summary = {"coverage": {"scenarios": {"existing+candidates": {
-                   "sites": 12, "threshold_dbm": -105.0, "outdoor": {"covered_share": 0.9512},
-                   "indoor": {"covered_share": 0.61}, "sinr_ok_share": 0.9,
-                   "by_subdistrict": [{"name": "测试街道", "area_km2": 1.5, "outdoor_share": 0.9, "indoor_share": 0.5}],
-                   "hotspots": {"healthcare": {"label": "healthcare: 2/3 covered", "indoor_covered": 1, "total": 3}}}}},
-               "optimize": {"phases": [{"id": "2020", "sites": 3, "new_sites": 3, "coverage_outdoor": 0.8,
-                                        "coverage_indoor": 0.5, "cost_cny": 3e5, "award_cny": 6e4,
-                                        "target_sites": 3, "met": True}]}}
+    phase = {"id": "2020", "sites": 3, "target_sites": 3,
+             "coverage": {"outdoor": {"covered_share": 0.9512}, "indoor": {"covered_share": 0.61},
+                          "by_subdistrict": [{"name": "测试街道", "area_km2": 1.5, "outdoor_share": 0.9,
+                                              "indoor_share": 0.5}],
+                          "hotspots": {"healthcare": {"label": "healthcare: 2/3 covered", "covered": 2,
+                                                      "indoor_covered": 1, "total": 3}}},
+             "goal": {"met": False, "area_share": 0.88, "goal": {"share": 0.9, "layer": "outdoor", "area": "core"},
+                      "why": ["the phase's 3 sites are too few"]}}
+    savings = {"free_public_property_sites": 1, "free_public_property_cny_per_year": 30000.0,
+               "direct_supply_sites": 2, "direct_supply_cny_per_year": 25000.0, "retrofit_potential_cny_per_year": 0.0,
+               "total_cny_horizon": 550000.0}
+    summary = {"coverage": {"radio": {"rsrp_threshold_dbm": -105.0, "sinr_threshold_db": -3.0}},
+               "networks": [{"key": "ctcu", "short_zh": "电信联通"}],
+               "plan": {"networks": {"ctcu": {"name_zh": "电信联通网络", "phases": [phase]}},
+                        "phases": [{"id": "2020", "sites": 3, "target_sites": 3,
+                                    "views": {"outdoor": {"every_network": 0.9512, "any_network": 0.9512},
+                                              "indoor": {"every_network": 0.61, "any_network": 0.61}}}],
+                        "money": {"award": {"stations": 3, "award_cny": 6e4}, "tco_cny": 1.2e6, "horizon_years": 10,
+                                  "savings": {"total": savings, "ctcu": savings}},
+                        "sharing": {"share_ratio": 0.25}, "search_requests": {"count": 2}}}
     html = render_report(district, check=check, selected=sel, summary=summary)
     assert "95.1%" in html and "2020-09-30" in html
-    assert "测试街道" in html and "90.0% / 50.0%" in html and "healthcare: 2/3 covered" in html
+    assert "测试街道" in html and "90.0% / 50.0%" in html and "2/3" in html
     assert "20,000" in html  # award per site from the district config
+    # Per network, with the goal's verdict and why; the savings of the work plan's two cost measures.
+    assert "电信联通网络" in html and "too few" in html and "88.0%" in html
+    assert "公共资源免费开放" in html and "直供电" in html and "30,000" in html and "550,000" in html
     assert "建设时序（站址优选）未运行" not in html
 
 

@@ -8,20 +8,26 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from siteplan.cli import cli
+from siteplan.io.labels import HEADERS
 
 from conftest import HEDONG
 
 MAIN_OUTPUTS = [
     "summary.json", "timings.json", "siteplan.gpkg",
     "candidates.csv", "candidates.xlsx", "candidates.geojson",
-    "coverage.tif", "gaps.geojson", "gaps.csv",
+    "coverage_ctcu.tif", "coverage_cm.tif", "coverage_cbn.tif", "gaps.geojson", "gaps.csv",
     "selected_sites.csv", "selected_sites.xlsx", "selected_sites.geojson", "rollout.csv", "rollout.png",
+    "search_requests.csv", "search_requests.xlsx", "search_requests.geojson",
     "coverage_map.html",
 ]
+
+
+NETWORK_RASTERS = ("coverage_ctcu.tif", "coverage_cm.tif", "coverage_cbn.tif")
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -70,16 +76,46 @@ def test_run_never_modifies_inputs(hedong_run):
 
 @pytest.mark.slow
 def test_rollout_meets_or_explains_each_target(hedong_run):
+    """Acceptance of the per-network plan on Hedong: coverage per network on the joint KPI, district views,
+    no 700 MHz site before its service start, each goal met or explained, search requests when no candidate can
+    cover, savings reported."""
     _, out, _, _ = hedong_run
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    phases = summary["optimize"]["phases"]
-    assert [p["id"] for p in phases] == ["2020", "2022"]
-    for p in phases:
-        assert p["met"] or p["note"], p
-    assert phases[0]["sites"] <= 150 and phases[1]["sites"] <= 773
-    # nested: the later phase keeps every earlier site
-    assert phases[1]["sites"] >= phases[0]["sites"]
-    assert phases[1]["coverage_indoor"] >= phases[0]["coverage_indoor"]
+    plan = summary["plan"]
+    assert set(plan["networks"]) == {"ctcu", "cm", "cbn"}
+    for key, net in plan["networks"].items():
+        phases = net["phases"]
+        assert [p["id"] for p in phases] == ["2020", "2022"]
+        assert phases[1]["sites"] >= phases[0]["sites"]  # nested
+        for p in phases:
+            assert p["sites"] <= p["target_sites"]
+            cov = p["coverage"]["outdoor"]
+            assert cov["covered_share"] <= cov["rsrp_share"] + 1e-9  # joint KPI never above RSRP alone
+            g = p["goal"]
+            assert g["met"] in (True, False, None)
+            if g["met"] is False:
+                assert g["why"], (key, p["id"])
+    # China Broadnet's 700 MHz has no service before 2022-06: no site in 2020, its goal not due.
+    cbn2020 = plan["networks"]["cbn"]["phases"][0]
+    assert cbn2020["sites"] == 0 and cbn2020["goal"]["met"] is None
+    sel = pd.read_csv(out / "selected_sites.csv", encoding="utf-8-sig", dtype=str)
+    band, phase = sel[HEADERS["band"]], sel[HEADERS["phase"]]
+    assert (band == "n28").any() and not ((band == "n28") & (phase == "2020")).any()
+    # The district total is what the work plan counts: per network counts add up to the target.
+    assert sum(n["phases"][0]["target_sites"] for n in plan["networks"].values()) == 150
+    assert sum(n["phases"][1]["target_sites"] for n in plan["networks"].values()) == 773
+    for ph in plan["phases"]:
+        v = ph["views"]
+        assert v["outdoor"]["every_network"] <= v["outdoor"]["any_network"]
+    # Search requests exist exactly when some goal could not be reached by any candidate, and are written.
+    n_req = plan["search_requests"]["count"]
+    req = pd.read_csv(out / "search_requests.csv", encoding="utf-8-sig")
+    assert len(req) == n_req
+    if n_req:
+        assert {"需求编号 Request ID", "网络 Network", "搜索半径(m) Search radius (m)"} <= set(req.columns)
+    sav = plan["money"]["savings"]["total"]
+    assert sav["free_public_property_cny_per_year"] >= 0 and sav["direct_supply_cny_per_year"] >= 0
+    assert plan["money"]["award"]["award_cny"] == plan["money"]["award"]["stations"] * 20000.0
 
 
 @pytest.mark.slow
@@ -114,8 +150,9 @@ def test_coverage_command(hedong_copy, tmp_path):
     out = tmp_path / "cov"
     res = CliRunner().invoke(cli, ["coverage", str(hedong_copy), "--out", str(out), "--sites", "existing"])
     assert res.exit_code == 0, res.output
-    assert "coverage (existing, 350 sites): outdoor" in res.stdout
-    assert (out / "coverage.tif").is_file() and str(out / "coverage.tif") in res.stdout
+    assert "coverage ctcu (upgrade, " in res.stdout and "RSRP only" in res.stdout
+    for key in ("ctcu", "cm", "cbn"):
+        assert (out / f"coverage_{key}.tif").is_file() and str(out / f"coverage_{key}.tif") in res.stdout
     bad = CliRunner().invoke(cli, ["coverage", str(hedong_copy), "--out", str(out), "--sites", "nowhere.csv"])
     assert bad.exit_code == 2 and "--sites must be" in bad.stderr
 
@@ -161,7 +198,7 @@ def test_provenance_in_every_output(hedong_run):
     _, out, _, _ = hedong_run
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["provenance"]
     want = {"siteplan_version": summary["siteplan_version"], "config_sha256": summary["config_sha256"]}
-    for tif in ("coverage.tif", "coverage_candidates.tif"):
+    for tif in NETWORK_RASTERS:
         with rasterio.open(out / tif) as src:
             tags = src.tags()
         assert {k: tags[k] for k in want} == want and json.loads(tags["input_hashes"]) == summary["input_hashes"]
@@ -192,12 +229,14 @@ def test_qgis_style_beside_each_raster_matches_the_map(hedong_run):
 
     _, out, _, _ = hedong_run
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    threshold = summary["coverage"]["scenarios"]["existing"]["threshold_dbm"]
+    threshold = summary["coverage"]["radio"]["rsrp_threshold_dbm"]
     edges = rsrp_bands(threshold)  # the map's legend, strongest first
-    for tif in ("coverage.tif", "coverage_candidates.tif"):
+    for tif in NETWORK_RASTERS:
+        phases = ("2022",) if tif == "coverage_cbn.tif" else ("2020", "2022")  # no 700 MHz site in 2020
         with rasterio.open(out / tif) as src:
-            assert src.descriptions == ("outdoor_rsrp_dbm", "indoor_rsrp_dbm", "sinr_db")
-            assert src.units == ("dBm", "dBm", "dB")
+            assert src.descriptions == tuple(f"{ph}_{b}" for ph in phases
+                                             for b in ("outdoor_rsrp_dbm", "indoor_rsrp_dbm", "sinr_db"))
+            assert src.units == ("dBm", "dBm", "dB") * len(phases)
         root = ET.parse(out / tif.replace(".tif", ".qml")).getroot()
         renderer = root.find("pipe/rasterrenderer")
         assert renderer.get("type") == "singlebandpseudocolor" and renderer.get("band") == "1"
@@ -226,9 +265,9 @@ def test_outputs_open_in_gdal_without_warnings(hedong_run):
     assert "siteplan_version=" in info
     for p in _geojsons(out):
         run_quiet(ogrinfo, "-ro", "-al", "-so", str(p))
-    for tif in ("coverage.tif", "coverage_candidates.tif"):
+    for tif in NETWORK_RASTERS:
         text = run_quiet(gdalinfo, "-stats", str(out / tif))
-        assert "Unit Type: dBm" in text and "Description = sinr_db" in text
+        assert "Unit Type: dBm" in text and "Description = 2022_sinr_db" in text
     assert not list(out.glob("*.aux.xml"))
     conn = sqlite3.connect(gpkg)
     try:

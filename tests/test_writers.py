@@ -236,7 +236,12 @@ def test_map_summary_panel_never_rounds_a_share_to_full():
     """Issue 12, item 9: the map's panel formats its shares with format_pct (0.999923 is not 100.0%)."""
     from siteplan.maps.layers import summary_panel_html
 
-    html = summary_panel_html({"coverage": {"scenarios": {"existing": {"outdoor": {"covered_share": 0.999923}}}}})
+    from siteplan.config import Target
+
+    phase = {"sites": 1, "target_sites": 1, "coverage": {"outdoor": {"covered_share": 0.999923},
+                                                          "indoor": {"covered_share": 0.5}}, "goal": {}}
+    html = summary_panel_html({"plan": {"networks": {"x": {"phases": [phase]}}}},
+                              targets=[Target(id="2020", sites=1, due="2020-12")])
     assert ">99.99%<" in html and "100.0%" not in html
 
 

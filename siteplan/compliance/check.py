@@ -19,9 +19,11 @@ import shapely
 from ..config import RulesConfig
 from ..errors import RadioConfigError
 from .attribution import attribute_subdistricts, needs_direct_supply
-from .reasons import REASON_CODES, REASONS, STATUS_RANK, STATUSES
-from .rules import POLE_MOUNTS, RULES, CheckInputs, Rule
-from .sharing import match_reuse
+from ..costs import site_costs
+from ..networks import networks_of, site_networks
+from .reasons import EFFECT_RANK, REASON_CODES, REASONS, STATUSES
+from .rules import POLE_MOUNTS, RULES, CheckInputs, Rule, own_site_match
+from .sharing import match_reuse, physical_hosts
 
 __all__ = [
     "CHECK_COLUMNS",
@@ -33,10 +35,12 @@ __all__ = [
     "inputs_from_district",
 ]
 
-#: Columns the check adds to the candidates (docs/briefs/contracts.md).
+#: Columns the check adds to the candidates (docs/architecture.md).
 CHECK_COLUMNS = (
-    "subdistrict_code", "subdistrict", "status", "reasons", "reasons_zh", "reasons_en", "reuse_kind", "reuse_id",
-    "reuse_distance_m", "free_access", "new_build", "emf_distance_m", "needs_direct_supply", "build_kind",
+    "network", "subdistrict_code", "subdistrict", "status", "reasons", "reasons_zh", "reasons_en", "reuse_kind",
+    "reuse_id", "reuse_distance_m", "upgrade_of", "free_access", "new_build", "emf_distance_m",
+    "needs_direct_supply", "build_kind", "host_id", "host_operators", "host_networks", "shared", "capex_cny",
+    "opex_cny_per_year", "tco_cny",
 )
 
 
@@ -66,7 +70,7 @@ def check_arrays(inp: CheckInputs, rules: RulesConfig, registry: list[Rule] | No
     for j, rule in enumerate(registry):
         masks[:, j] = np.asarray(rule.func(inp, rules, details), dtype=bool)
     codes = tuple(r.code for r in registry)
-    rank = np.array([STATUS_RANK[REASONS[c].effect] for c in codes], dtype=np.int8)
+    rank = np.array([EFFECT_RANK[REASONS[c].effect] for c in codes], dtype=np.int8)
     worst = (masks * rank).max(axis=1) if len(codes) and n else np.zeros(n, dtype=np.int8)
     status = np.asarray(STATUSES, dtype=object)[worst]
     weights = np.left_shift(np.int64(1), np.arange(len(codes), dtype=np.int64))
@@ -101,6 +105,7 @@ def band_freq_mhz(band: np.ndarray, site_id: np.ndarray | None = None) -> np.nda
 def inputs_from_district(district) -> CheckInputs:
     """Extract the arrays the rules need from a :class:`~siteplan.io.District` (working CRS)."""
     L = district.layers
+    nets = networks_of(district.config)
     c = L["candidates"]
     xy = shapely.get_coordinates(c.geometry.values) if len(c) else np.empty((0, 2))
     site_id = c["site_id"].astype(str).to_numpy(dtype=object)
@@ -116,6 +121,9 @@ def inputs_from_district(district) -> CheckInputs:
         pole_id=text(c, "pole_id"), eirp_dbm=num(c, "eirp_dbm"),
         freq_mhz=band_freq_mhz(text(c, "band"), site_id) if len(c) else np.empty(0),
         boundary=district.boundary,
+        network=site_networks(c["operator"].to_numpy(dtype=object), c["band"].to_numpy(dtype=object), nets),
+        exist_network=site_networks(ex["operator"].to_numpy(dtype=object), ex["band"].to_numpy(dtype=object), nets),
+        own_pairs=frozenset(f"{k}|{op}" for k, n in nets.items() for op in n.operators),
         zone_geoms=zo.geometry.values, zone_category=text(zo, "category"),
         plan_x=sxy[:, 0], plan_y=sxy[:, 1], plan_type=text(ps, "site_type"), plan_radius_m=num(ps, "ring_radius_m"),
         exist_x=exy[:, 0], exist_y=exy[:, 1], exist_operator=text(ex, "operator"), exist_band=text(ex, "band"),
@@ -127,20 +135,23 @@ def inputs_from_district(district) -> CheckInputs:
 
 
 def build_kinds(reuse_kind: np.ndarray, mount: np.ndarray, site_type: np.ndarray,
-                free_access: np.ndarray) -> np.ndarray:
-    """The cost class of each candidate, first that applies: existing-site reuse -> ``existing_site``; pole reuse
-    or pole mount -> ``pole``; free-access public facility -> ``public_facility``; indoor -> ``indoor``; tower
-    mount -> ``tower``; else ``rooftop``."""
+                free_access: np.ndarray, upgrade: np.ndarray | None = None) -> np.ndarray:
+    """The cost class of each candidate, first that applies: upgrade of its own network's existing site ->
+    ``co_site_upgrade``; another operator's existing site -> ``existing_site`` (sharing); pole reuse or pole mount
+    -> ``pole``; free-access public facility -> ``public_facility``; indoor -> ``indoor``; tower mount -> ``tower``;
+    else ``rooftop``."""
     rk = np.asarray(reuse_kind, dtype=object)
     mt = np.asarray(mount, dtype=object)
     st = np.asarray(site_type, dtype=object)
+    up = np.zeros(len(rk), dtype=bool) if upgrade is None else np.asarray(upgrade, dtype=bool)
     return np.select(
-        [rk == "existing_site",
+        [up,
+         rk == "existing_site",
          np.isin(rk, ["street_lamp", "monitoring"]) | np.isin(mt, POLE_MOUNTS),
          np.asarray(free_access, bool),
          (st == "indoor") | (mt == "indoor"),
          mt == "tower"],
-        ["existing_site", "pole", "public_facility", "indoor", "tower"],
+        ["co_site_upgrade", "existing_site", "pole", "public_facility", "indoor", "tower"],
         default="rooftop",
     ).astype(object)
 
@@ -154,19 +165,28 @@ def check_candidates(district, registry: list[Rule] | None = None) -> gpd.GeoDat
         The candidates (working CRS, input order) with the district columns plus :data:`CHECK_COLUMNS`.
         ``subdistrict`` comes from the spatial join and replaces any sub-district column the file carried.
     """
-    rules = district.config.rules
+    cfg = district.config
+    rules = cfg.rules
     inp = inputs_from_district(district)
     res = check_arrays(inp, rules, registry)
     L = district.layers
     ex, fa, sd = L["existing_sites"], L["public_facilities"], L["subdistricts"]
+    exy = shapely.get_coordinates(ex.geometry.values) if len(ex) else np.empty((0, 2))
     reuse = match_reuse(
         inp.x, inp.y, inp.site_type, rules,
-        existing_xy=shapely.get_coordinates(ex.geometry.values) if len(ex) else None,
+        existing_xy=exy if len(ex) else None,
         existing_ids=ex["site_id"].to_numpy(dtype=object),
         pole_xy=np.column_stack([inp.pole_x, inp.pole_y]), pole_ids=inp.pole_ids, pole_kind=inp.pole_kind,
         facility_geoms=fa.geometry.values, facility_ids=fa["facility_id"].to_numpy(dtype=object),
-        facility_free=fa["free_access"].to_numpy(dtype=bool),
+        facility_free=fa["free_access"].to_numpy(dtype=bool), stand_on_m=rules.co_location_m,
     )
+    # An own-network existing site within reach is the site this candidate upgrades, whatever else is nearer.
+    own, own_d = own_site_match(inp, rules)
+    upgrade = own >= 0
+    ex_ids = ex["site_id"].to_numpy(dtype=object)
+    reuse.kind[upgrade] = "existing_site"
+    reuse.asset_id[upgrade] = ex_ids[own[upgrade]]
+    reuse.distance_m[upgrade] = own_d[upgrade]
     if "OUTSIDE_DISTRICT" in res.codes:
         inside = ~res.masks[:, res.codes.index("OUTSIDE_DISTRICT")]
     else:
@@ -175,10 +195,21 @@ def check_candidates(district, registry: list[Rule] | None = None) -> gpd.GeoDat
         inp.x, inp.y, sd.geometry.values, sd["code"].to_numpy(dtype=object), sd["name"].to_numpy(dtype=object),
         inside,
     )
+    hosts = physical_hosts(
+        inp.x, inp.y, inp.site_id, inp.operator, inp.network, reuse.kind, reuse.asset_id, rules.co_location_m,
+        existing_ids=ex_ids, existing_operator=ex["operator"].to_numpy(dtype=object),
+        existing_tower_id=ex["tower_site_id"].to_numpy(dtype=object) if "tower_site_id" in ex else None,
+    )
     c = L["candidates"]
+    build_kind = build_kinds(reuse.kind, inp.mount, inp.site_type, reuse.free_access, upgrade)
+    # The operator joins the site's existing tenants unless it is already one of them (its own upgrade).
+    tenants = hosts.operators + np.where(hosts.operator_present, 0, 1)
+    money = site_costs(build_kind, inp.site_type, inp.band, c["power_supply"].to_numpy(dtype=object),
+                       tenants=tenants, costs=cfg.costs, conditional=res.status == "conditional")
     out = gpd.GeoDataFrame(c.copy(), geometry=c.geometry.name, crs=c.crs)
     emf = res.details.get("emf_distance_m", np.full(inp.n, np.nan))
     cols = {
+        "network": inp.network,
         "subdistrict_code": sub_code,
         "subdistrict": sub_name,
         "status": res.status,
@@ -188,11 +219,19 @@ def check_candidates(district, registry: list[Rule] | None = None) -> gpd.GeoDat
         "reuse_kind": reuse.kind,
         "reuse_id": reuse.asset_id,
         "reuse_distance_m": np.round(reuse.distance_m, 2),
+        "upgrade_of": np.where(upgrade, reuse.asset_id, "").astype(object),
         "free_access": reuse.free_access,
         "new_build": reuse.new_build,
         "emf_distance_m": np.round(emf, 2),
         "needs_direct_supply": needs_direct_supply(c["power_supply"].to_numpy(dtype=object), res.status),
-        "build_kind": build_kinds(reuse.kind, inp.mount, inp.site_type, reuse.free_access),
+        "build_kind": build_kind,
+        "host_id": hosts.host_id,
+        "host_operators": tenants,
+        "host_networks": hosts.networks,
+        "shared": (tenants >= 2) | (hosts.networks >= 2),
+        "capex_cny": np.round(money["capex_cny"], 0),
+        "opex_cny_per_year": np.round(money["opex_cny_per_year"], 0),
+        "tco_cny": np.round(money["tco_cny"], 0),
     }
     for k, v in cols.items():
         out[k] = pd.Series(v, index=out.index, dtype=object if np.asarray(v).dtype == object else None)

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["REASONS", "REASON_CODES", "STATUSES", "STATUS_RANK", "STATUS_ZH", "Reason"]
+__all__ = ["EFFECT_RANK", "REASONS", "REASON_CODES", "STATUSES", "STATUS_RANK", "STATUS_ZH", "WARNING_CODES", "Reason"]
 
 #: Statuses from best to worst; a candidate takes the worst effect among its reasons.
 STATUSES = ("compliant", "conditional", "non_compliant")
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 STATUS_ZH = {"compliant": "合规", "conditional": "有条件合规", "non_compliant": "不合规"}
+#: Status rank of each reason effect. A "warning" is engineering advice: it is listed, but leaves the status to
+#: what the layout plan and the law decide.
+EFFECT_RANK = {"warning": 0, **STATUS_RANK}
 
 
 class Reason(NamedTuple):
     """What a reason does to the status, and how it reads."""
 
-    effect: str  # "conditional" | "non_compliant"
+    effect: str  # "warning" | "conditional" | "non_compliant"
     zh: str
     en: str
 
@@ -39,13 +42,19 @@ REASONS: dict[str, Reason] = {
     "PLAN_TYPE_MISMATCH": Reason(
         "non_compliant", "站型与所在规划站址的站型不符",
         "site type does not match the type of the planned site(s) whose ring contains it"),
+    # Engineering advice, not a planning decision: a new site this close to the network's own site would be better
+    # placed as an upgrade of that site ("严控新增站址，充分利用现有基站站址资源").
     "TOO_CLOSE_TO_EXISTING": Reason(
-        "non_compliant", "与同运营商同频段现有基站间距小于最小间距",
-        "closer than the minimum spacing to an existing site of the same operator and band"),
+        "warning", "距本网络现有站址小于最小间距，建议改为利用该站址升级",
+        "closer than the minimum spacing to an existing site of its own network: consider upgrading that site"),
+    # Two operators on one spot is sharing (共享), which the work plan asks for; a duplicate is the same network twice.
     "DUPLICATE": Reason(
-        "non_compliant", "站址编号与其他候选站址或现有基站重复，或与其他候选站址位置重合",
-        "same site id as another candidate or an existing site, or within the duplicate distance of another "
-        "candidate"),
+        "non_compliant", "同一网络重复站址（位置重合或站址编号重复）",
+        "duplicate: same network within the duplicate distance of another candidate, or a site id used twice "
+        "(or an existing site's id on a site that is not its upgrade)"),
+    "NO_NETWORK": Reason(
+        "non_compliant", "运营商在该频段无5G网络（运营商与频段不匹配）",
+        "no 5G network of the district holds this operator on this band"),
     "POLE_UNSUITABLE": Reason(
         "non_compliant", "杆体不满足挂载条件（高度不足、类型不符或未找到杆体）",
         "pole unsuitable: too low, of a kind not usable for this site type, or no pole found"),

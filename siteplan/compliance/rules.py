@@ -35,7 +35,9 @@ __all__ = [
     "in_prohibited_zone",
     "in_restricted_zone",
     "match_poles",
+    "no_network",
     "not_in_plan",
+    "own_site_match",
     "outside_district",
     "per_type",
     "plan_ring_pairs",
@@ -70,8 +72,9 @@ def _f(a, n: int | None = None) -> np.ndarray:
 class CheckInputs:
     """Everything the rules read, as arrays in one projected CRS [m].
 
-    Candidates: ``x, y`` [m], ``site_id, site_type, operator, band, mount, pole_id`` (text), ``eirp_dbm`` [dBm],
-    ``freq_mhz`` [MHz] (of the candidate's band). Other layers as named; geometries as shapely arrays.
+    Candidates: ``x, y`` [m], ``site_id, site_type, operator, band, mount, pole_id, network`` (text), ``eirp_dbm``
+    [dBm], ``freq_mhz`` [MHz] (of the candidate's band). ``network`` / ``exist_network`` are network keys ("" = none,
+    see :mod:`siteplan.networks`). Other layers as named; geometries as shapely arrays.
     """
 
     x: np.ndarray
@@ -85,6 +88,7 @@ class CheckInputs:
     eirp_dbm: np.ndarray
     freq_mhz: np.ndarray
     boundary: object  # shapely (Multi)Polygon
+    network: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     zone_geoms: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     zone_category: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     plan_x: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -96,6 +100,10 @@ class CheckInputs:
     exist_operator: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     exist_band: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     exist_site_id: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    exist_network: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    #: "network|operator" pairs: an existing site of that operator is the network's own (an operator's 4G site,
+    #: either operator's for a shared RAN, the partner's for a co-built one). Empty: same ``exist_network``.
+    own_pairs: frozenset = frozenset()
     pole_x: np.ndarray = field(default_factory=lambda: np.empty(0))
     pole_y: np.ndarray = field(default_factory=lambda: np.empty(0))
     pole_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
@@ -111,12 +119,16 @@ class CheckInputs:
         self.x, self.y = _f(self.x), _f(self.y)
         for name in ("site_id", "site_type", "operator", "band", "mount", "pole_id"):
             setattr(self, name, _s(getattr(self, name), n))
+        # Without networks every candidate is one network's (the pre-network behaviour).
+        self.network = _s(self.network, n) if len(self.network) == n else np.full(n, "all", dtype=object)
         self.eirp_dbm, self.freq_mhz = _f(self.eirp_dbm, n), _f(self.freq_mhz, n)
-        for name in ("zone_category", "plan_type", "exist_operator", "exist_band", "exist_site_id", "pole_ids", "pole_kind",
-                     "hotspot_receptor"):
+        for name in ("zone_category", "plan_type", "exist_operator", "exist_band", "exist_site_id", "exist_network",
+                     "pole_ids", "pole_kind", "hotspot_receptor"):
             setattr(self, name, _s(getattr(self, name)))
         for name in ("plan_x", "plan_y", "plan_radius_m", "exist_x", "exist_y", "pole_x", "pole_y", "pole_height_m"):
             setattr(self, name, _f(getattr(self, name)))
+        if len(self.exist_network) != len(self.exist_x):
+            self.exist_network = np.full(len(self.exist_x), "all", dtype=object)
         self.zone_geoms = np.asarray(self.zone_geoms, dtype=object)
         self.hotspot_geoms = np.asarray(self.hotspot_geoms, dtype=object)
 
@@ -233,44 +245,94 @@ def plan_type_mismatch(inp: CheckInputs, rules: RulesConfig, details: dict) -> n
     return in_ring & (n_ok == 0)
 
 
-def too_close_to_existing(inp: CheckInputs, rules: RulesConfig, details: dict) -> np.ndarray:
-    """Closer than ``min_spacing_m[site_type]`` to an existing site of the same operator and band.
+def _own(inp: CheckInputs, c: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Whether existing site ``e`` belongs to candidate ``c``'s network (pairs of indices)."""
+    if inp.own_pairs:
+        key = inp.network[c].astype(str) + "|" + inp.exist_operator[e].astype(str)
+        return np.isin(key, list(inp.own_pairs)) & (inp.network[c] != "")
+    return (inp.network[c] == inp.exist_network[e]) & (inp.network[c] != "")
 
-    A candidate with no operator given is never matched (same operator cannot be established).
+
+def own_site_match(inp: CheckInputs, rules: RulesConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The existing site of the candidate's own network each candidate upgrades: index into the existing-site
+    arrays (-1: none) and distance [m]. The nearest own-network site within ``reuse_distance_m.existing_site``.
+
+    An operator's 4G site is where its 5G goes first (co-site upgrade); for a shared RAN (China Telecom + China
+    Unicom) either operator's site is the network's own.
+    """
+    key = ("own_site",)
+    if key in inp.cache:
+        return inp.cache[key]
+    idx = np.full(inp.n, -1, dtype=np.intp)
+    dist = np.full(inp.n, np.nan)
+    lim = float(rules.reuse_distance_m.get("existing_site", 0.0))
+    if inp.n and len(inp.exist_x) and lim > 0:
+        tree = shapely.STRtree(shapely.points(inp.exist_x, inp.exist_y))
+        c, e = tree.query(inp.points, predicate="dwithin", distance=lim)
+        own = _own(inp, c, e)
+        c, e = c[own], e[own]
+        d = np.hypot(inp.x[c] - inp.exist_x[e], inp.y[c] - inp.exist_y[e])
+        # Nearest per candidate (ties: lower existing index), without a loop: sort by (candidate, distance, index).
+        order = np.lexsort((e, d, c))
+        first = order[np.r_[True, c[order][1:] != c[order][:-1]]] if order.size else order
+        idx[c[first]] = e[first]
+        dist[c[first]] = d[first]
+        # A candidate carrying the code of one of its network's sites in reach upgrades that very site (where CT and
+        # CU share a tower, the one whose code it keeps), not merely the nearest.
+        same = inp.site_id.astype(str)[c] == inp.exist_site_id.astype(str)[e]
+        idx[c[same]] = e[same]
+        dist[c[same]] = d[same]
+    inp.cache[key] = (idx, dist)
+    return idx, dist
+
+
+def no_network(inp: CheckInputs, rules: RulesConfig, details: dict) -> np.ndarray:
+    """The operator and band belong to no configured network (e.g. China Mobile on n78)."""
+    return inp.network == ""
+
+
+def too_close_to_existing(inp: CheckInputs, rules: RulesConfig, details: dict) -> np.ndarray:
+    """Not an upgrade of an own-network site, yet closer than ``min_spacing_m[site_type]`` to one (a warning).
+
+    A candidate with no network is never matched (its network cannot be established).
     """
     mask = np.zeros(inp.n, dtype=bool)
     if inp.n == 0 or len(inp.exist_x) == 0:
         return mask
+    upgrade, _ = own_site_match(inp, rules)
     spacing = per_type(rules.min_spacing_m, inp.site_type, "min_spacing_m")
     tree = shapely.STRtree(shapely.points(inp.exist_x, inp.exist_y))
     c, e = tree.query(inp.points, predicate="dwithin", distance=spacing)
     d = np.hypot(inp.x[c] - inp.exist_x[e], inp.y[c] - inp.exist_y[e])
-    same = ((inp.operator[c] == inp.exist_operator[e]) & (inp.operator[c] != "")
-            & (inp.band[c] == inp.exist_band[e]))
-    hit = same & (d < spacing[c])
+    hit = _own(inp, c, e) & (d < spacing[c]) & (upgrade[c] < 0)
     mask[c[hit]] = True
     return mask
 
 
 def duplicate(inp: CheckInputs, rules: RulesConfig, details: dict) -> np.ndarray:
-    """Same ``site_id`` as another candidate (all of them flagged) or as an existing site, or within
-    ``duplicate_distance_m`` of another candidate.
+    """A site id used by two candidates (all flagged); an existing site's id on a candidate that is not that
+    site's own-network upgrade; or a candidate within ``duplicate_distance_m`` of another of the SAME network.
 
-    Of a near pair with different ids, only the one with the larger ``site_id`` (string order) is flagged: the
-    other stays a valid site. Ordering by id rather than by file row keeps the result independent of row order.
+    Two networks at one spot are one shared site with two tenants (共享), never a duplicate. Of a near pair with
+    different ids only the larger ``site_id`` (string order) is flagged, so the result does not depend on row order.
     """
     mask = np.zeros(inp.n, dtype=bool)
     if inp.n == 0:
         return mask
     ids = inp.site_id.astype(str)
-    mask |= np.isin(ids, inp.exist_site_id.astype(str))
+    upgrade, _ = own_site_match(inp, rules)
+    exist_ids = inp.exist_site_id.astype(str)
+    # Existing-site ids are unique (checked on load); the first match where a test builds them otherwise.
+    pos = pd.Index(exist_ids).drop_duplicates().get_indexer(ids) if len(exist_ids) else np.full(inp.n, -1)
+    mask |= (pos >= 0) & (pos != upgrade)
     _, inv, counts = np.unique(ids, return_inverse=True, return_counts=True)
     mask |= counts[inv] > 1
     tree = cKDTree(np.column_stack([inp.x, inp.y]))
     pairs = tree.query_pairs(r=rules.duplicate_distance_m, output_type="ndarray")
     if len(pairs):
         i, j = pairs[:, 0], pairs[:, 1]
-        later = np.where(inv[i] > inv[j], i, j)  # equal ids: already flagged above
+        same = inp.network[i] == inp.network[j]
+        later = np.where(inv[i] > inv[j], i, j)[same]  # equal ids: already flagged above
         mask[later] = True
     return mask
 
@@ -366,6 +428,7 @@ RULES: list[Rule] = [
     Rule("PLAN_TYPE_MISMATCH", plan_type_mismatch),
     Rule("TOO_CLOSE_TO_EXISTING", too_close_to_existing),
     Rule("DUPLICATE", duplicate),
+    Rule("NO_NETWORK", no_network),
     Rule("POLE_UNSUITABLE", pole_unsuitable),
     Rule("EMF_SENSITIVE_RECEPTOR", emf_sensitive_receptor),
 ]

@@ -20,7 +20,8 @@ from ..config import RulesConfig
 from ..errors import ConfigError
 from .rules import allowed_table
 
-__all__ = ["REUSE_KINDS", "ReuseMatch", "match_reuse", "reuse_ratios"]
+__all__ = ["REUSE_KINDS", "Hosts", "ReuseMatch", "match_reuse", "existing_hosts", "physical_hosts", "reuse_ratios",
+           "sharing_figures"]
 
 REUSE_KINDS = ("existing_site", "street_lamp", "monitoring", "public_facility")
 
@@ -63,8 +64,12 @@ def match_reuse(
     facility_geoms: np.ndarray | None = None,
     facility_ids: np.ndarray | None = None,
     facility_free: np.ndarray | None = None,
+    stand_on_m: float = 0.0,
 ) -> ReuseMatch:
     """Match candidates at ``x, y`` [m] to the nearest reusable asset within its kind's reuse distance.
+
+    A candidate within ``stand_on_m`` of an existing site stands on it: that site is its match even when a pole or
+    a facility is nearer (e.g. a tower inside a public compound).
 
     Examples
     --------
@@ -113,6 +118,9 @@ def match_reuse(
             c2, _ = shapely.STRtree(geoms[fa]).query(pts, predicate="dwithin", distance=lim)
             free[c2] = True
     best = np.argmin(dist, axis=0) if n else np.empty(0, np.intp)  # first minimum = tie-break order of REUSE_KINDS
+    if n and stand_on_m > 0:
+        # A candidate standing on an existing site (within stand_on_m) shares that site, whatever else is near.
+        best = np.where(dist[0] <= stand_on_m, 0, best)
     cols = np.arange(n)
     best_d = dist[best, cols] if n else np.empty(0)
     found = np.isfinite(best_d)
@@ -151,4 +159,114 @@ def reuse_ratios(reuse_kind, group=None) -> dict:
         out["by_group"] = {str(name): {"candidates": int(row["size"]), "reusing": int(row["sum"]),
                                        "ratio": ratio(int(row["sum"]), int(row["size"]))}
                            for name, row in agg.iterrows()}
+    return out
+
+
+@dataclass
+class Hosts:
+    """The physical site each candidate stands on and who is there.
+
+    ``host_id``: the existing site's China Tower code (or its own id), the pole's or facility's id, or for a new
+    location ``"NEW:"`` + the smallest site id among the candidates within ``co_location_m`` of each other;
+    ``operators``: distinct operators already on the host (existing sites; 0 for a new location);
+    ``operator_present``: the candidate's operator is one of them; ``networks``: distinct networks among the
+    candidates on the host.
+    """
+
+    host_id: np.ndarray
+    operators: np.ndarray
+    operator_present: np.ndarray
+    networks: np.ndarray
+
+
+def physical_hosts(x, y, site_id, operator, network, reuse_kind, reuse_id, co_location_m: float, *,
+                   existing_ids=None, existing_operator=None, existing_tower_id=None) -> Hosts:
+    """Group candidates into physical sites (hosts) and count their tenants; see :class:`Hosts`.
+
+    Existing sites sharing a China Tower code (``existing_tower_id``) are one host with several operators; new
+    locations are connected components of candidates closer than ``co_location_m`` [m].
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(x)
+    kind = np.asarray(reuse_kind, dtype=object)
+    rid = np.asarray(reuse_id, dtype=object)
+    op = np.asarray(operator, dtype=object)
+    sid = np.asarray(site_id, dtype=object).astype(str)
+    host = np.full(n, "", dtype=object)
+    ex_ids = np.asarray(existing_ids if existing_ids is not None else [], dtype=object)
+    ex_op = np.asarray(existing_operator if existing_operator is not None else [""] * len(ex_ids), dtype=object)
+    ex_host = existing_hosts(ex_ids, existing_tower_id)
+    on_ex = np.flatnonzero(kind == "existing_site")
+    if on_ex.size:
+        pos = pd.Index(ex_ids).get_indexer(rid[on_ex]) if len(ex_ids) else np.full(on_ex.size, -1)
+        host[on_ex] = np.where(pos >= 0, ex_host[np.maximum(pos, 0)] if len(ex_ids) else "", rid[on_ex])
+    other = (kind != "existing_site") & (kind != "")
+    host[other] = rid[other]
+    # Candidates closer than co_location_m stand on one physical site: the component takes the host of its
+    # members by priority (an existing site, then a pole or facility), else "NEW:" + its smallest site id.
+    if n:
+        xy = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+        pairs = cKDTree(xy).query_pairs(r=co_location_m, output_type="ndarray")
+        g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        _, comp = connected_components(g, directed=False)
+        rank = np.select([kind == "existing_site", kind != ""], [0, 1], default=2)
+        df = pd.DataFrame({"comp": comp, "rank": rank, "host": host, "sid": sid})
+        df = df.sort_values(["comp", "rank", "host", "sid"], kind="stable")
+        first = df.groupby("comp", sort=False).first()
+        chosen = np.where(first["rank"] < 2, first["host"], "NEW:" + first["sid"].astype(str))
+        host = pd.Series(chosen, index=first.index).reindex(comp).to_numpy(dtype=object)
+    # Operators already on each existing host.
+    present = pd.DataFrame({"host": ex_host, "op": ex_op})
+    present = present[present["op"] != ""].drop_duplicates()
+    operators = pd.Series(host).map(present.groupby("host")["op"].nunique()).fillna(0).to_numpy(dtype=np.int64)
+    cand = pd.DataFrame({"host": host, "op": op})
+    operator_present = cand.merge(present.assign(here=True), on=["host", "op"], how="left")["here"]
+    operator_present = operator_present.fillna(False).to_numpy(dtype=bool)
+    nets = pd.DataFrame({"host": host, "net": np.asarray(network, dtype=object)})
+    n_nets = nets[nets["net"] != ""].groupby("host")["net"].nunique()
+    networks = pd.Series(host).map(n_nets).fillna(0).to_numpy(dtype=np.int64)
+    return Hosts(host, operators, operator_present, networks)
+
+
+def existing_hosts(existing_ids, existing_tower_id) -> np.ndarray:
+    """Host id of each existing site: its China Tower site code, or its own id when it has none."""
+    ids = np.asarray(existing_ids, dtype=object)
+    tower = pd.Series(existing_tower_id if existing_tower_id is not None else [""] * len(ids), dtype=object)
+    tower = tower.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    return np.where(tower != "", tower, ids).astype(object)
+
+
+def sharing_figures(host_id, network, operator, *, existing_host=(), existing_operator=(), group=None) -> dict:
+    """Sharing KPIs of a set of 5G base stations (e.g. a plan).
+
+    Per physical site (host): the operators on it after the plan are its existing tenants (any technology) plus
+    the plan's operators there. Returns ``stations``, ``sites``, ``tenancy`` (5G stations per site), ``shared_sites``
+    (sites with two or more operators) and ``share_ratio`` (their share of the sites), overall, ``by_network``
+    and, with ``group`` (e.g. sub-district per station), ``by_group``.
+    """
+    plan = pd.DataFrame({"host": np.asarray(host_id, dtype=object), "net": np.asarray(network, dtype=object),
+                         "op": np.asarray(operator, dtype=object)})
+    if group is not None:
+        plan["g"] = np.asarray(group, dtype=object)
+    before = pd.DataFrame({"host": np.asarray(existing_host, dtype=object),
+                           "op": np.asarray(existing_operator, dtype=object)})
+    before = before[before["host"].isin(set(plan["host"])) & (before["op"] != "")]
+
+    def one(d: pd.DataFrame) -> dict:
+        if len(d) == 0:
+            return {"stations": 0, "sites": 0, "tenancy": 0.0, "shared_sites": 0, "share_ratio": 0.0}
+        ops = pd.concat([d[["host", "op"]], before[before["host"].isin(set(d["host"]))]]).drop_duplicates()
+        n_ops = ops[ops["op"] != ""].groupby("host")["op"].nunique().reindex(d["host"].unique()).fillna(0)
+        n_nets = d.groupby("host")["net"].nunique().reindex(n_ops.index)
+        shared = int((np.maximum(n_ops, n_nets) >= 2).sum())
+        sites = len(n_ops)
+        return {"stations": int(len(d)), "sites": sites, "tenancy": round(len(d) / sites, 4),
+                "shared_sites": shared, "share_ratio": round(shared / sites, 4)}
+
+    out = one(plan)
+    out["by_network"] = {str(k): one(g) for k, g in plan.groupby("net", sort=True)}
+    if group is not None:
+        out["by_group"] = {str(k): one(g) for k, g in plan.groupby("g", sort=True)}
     return out

@@ -1,85 +1,83 @@
-"""The coverage step of ``siteplan run`` and the ``siteplan coverage`` command.
+"""The coverage step of ``siteplan run`` and the ``siteplan coverage`` command: per operator network.
 
-Two scenarios are computed on the district grid (``radio.grid_resolution_m``):
+For each network of the district (``[networks.*]``; see :mod:`siteplan.coverage.networks` for the KPI), two
+reference scenarios are computed on the district grid (``radio.grid_resolution_m``) before any site is chosen:
 
-- ``existing``: the existing sites only (today's network);
-- ``existing+candidates``: existing sites plus every *compliant* candidate of the check step
-  (``ctx.results["check"]``); when no check ran, plus *all* candidates, which the summary says.
+- ``upgrade``: the network's existing 4G sites, each upgraded 1:1 to 5G on the network's band (one 5G site per
+  physical site: co-located operators of one network share it) — what the existing grid could give;
+- ``pool``: every eligible candidate of the network (compliant, and conditional when ``optimize.include_conditional``;
+  all candidates when no check ran) — the most the candidate lists can give. An area the pool does not cover
+  needs new candidates: the plan's candidate search requests come from it.
 
-Outputs (working CRS rasters, WGS 84 vectors):
+The plan itself (the selected sites per phase) is evaluated by the ``evaluate`` step. ``ctx.results["coverage"]``
+is a :class:`NetworkCoverage`; ``ctx.summary["coverage"]`` holds per network and scenario the figures
+(``outdoor``/``indoor`` covered share on the joint KPI and RSRP-only, by sub-district, hotspots) and the district
+views (every network / any network).
 
-- ``coverage.tif``: the **existing** scenario, the one the gaps describe; bands 1 ``outdoor_rsrp_dbm``,
-  2 ``indoor_rsrp_dbm``, 3 ``sinr_db`` (float32; nodata -9999 outside the district; cells inside with no site
-  within reach hold ``no_signal_dbm`` = -200 dBm, and SINR nodata);
-- ``coverage_candidates.tif``: the same bands for ``existing+candidates``;
-- ``gaps.geojson`` / ``gaps.csv``: gaps of the existing network's outdoor coverage, with the compliant candidates
-  that could close them.
-
-``ctx.results["coverage"]`` is the existing scenario's :class:`~siteplan.coverage.CoverageResult` (the optimizer's
-baseline), ``ctx.results["coverage_candidates"]`` the other, ``ctx.results["gaps"]`` the gap GeoDataFrame.
+``siteplan coverage`` writes, per network, ``coverage_<network>.tif`` (bands ``<scenario>_outdoor_rsrp_dbm``,
+``<scenario>_indoor_rsrp_dbm``, ``<scenario>_sinr_db``) and the gaps of the last scenario (``gaps.geojson/.csv``,
+column ``network``).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..compliance.sharing import existing_hosts
 from ..config import LayerSpec
 from ..errors import InputFileError
 from ..io import District, provenance, read_district, read_layer, write_csv, write_geojson, write_json
 from ..io.writers import provenance_tags
-from ..io.raster import NODATA, write_geotiff
+from ..networks import ALL, eligible_statuses, network_table, networks_of, site_networks
 from ..radio import linkbudget as _lb
-from .engine import CoverageResult, SectorSet, compute_coverage, sectors_from_sites
-from .figures import coverage_figures
+from .engine import CoverageResult
 from .gaps import find_gaps
-from .grid import grid_for_district
+from .grid import Grid, grid_for_district
+from .networks import KPI_DEFINITION, NO_SIGNAL_DBM, district_views, network_coverage, write_network_tif
 
-__all__ = ["HOTSPOT_POLYGON_RULE", "NO_SIGNAL_DBM", "run", "run_coverage", "write_coverage_tif"]
+__all__ = ["HOTSPOT_POLYGON_RULE", "NO_SIGNAL_DBM", "NetworkCoverage", "clean_json", "gaps_table", "run",
+           "run_coverage", "scenario_sites"]
 
-#: Value written for inside cells that no site reaches (RSRP is -inf in memory).
-NO_SIGNAL_DBM = -200.0
 #: How a polygon hotspot counts as covered (see siteplan.coverage.figures).
 HOTSPOT_POLYGON_RULE = "majority"
 
 
-def write_coverage_tif(path: str | Path, result: CoverageResult, *, scenario: str, extra_tags: dict | None = None,
-                       no_signal_dbm: float = NO_SIGNAL_DBM, sinr_threshold_db: float | None = None) -> Path:
-    """Write a coverage result as a 3-band float32 GeoTIFF (outdoor RSRP, indoor RSRP, SINR) and its QGIS style
-    ``.qml`` beside it (the map's RSRP classes with the result's threshold)."""
-    g = result.grid
+@dataclass(eq=False)
+class NetworkCoverage:
+    """Coverage results by network and scenario on one grid: ``results[network][scenario]``."""
 
-    def floor(a):
-        return np.where(np.isneginf(a), np.float32(no_signal_dbm), a).astype(np.float32)
+    grid: Grid
+    results: dict[str, dict[str, CoverageResult]] = field(default_factory=dict)
 
-    tags = {
-        "scenario": scenario,
-        "rsrp_threshold_dbm": result.threshold_dbm,
-        "no_signal_dbm": no_signal_dbm,
-        "units": "RSRP per resource element [dBm]; SINR [dB]",
-        "radio": result.params,
-    }
-    tags.update(extra_tags or {})
-    return write_geotiff(
-        path,
-        {
-            "outdoor_rsrp_dbm": floor(result.rsrp_dbm),
-            "indoor_rsrp_dbm": floor(result.indoor_rsrp_dbm),
-            "sinr_db": result.sinr_db,
-        },
-        transform=g.transform,
-        crs=g.crs,
-        nodata=NODATA,
-        tags=tags,
-        style={"rsrp": result.threshold_dbm,
-               **({"sinr": sinr_threshold_db} if sinr_threshold_db is not None else {})},
-    )
+    def scenario(self, name: str) -> dict[str, CoverageResult]:
+        """``{network: result}`` of one scenario (networks without it left out)."""
+        return {k: v[name] for k, v in self.results.items() if name in v}
 
 
-def _gaps_for_csv(gaps) -> pd.DataFrame:
+def clean_json(obj):
+    """JSON-safe: NaN/inf floats become None, numpy scalars Python numbers."""
+    if isinstance(obj, dict):
+        return {str(k): clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean_json(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return f if np.isfinite(f) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def gaps_table(gaps: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The gaps as a table with a representative point's WGS 84 lon/lat (for CSV/XLSX)."""
     df = pd.DataFrame(gaps.drop(columns=gaps.geometry.name))
     if len(gaps):
         pts = gaps.geometry.representative_point().to_crs("EPSG:4326")
@@ -91,169 +89,155 @@ def _gaps_for_csv(gaps) -> pd.DataFrame:
     return df
 
 
-def _clean(obj):
-    """JSON-safe: NaN/inf floats become None, numpy scalars Python numbers."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return f if np.isfinite(f) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+def scenario_sites(district: District, candidates: gpd.GeoDataFrame | None) -> dict[str, dict[str, gpd.GeoDataFrame]]:
+    """Sites of each reference scenario per network: ``{network: {"upgrade": ..., "pool": ...}}``.
+
+    ``upgrade``: the existing sites of the network's operators (a shared RAN's either operator, a co-built
+    network's partner) on the network's main band, one per physical site. ``candidates`` are the (already
+    screened) candidates with a ``network`` column; None = only ``upgrade``.
+    """
+    nets = networks_of(district.config)
+    ex = district.layers["existing_sites"].copy()
+    ex["host_id"] = existing_hosts(ex["site_id"].to_numpy(dtype=object),
+                                   ex["tower_site_id"].to_numpy(dtype=object) if "tower_site_id" in ex else None)
+    out: dict[str, dict[str, gpd.GeoDataFrame]] = {}
+    for key, net in nets.items():
+        own = ex[ex["operator"].isin(net.operators)].sort_values("site_id", kind="stable")
+        # One 5G gNB per physical site and network (a shared RAN puts one where CT and CU share a tower).
+        own = own.drop_duplicates("host_id").reset_index(drop=True)
+        if key != ALL:
+            own["band"] = net.primary_band
+        scen = {"upgrade": own}
+        if candidates is not None:
+            scen["pool"] = candidates[candidates["network"] == key].reset_index(drop=True)
+        out[key] = scen
+    return out
 
 
-def _scenario(district: District, grid, sectors: SectorSet, progress) -> tuple[CoverageResult, float]:
-    t0 = time.perf_counter()
-    radio = district.config.radio
-    res = compute_coverage(grid, sectors, radio, progress=progress)
-    res.figures = coverage_figures(
-        res,
-        subdistricts=district.layers.get("subdistricts"),
-        hotspots=district.layers.get("hotspots"),
-        polygon_rule=HOTSPOT_POLYGON_RULE,
-        sinr_threshold_db=radio.sinr_threshold_db,
-    )
-    return res, time.perf_counter() - t0
+def _network_figures(nc: NetworkCoverage, district: District) -> dict:
+    nets = networks_of(district.config)
+    scenarios = sorted({s for v in nc.results.values() for s in v})
+    return {
+        "kpi": KPI_DEFINITION,
+        "networks": {
+            k: {"name": nets[k].name, "name_zh": nets[k].name_zh,
+                **{s: r.figures for s, r in nc.results.get(k, {}).items()}}
+            for k in nets
+        },
+        "district": {s: district_views(nc.scenario(s)) for s in scenarios},
+    }
 
 
-def _compute(district: District, out_dir: Path, scenarios: dict[str, object], gap_source: str,
-             candidates, candidates_note: str, progress=None) -> tuple[dict, dict, list[Path]]:
-    """Compute the named scenarios (name -> site GeoDataFrame or SectorSet), write outputs, return summary."""
+def _compute(district: District, scenarios: dict[str, dict[str, object]], progress=None) -> tuple[NetworkCoverage, dict]:
     radio = district.config.radio
     _lb.check_radio(radio)
     grid = grid_for_district(district)
-    results: dict[str, CoverageResult] = {}
+    nc = NetworkCoverage(grid)
     timing = {}
-    for name, sites in scenarios.items():
-        results[name], timing[name] = _scenario(district, grid, sites, progress)
-    min_area = float(radio.gap_min_area_m2)
-    gaps = find_gaps(
-        results[gap_source],
-        boundary=district.boundary,
-        min_area_m2=min_area,
-        layer=radio.gap_layer,
-        subdistricts=district.layers.get("subdistricts"),
-        hotspots=district.layers.get("hotspots"),
-        candidates=candidates,
-        radio=radio,
-    )
-    written = []
-    files = {"existing": "coverage.tif", "existing+candidates": "coverage_candidates.tif", "file": "coverage.tif"}
-    for name, res in results.items():
-        tif = write_coverage_tif(out_dir / files[name], res, scenario=name, sinr_threshold_db=radio.sinr_threshold_db,
-                                 extra_tags=provenance_tags(district))
-        written += [tif, tif.with_suffix(".qml")]
-    written.append(write_geojson(gaps, out_dir / "gaps.geojson", provenance=provenance(district, full=False)))
-    written.append(write_csv(_gaps_for_csv(gaps), out_dir / "gaps.csv", labels=True))
-    summary = {
-        "scenarios": {name: res.figures for name, res in results.items()},
-        "files": {name: files[name] for name in results},
-        "candidates": candidates_note,
-        "grid": {
-            "resolution_m": grid.resolution_m,
-            "shape": list(grid.shape),
-            "cells_inside": grid.n_inside,
-            "crs": grid.crs,
-            "transform": list(grid.transform)[:6],
-        },
-        "radio": next(iter(results.values())).params,
-        "covered_definition": "RSRP >= radio.rsrp_threshold_dbm (SINR reported as sinr_ok_share, not required)",
+    for net, scen in scenarios.items():
+        nc.results[net] = {}
+        for name, sites in scen.items():
+            t0 = time.perf_counter()
+            nc.results[net][name] = network_coverage(district, grid, sites, progress=progress,
+                                                     polygon_rule=HOTSPOT_POLYGON_RULE)
+            timing[f"{net}.{name}"] = round(time.perf_counter() - t0, 2)
+    summary = _network_figures(nc, district)
+    summary.update({
+        "grid": {"resolution_m": grid.resolution_m, "shape": list(grid.shape), "cells_inside": grid.n_inside,
+                 "crs": grid.crs, "transform": list(grid.transform)[:6]},
+        "radio": _lb.radio_parameters(radio),
         "indoor_definition": "outdoor RSRP minus radio.indoor_penetration_db (indoor-type sites: the reverse)",
         "hotspot_polygon_rule": HOTSPOT_POLYGON_RULE,
         "no_signal_dbm": NO_SIGNAL_DBM,
-        "gaps": {
-            "scenario": gap_source,
-            "layer": radio.gap_layer,
-            "min_area_m2": min_area,
-            "count": len(gaps),
-            "area_km2": round(float(gaps["area_m2"].sum()) / 1e6, 4) if len(gaps) else 0.0,
-            "top": [
-                {k: r[k] for k in ("gap_id", "area_m2", "subdistrict", "hotspots", "nearest_candidates", "score")}
-                for r in gaps.head(10).to_dict("records")
-            ],
-        },
-        "skipped_sites": [
-            {"site_id": sid, "reason": why}
-            for res in results.values() for sid, why in res.sectors.skipped
-        ],
-        "timing_s": {k: round(v, 2) for k, v in timing.items()},
+        "skipped_sites": [{"network": net, "scenario": s, "site_id": sid, "reason": why}
+                          for net, v in nc.results.items() for s, r in v.items() for sid, why in r.sectors.skipped],
+        "timing_s": timing,
         "sample_data": bool(district.sample),
-    }
-    return _clean(summary), {"results": results, "gaps": gaps}, written
+    })
+    return nc, summary
 
 
 def run(ctx) -> None:
-    """Pipeline step (see docs/briefs/contracts.md): both scenarios, coverage rasters, gaps, summary."""
+    """Pipeline step: the ``upgrade`` and ``pool`` scenarios of every network (figures; no files)."""
     d = ctx.district
-    radio = d.config.radio
-    existing = d.layers["existing_sites"]
-    if "check" in ctx.results and ctx.results["check"] is not None:
-        chk = ctx.results["check"]
-        cands = chk[chk["status"] == "compliant"]
-        note = f"compliant candidates of the check step ({len(cands)} of {len(chk)})"
+    chk = ctx.results.get("check")
+    if chk is not None:
+        statuses = eligible_statuses(d.config)
+        cands = chk[chk["status"].isin(statuses) & (chk["network"] != "")]
+        note = f"{' and '.join(statuses)} candidates of the check step ({len(cands)} of {len(chk)})"
     else:
-        cands = d.layers["candidates"]
-        note = f"all {len(cands)} candidates: no compliance check ran, so none were screened out"
-    s_exist = sectors_from_sites(existing, radio)
-    s_cand = sectors_from_sites(cands, radio, on_invalid="skip")
-    both = SectorSet.concat(s_exist, s_cand)
-    both = SectorSet(**{**both.__dict__, "skipped": s_cand.skipped})
-    summary, res, written = _compute(
-        d, ctx.out_dir, {"existing": s_exist, "existing+candidates": both}, "existing", cands, note,
-        progress=ctx.progress,
-    )
-    ctx.summary["coverage"] = summary
-    ctx.results["coverage"] = res["results"]["existing"]
-    ctx.results["coverage_candidates"] = res["results"]["existing+candidates"]
-    ctx.results["gaps"] = res["gaps"]
-    ctx.written.extend(written)
-    gpkg = getattr(ctx, "gpkg_layers", None)
-    if gpkg is not None:
-        gpkg["gaps"] = res["gaps"]
+        from ..compliance import check_candidates
+
+        chk = check_candidates(d)
+        cands = chk[chk["network"] != ""]
+        note = f"all {len(cands)} candidates with a network: no compliance check ran, so none were screened out"
+    nc, summary = _compute(d, scenario_sites(d, cands), progress=ctx.progress)
+    summary["candidates"] = note
+    summary["scenarios_definition"] = {
+        "upgrade": "the network's existing 4G sites upgraded 1:1 (one 5G gNB per physical site)",
+        "pool": "every eligible candidate of the network: the most the candidate lists can give",
+    }
+    summary["network_table"] = network_table(d.config)
+    ctx.summary["coverage"] = clean_json(summary)
+    ctx.results["coverage"] = nc
 
 
 def run_coverage(district, out_dir, sites: str = "existing+candidates", *, sites_frame: str = "WGS84",
                  progress=None) -> dict:
-    """Coverage of a district for the CLI: ``sites`` is ``"existing"``, ``"existing+candidates"`` or a file.
+    """Coverage of a district per network for the CLI: ``sites`` is ``"existing"`` (the 4G grid upgraded 1:1),
+    ``"existing+candidates"`` (that, then every candidate) or a site file evaluated alone.
 
-    A file is read like the candidates layer (GeoJSON, GeoPackage, CSV/XLSX with lon/lat in ``sites_frame``)
-    and evaluated alone. Writes ``coverage.tif`` (+ ``coverage_candidates.tif`` for existing+candidates),
-    ``gaps.geojson``, ``gaps.csv`` and ``coverage.json`` into ``out_dir``; returns the summary dict (with
-    ``"written"``: the paths).
+    A file is read like the candidates layer (GeoJSON, GeoPackage, CSV/XLSX with lon/lat in ``sites_frame``).
+    Writes ``coverage_<network>.tif`` per network, ``gaps.geojson``/``gaps.csv`` (last scenario, outdoor) and
+    ``coverage.json`` into ``out_dir``; returns the summary dict (with ``"written"``: the paths).
     """
     d = district if isinstance(district, District) else read_district(district)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    radio = d.config.radio
-    cands = d.layers["candidates"]
-    note = f"all {len(cands)} candidates (no compliance check in `siteplan coverage`; `siteplan run` screens them)"
+    nets = networks_of(d.config)
+    cands = d.layers["candidates"].copy()
+    cands["network"] = site_networks(cands["operator"].to_numpy(dtype=object), cands["band"].to_numpy(dtype=object),
+                                     nets)
+    note = (f"all {len(cands)} candidates (no compliance check in `siteplan coverage`; `siteplan run` screens "
+            "them)")
     if sites == "existing":
-        scen = {"existing": sectors_from_sites(d.layers["existing_sites"], radio)}
-        gap_source = "existing"
+        scen = {k: {"upgrade": v["upgrade"]} for k, v in scenario_sites(d, None).items()}
     elif sites == "existing+candidates":
-        s_exist = sectors_from_sites(d.layers["existing_sites"], radio)
-        s_cand = sectors_from_sites(cands, radio, on_invalid="skip")
-        both = SectorSet.concat(s_exist, s_cand)
-        both = SectorSet(**{**both.__dict__, "skipped": s_cand.skipped})
-        scen = {"existing": s_exist, "existing+candidates": both}
-        gap_source = "existing"
+        both = scenario_sites(d, cands)
+        scen = {k: {"upgrade": v["upgrade"], "upgrade+candidates": pd.concat([v["upgrade"], v["pool"]],
+                                                                             ignore_index=True)}
+                for k, v in both.items()}
     else:
         path = Path(sites)
         if not path.is_file():
-            raise InputFileError(
-                f"{sites}: --sites must be 'existing', 'existing+candidates' or an existing site file"
-            )
+            raise InputFileError(f"{sites}: --sites must be 'existing', 'existing+candidates' or an existing site file")
         spec = LayerSpec(file=str(path.resolve()), frame=sites_frame)
         file_sites = read_layer(spec, "candidates", d.config)
-        scen = {"file": sectors_from_sites(file_sites, radio)}
-        gap_source = "file"
-        note = f"sites from {path.name} ({len(file_sites)}) evaluated alone"
-    summary, _res, written = _compute(d, out, scen, gap_source, cands, note, progress=progress)
+        file_sites["network"] = site_networks(file_sites["operator"].to_numpy(dtype=object),
+                                              file_sites["band"].to_numpy(dtype=object), nets)
+        scen = {k: {"file": file_sites[file_sites["network"] == k].reset_index(drop=True)} for k in nets}
+        note = f"sites from {path.name} ({len(file_sites)}) evaluated alone, each in its own network"
+    nc, summary = _compute(d, scen, progress=progress)
+    summary["candidates"] = note
+    radio = d.config.radio
+    written = []
+    gap_frames = []
+    for net, res in nc.results.items():
+        tif = write_network_tif(out / f"coverage_{net}.tif", res, network=net,
+                                tags={"sample_data": bool(d.sample), **provenance_tags(d)})
+        written += [tif, tif.with_suffix(".qml")]
+        last = list(res.values())[-1]
+        g = find_gaps(last, boundary=d.boundary, min_area_m2=float(radio.gap_min_area_m2), layer=radio.gap_layer,
+                      subdistricts=d.layers.get("subdistricts"), hotspots=d.layers.get("hotspots"),
+                      candidates=cands[cands["network"] == net], radio=radio)
+        g.insert(0, "network", net)
+        gap_frames.append(g)
+    gaps = gpd.GeoDataFrame(pd.concat(gap_frames, ignore_index=True), crs=nc.grid.crs)
+    written.append(write_geojson(gaps, out / "gaps.geojson", provenance=provenance(d, full=False)))
+    written.append(write_csv(gaps_table(gaps), out / "gaps.csv", labels=True))
+    summary["gaps"] = {"count": len(gaps), "by_network": gaps.groupby("network").size().to_dict() if len(gaps) else {},
+                       "layer": radio.gap_layer, "min_area_m2": float(radio.gap_min_area_m2)}
+    summary = clean_json(summary)
     written.append(write_json(summary, out / "coverage.json"))
     summary["written"] = [str(p) for p in written]
     return summary

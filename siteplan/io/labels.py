@@ -106,6 +106,38 @@ HEADERS: dict[str, str] = {
     "nearest_candidates": "最近候选站址 Nearest candidates",
     "nearest_distance_m": "最近距离(m) Nearest distance (m)",
     "score": "评分 Score",
+    # networks, upgrades, sharing and money (issue 10)
+    "network": "网络 Network",
+    "network_label": "网络名称 Network name",
+    "available": "频段可商用 Band in service",
+    "in_service_planned": "计划开通日期 Planned in service",
+    "upgrade_of": "升级现网站址 Upgrade of",
+    "host_id": "物理站址 Physical site",
+    "host_operators": "站址运营商数 Operators on site",
+    "host_networks": "站址网络数 Networks on site",
+    "shared": "共享 Shared",
+    "capex_cny": "建设投资(元) Capex CNY",
+    "opex_cny_per_year": "年运营成本(元/年) Opex CNY/yr",
+    "tco_cny": "十年总成本(元) 10-yr TCO CNY",
+    "lte_band": "LTE频段 LTE band",
+    "owner": "产权属性 Owner",
+    "tower_site_id": "铁塔站址编码 Tower site code",
+    "rsrp_outdoor": "室外RSRP达标率 Outdoor RSRP only",
+    "goal_layer": "目标层 Goal layer",
+    "goal_area": "目标区域 Goal area",
+    "goal_share": "目标覆盖率 Goal share",
+    "goal_reached": "达到 Reached",
+    "hotspots_covered": "热点已覆盖 Hotspots covered",
+    "hotspots_total": "热点总数 Hotspots",
+    "goal_met": "达标 Goal met",
+    "why": "原因 Why",
+    # search requests
+    "request_id": "需求编号 Request ID",
+    "kind": "类型 Kind",
+    "priority": "优先级 Priority",
+    "radius_m": "搜索半径(m) Search radius (m)",
+    "hotspot_id": "热点编号 Hotspot",
+    "reason": "原因 Reason",
     # generic
     "share": "占比 Share",
 }
@@ -117,13 +149,19 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "site_type": {"macro": "宏站 macro", "micro": "微站 micro", "indoor": "室分 indoor"},
     "mount": {"rooftop": "楼顶抱杆 rooftop", "tower": "落地塔 tower", "street_lamp": "路灯杆 street lamp",
               "monitoring_pole": "监控杆 monitoring pole", "smart_pole": "智慧杆 smart pole", "indoor": "室内 indoor"},
-    "build_kind": {"public_facility": "公共设施 public facility", "existing_site": "现网站址 existing site",
+    "build_kind": {"co_site_upgrade": "本网站址升级 co-site upgrade",
+                   "public_facility": "公共设施 public facility", "existing_site": "共享他网站址 shared existing site",
                    "pole": "杆体 pole", "rooftop": "楼顶 rooftop", "tower": "落地塔 tower", "indoor": "室分 indoor"},
     "reuse_kind": {"existing_site": "共享现有站址 existing site", "street_lamp": "利用路灯杆 street lamp",
                    "monitoring": "利用监控杆 monitoring pole", "public_facility": "利用公共设施 public facility",
                    "": "新建 new build"},
     "power_supply": {"direct": "直供电 direct", "transferred": "转供电 transferred", "unknown": "未知 unknown"},
     "phase": {"fixed": "已批/在网 fixed"},
+    "operator": {"china_mobile": "中国移动 China Mobile", "china_telecom": "中国电信 China Telecom",
+                 "china_unicom": "中国联通 China Unicom", "china_broadnet": "中国广电 China Broadnet",
+                 "china_tower": "中国铁塔 China Tower"},
+    "owner": {"china_tower": "铁塔 China Tower", "operator": "自有 operator", "other": "其他 other"},
+    "kind": {"area": "区域 area", "hotspot": "热点 hotspot"},
 }
 #: Boolean columns: shown as 是 / 否 with the English beside.
 _BOOL_LABELS = {True: "是 yes", False: "否 no"}
@@ -131,12 +169,13 @@ _BOOL_LABELS = {True: "是 yes", False: "否 no"}
 #: Columns holding a share in [0, 1]: a percentage number format in XLSX (the value stays the share).
 PERCENT_COLUMNS = frozenset({
     "coverage_outdoor", "coverage_indoor", "reuse_ratio", "target_coverage", "target_coverage_outdoor",
-    "target_coverage_indoor", "share", "covered_share",
+    "target_coverage_indoor", "share", "covered_share", "rsrp_outdoor", "goal_share", "goal_reached",
 })
 #: Canonical column -> Excel number format.
 NUMBER_FORMATS: dict[str, str] = {
     **{c: "0.00%" for c in PERCENT_COLUMNS},
     "cost_cny": "#,##0", "award_cny": "#,##0", "area_m2": "#,##0.0", "marginal_gain_m2": "#,##0.0",
+    "capex_cny": "#,##0", "opex_cny_per_year": "#,##0", "tco_cny": "#,##0", "radius_m": "#,##0",
     "marginal_gain_weight": "#,##0.0",
     "due": "yyyy-mm", "date": "yyyy-mm-dd",
 }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
+
+from ..config import Band
 
 __all__ = ["ALIASES", "SAMPLE_NOTE", "SAMPLE_NOTICE", "SCHEMAS", "VALUE_ALIASES", "LayerSchema"]
 
@@ -29,6 +32,8 @@ class LayerSchema:
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: duplicate ids are an error (False for candidates: duplicates are a compliance finding)
     unique_ids: bool = True
+    #: numeric column -> (lowest, highest, unit): a value outside is an error naming the row
+    ranges: dict[str, tuple[float, float, str]] = field(default_factory=dict)
 
 
 _POINT = ("Point",)
@@ -42,6 +47,19 @@ POLE_KINDS = ("street_lamp", "monitoring", "other")
 ZONE_CATEGORIES = ("prohibited", "restricted")
 SCENARIO_KEYS = ("manufacturing", "smart_grid", "commercial", "healthcare", "education", "culture_tourism", "media")
 RECEPTORS = ("school", "kindergarten", "hospital", "")
+#: Canonical operator keys (siteplan.config.OPERATORS); "" = not given.
+OPERATOR_KEYS = ("china_mobile", "china_telecom", "china_unicom", "china_broadnet", "china_tower", "")
+#: Who owns an existing site: China Tower (leased per tenant) or the operator itself.
+OWNERS = ("china_tower", "operator", "other", "")
+#: Building use classes (drives the TR 38.901 building-penetration class and indoor demand).
+BUILDING_USES = ("residential", "commercial", "office", "school", "hospital", "industrial", "public", "other")
+#: TR 38.901 O2I building-penetration classes; "" = decided by the building's use.
+LOSS_CLASSES = ("low", "high", "")
+#: 5G bands (siteplan.radio.linkbudget.BANDS); empty = the district's radio.band.
+BANDS = (*typing.get_args(Band), "")
+
+#: Plausible ranges of the numeric columns: wider than any real value, narrow enough to catch a wrong column.
+_HEIGHT = {"height_m": (0.0, 1000.0, "m")}
 
 SCHEMAS: dict[str, LayerSchema] = {
     "boundary": LayerSchema(_POLY, None, (), {"name": ""}),
@@ -50,10 +68,13 @@ SCHEMAS: dict[str, LayerSchema] = {
         _POINT,
         "site_id",
         ("site_id",),
-        {"name": "", "operator": "", "band": None, "site_type": "macro", "height_m": None,
-         "power_supply": "unknown", "azimuths_deg": ""},
+        {"name": "", "operator": "", "band": None, "site_type": "macro", "mount": "", "height_m": None,
+         "power_supply": "unknown", "azimuths_deg": "", "technology": "", "lte_band": "", "owner": "",
+         "tower_site_id": ""},
         numeric=("height_m",),
-        enums={"site_type": SITE_TYPES, "power_supply": POWER},
+        enums={"site_type": SITE_TYPES, "power_supply": POWER, "operator": OPERATOR_KEYS, "owner": OWNERS,
+               "mount": MOUNTS, "band": BANDS},
+        ranges=_HEIGHT,
     ),
     "candidates": LayerSchema(
         _POINT,
@@ -62,17 +83,21 @@ SCHEMAS: dict[str, LayerSchema] = {
         {"name": "", "operator": "", "band": None, "site_type": "macro", "mount": None, "height_m": None,
          "power_supply": "unknown", "pole_id": "", "responsible_unit": "", "eirp_dbm": None},
         numeric=("height_m", "eirp_dbm"),
-        enums={"site_type": SITE_TYPES, "mount": MOUNTS, "power_supply": POWER},
+        enums={"site_type": SITE_TYPES, "mount": MOUNTS, "power_supply": POWER, "operator": OPERATOR_KEYS,
+               "band": BANDS},
         unique_ids=False,
+        ranges={**_HEIGHT, "eirp_dbm": (-30.0, 100.0, "dBm")},
     ),
     "poles": LayerSchema(
         _POINT, "pole_id", ("pole_id", "kind"), {"height_m": float("nan"), "owner": "", "power_w": float("nan")},
         numeric=("height_m", "power_w"), enums={"kind": POLE_KINDS},
+        ranges={**_HEIGHT, "power_w": (0.0, 1e6, "W")},
     ),
     "plan_sites": LayerSchema(
         _POINT, "plan_id", ("plan_id", "site_type", "ring_radius_m"),
         {"name": "", "zone_class": "", "status": "new", "term": "near"},
         numeric=("ring_radius_m",), enums={"site_type": SITE_TYPES},
+        ranges={"ring_radius_m": (0.0, 10_000.0, "m")},
     ),
     "plan_zones": LayerSchema(
         _POLY, "zone_id", ("zone_id", "category"), {"name": "", "reason": ""}, enums={"category": ZONE_CATEGORIES},
@@ -84,6 +109,13 @@ SCHEMAS: dict[str, LayerSchema] = {
     "hotspots": LayerSchema(
         _ANY, "hotspot_id", ("hotspot_id", "scenario"), {"name": "", "weight": None, "receptor": ""},
         numeric=("weight",), enums={"scenario": SCENARIO_KEYS, "receptor": RECEPTORS},
+        ranges={"weight": (0.0, 1e6, "")},
+    ),
+    "buildings": LayerSchema(
+        _POLY, "building_id", ("building_id",),
+        {"name": "", "floors": float("nan"), "height_m": float("nan"), "use": "other", "loss_class": ""},
+        numeric=("floors", "height_m"), enums={"use": BUILDING_USES, "loss_class": LOSS_CLASSES},
+        ranges={"floors": (0.0, 200.0, ""), **_HEIGHT},
     ),
 }
 
@@ -103,6 +135,10 @@ ALIASES: dict[str, str] = {
     "杆高": "height_m", "杆高(m)": "height_m", "高度": "height_m",
     "运营商": "operator", "频段": "band", "频带": "band", "网络制式": "technology",
     "供电方式": "power_supply", "所属街道": "subdistrict", "责任单位": "responsible_unit",
+    "网络制式": "technology", "制式": "technology", "lte频段": "lte_band", "4g频段": "lte_band",
+    "产权属性": "owner", "产权": "owner", "铁塔站址编码": "tower_site_id", "铁塔编码": "tower_site_id",
+    "建筑编号": "building_id", "楼层数": "floors", "层数": "floors", "建筑高度": "height_m", "用途": "use",
+    "建筑用途": "use", "穿透损耗类别": "loss_class",
     "杆号": "pole_id", "杆塔编号": "pole_id", "灯杆编号": "pole_id", "杆体编号": "pole_id",
     "eirp": "eirp_dbm", "eirp(dbm)": "eirp_dbm", "方位角": "azimuths_deg",
     # poles
@@ -139,6 +175,21 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
                  "智慧医疗": "healthcare", "智慧教育": "education", "智慧文旅": "culture_tourism",
                  "智慧媒体": "media"},
     "receptor": {"学校": "school", "幼儿园": "kindergarten", "医院": "hospital", "无": "", "none": ""},
+    "operator": {"中国移动": "china_mobile", "移动": "china_mobile", "cmcc": "china_mobile", "china mobile": "china_mobile",
+                 "中国电信": "china_telecom", "电信": "china_telecom", "ct": "china_telecom", "ctc": "china_telecom",
+                 "china telecom": "china_telecom",
+                 "中国联通": "china_unicom", "联通": "china_unicom", "cu": "china_unicom", "cucc": "china_unicom",
+                 "china unicom": "china_unicom",
+                 "中国广电": "china_broadnet", "广电": "china_broadnet", "cbn": "china_broadnet",
+                 "china broadnet": "china_broadnet",
+                 "中国铁塔": "china_tower", "铁塔": "china_tower", "china tower": "china_tower"},
+    "owner": {"铁塔": "china_tower", "中国铁塔": "china_tower", "铁塔公司": "china_tower", "自有": "operator",
+              "自建": "operator", "运营商": "operator", "其他": "other", "第三方": "other"},
+    "use": {"住宅": "residential", "居住": "residential", "商业": "commercial", "商场": "commercial",
+            "办公": "office", "写字楼": "office", "学校": "school", "教育": "school", "医院": "hospital",
+            "医疗": "hospital", "工业": "industrial", "厂房": "industrial", "公共": "public", "公共建筑": "public",
+            "其他": "other"},
+    "loss_class": {"低损耗": "low", "高损耗": "high", "low-loss": "low", "high-loss": "high"},
 }
 
 BOOL_TRUE = {"true", "1", "yes", "y", "是", "t"}

@@ -93,9 +93,11 @@ def _plain_frame(df: pd.DataFrame, *, neutralise: bool = True) -> pd.DataFrame:
         if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty", "boolean", "integer", "floating",
                                                             "mixed-integer-float", "decimal", "date", "datetime"):
             s = s.map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-        if neutralise:
-            # vectorised: a string starting with a formula character gets the apostrophe
-            hit = s.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool).to_numpy()
+        if neutralise and pd.api.types.infer_dtype(s, skipna=True) in ("string", "mixed", "mixed-integer"):
+            # vectorised over the text cells only (a column may mix text with numbers or booleans): a string
+            # starting with a formula character gets the apostrophe
+            text = s.where(s.map(type) == str)
+            hit = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool).to_numpy()
             if hit.any():
                 s = s.copy()
                 s[hit] = "'" + s[hit]

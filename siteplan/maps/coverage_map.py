@@ -28,7 +28,7 @@ import numpy as np
 from ..config import SCENARIOS
 from ..errors import ConfigError
 from ..io.writers import provenance, provenance_html_meta
-from .escape import html_text
+from .escape import html_text, js_json
 from .layers import (
     _BUILD_LABELS,
     _PHASE_COLOURS,
@@ -140,29 +140,57 @@ def _status_styles() -> dict:
     return {k: {"color": "#222", "fillColor": c} for k, c in STATUS_COLOURS.items()}
 
 
-def _phase_styles(selected, summary: Mapping | None) -> dict:
-    order: list = []
-    for ph in (summary or {}).get("optimize", {}).get("phases", []) or []:
-        if isinstance(ph, Mapping) and ph.get("id") is not None:
-            order.append(str(ph["id"]))
+def _phase_styles(selected, targets) -> dict:
+    """Marker colour per phase: fixed (registry) sites first, then the targets in order."""
+    order = ["fixed"] + [str(getattr(t, "id", t)) for t in targets]
     if selected is not None and "phase" in selected.columns:
-        for p in selected["phase"].astype(str).unique().tolist():
-            if p not in order:
-                order.append(p)
-    return {p: {"fillColor": _PHASE_COLOURS[i % len(_PHASE_COLOURS)], "color": _PHASE_COLOURS[i % len(_PHASE_COLOURS)]}
+        order += [p for p in selected["phase"].astype(str).unique().tolist() if p not in order]
+    return {p: {"fillColor": _PHASE_COLOURS[i % len(_PHASE_COLOURS)], "color": "#ffffff"}
             for i, p in enumerate(order)}
+
+
+def _network_labels(district, *, short: bool = False) -> dict[str, str]:
+    from ..networks import network_label, networks_of
+
+    return {k: network_label(k, n, short=short) for k, n in networks_of(district.config).items()}
+
+
+def _legend_entries(phase_styles: Mapping[str, Mapping[str, str]]) -> list[tuple[str, str]]:
+    """One legend block per overlay, keyed by its layer-control name."""
+    from .layers import LAYER_LABELS, legend_rows
+
+    L_ = LAYER_LABELS
+    return [
+        (L_["boundary"], legend_rows([("line", "#000", "区界 district boundary")])),
+        (L_["subdistricts"], legend_rows([("line", "#555", "街道界（近似）sub-district (approximate)")], dashed=True)),
+        (L_["gaps"], legend_rows([("hollow", "#e66101", "末期未覆盖区 uncovered after the last phase")])),
+        (L_["search_requests"], legend_rows([("ring", "#2166ac", "站址需求搜索圈 search ring (no candidate covers)")])),
+        (L_["selected"], legend_rows([("dot", v["fillColor"], f"入选 {k}") for k, v in phase_styles.items()])),
+        (L_["plan_zones"], legend_rows([("box", "#404040", "禁建区 prohibited"), ("box", "#fdb863", "限建区 restricted")])),
+        (L_["plan_sites"], legend_rows([("dot", "#807dba", "规划站址 planned site"), ("ring", "#807dba", "搜索圈 ring")])),
+        (L_["hotspots"], legend_rows([("dot", c, f"{SCENARIOS[k]} {k}") for k, c in _SCENARIO_COLOURS.items()])),
+        (L_["public_facilities"], legend_rows([("dot", "#26a69a", "公共设施 public facility")])),
+        (L_["street_lamps"], legend_rows([("dot", "#b8860b", "路灯杆 street lamp")])),
+        (L_["monitoring_poles"], legend_rows([("dot", "#6a3d9a", "监控杆 monitoring pole")])),
+        (L_["other_poles"], legend_rows([("dot", "#666666", "其他杆 other pole")])),
+        (L_["existing_sites"], legend_rows([("dot", "#4292c6", "现网4G站址 existing 4G site")])),
+        (L_["candidates"], legend_rows([("dot", STATUS_COLOURS[k], STATUS_LABELS[k])
+                                        for k in ("compliant", "conditional", "non_compliant")])),
+    ]
 
 
 def build_map(
     district,
     *,
     candidates: gpd.GeoDataFrame | None = None,
-    coverage: Any = None,
+    plan: Any = None,
     gaps: gpd.GeoDataFrame | None = None,
     selected: gpd.GeoDataFrame | None = None,
+    search_requests: gpd.GeoDataFrame | None = None,
     summary: Mapping | None = None,
     basemap: str = "none",
     tianditu_key: str | None = None,
+    coverage: Any = None,
 ):
     """Draw a district's layers and a run's results on an offline folium map.
 
@@ -173,16 +201,20 @@ def build_map(
     candidates : GeoDataFrame, optional
         The compliance check's result (``status``, ``reasons_*``, reuse columns); default: the raw candidates,
         drawn as unchecked.
-    coverage : siteplan.coverage.CoverageResult, optional
-        ``.grid`` (``transform``, ``crs``), ``.rsrp_dbm`` and ``.indoor_rsrp_dbm`` [dBm, NaN outside].
-    gaps, selected : GeoDataFrame, optional
-        Coverage gaps and the optimizer's selected sites (working CRS).
+    plan : siteplan.evaluate.PlanEvaluation, optional
+        ``.grid`` and ``.results[network][phase]`` (CoverageResult on the joint KPI): the network switch shows
+        one network, phase and layer (outdoor/indoor) at a time.
+    gaps, selected, search_requests : GeoDataFrame, optional
+        Per-network gaps, selected sites and candidate search requests (working CRS, ``network`` column);
+        shown with their network.
     summary : dict, optional
         summary.json's content; the panel shows its figures verbatim.
     basemap : {"none", "osm", "tianditu", "amap"}
         Tile basemap; ``"amap"`` shifts every overlay into GCJ-02.
     tianditu_key : str, optional
         Tianditu key (else ``$SITEPLAN_TIANDITU_KEY``); it ends up readable in the HTML.
+    coverage : siteplan.coverage.step.NetworkCoverage, optional
+        Used when there is no plan: its last scenario per network is shown.
 
     Returns
     -------
@@ -192,13 +224,16 @@ def build_map(
     import folium
     from folium.map import CustomPane
 
+    from .layers import coverage_overlay
+
     bname = _basemap_name(basemap)
     frame = BASEMAPS[bname][0]
     crs = district.crs
     cfg = district.config
     layers = district.layers
-    # The threshold the coverage was judged with (the result records it), else the district's.
-    threshold = float(getattr(coverage, "threshold_dbm", None) or cfg.radio.rsrp_threshold_dbm)
+    threshold = float(cfg.radio.rsrp_threshold_dbm)
+    sinr_thr = float(cfg.radio.sinr_threshold_db)
+    net_labels = _network_labels(district)
 
     boundary_disp = display_geometries([district.boundary], crs, frame)[0]
     minx, miny, maxx, maxy = boundary_disp.bounds
@@ -225,23 +260,31 @@ def build_map(
             layer.add_to(m)
         return layer
 
-    # Coverage first: raster below all vectors (own pane), outdoor shown, indoor off by default.
-    if coverage is not None:
-        grid = coverage.grid
-        gcrs = getattr(grid, "crs", None) or crs
-        for key, attr, show in (("coverage_outdoor", "rsrp_dbm", True), ("coverage_indoor", "indoor_rsrp_dbm", False)):
-            arr = getattr(coverage, attr, None)
-            if arr is not None and np.isfinite(arr).any():
-                add(rsrp_overlay(arr, grid.transform, str(gcrs), threshold_dbm=threshold, key=key, frame=frame,
-                                 show=show, pane=_RASTER_PANE))
+    # Coverage rasters per network / phase / layer: none in the layer control, the network switch shows one.
+    results = getattr(plan, "results", None) or {}
+    if not results and coverage is not None:
+        results = {k: {s: r for s, r in v.items()} for k, v in getattr(coverage, "results", {}).items()}
+    rasters: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, per_phase in results.items():
+        rasters[key] = {}
+        for pid, res in per_phase.items():
+            if res is None or not np.isfinite(res.rsrp_dbm).any() or not np.isfinite(res.rsrp_dbm[res.grid.inside]).any():
+                continue
+            rasters[key][pid] = {}
+            for layer, attr in (("outdoor", "rsrp_dbm"), ("indoor", "indoor_rsrp_dbm")):
+                arr = getattr(res, attr)
+                rasters[key][pid][layer] = add(coverage_overlay(
+                    arr, res.sinr_db, res.grid.transform, str(res.grid.crs or crs), threshold_dbm=threshold,
+                    sinr_threshold_db=sinr_thr, name=f"{net_labels.get(key, key)} {pid} {layer}", frame=frame,
+                    pane=_RASTER_PANE))
 
     add(vector_layer(
-        layers.get("plan_zones"), "plan_zones", src_crs=crs, frame=frame,
+        layers.get("plan_zones"), "plan_zones", src_crs=crs, frame=frame, show=False,
         fields=[("zone_id", "编号 ID"), ("name", "名称 Name"), ("category", "类别 Category"), ("reason", "原因 Reason")],
-        style={"weight": 1, "fillOpacity": 0.25, "color": "#b2182b", "fillColor": "#b2182b"},
+        style={"weight": 1, "fillOpacity": 0.3, "color": "#404040", "fillColor": "#404040"},
         style_by="category",
-        styles={"prohibited": {"color": "#b2182b", "fillColor": "#b2182b"},
-                "restricted": {"color": "#e08214", "fillColor": "#fdb863", "dashArray": "4 3"}},
+        styles={"prohibited": {"color": "#000", "fillColor": "#404040"},
+                "restricted": {"color": "#b35806", "fillColor": "#fdb863", "dashArray": "4 3"}},
         value_labels={"category": _ZONE_LABELS},
     ))
     add(vector_layer(
@@ -249,15 +292,6 @@ def build_map(
         fields=[("code", "代码 Code"), ("name", "街道 Sub-district"), ("approximate", "近似边界 Approximate")],
         style={"color": "#555", "weight": 1.2, "dashArray": "5 4", "fill": True, "fillOpacity": 0.0},
     ))
-    if gaps is not None and len(gaps):
-        add(vector_layer(
-            gaps, "gaps", src_crs=crs, frame=frame, title="gap_id",
-            fields=[("gap_id", "编号 Gap ID"), ("rank", "排序 Rank"), ("area_m2", "面积 Area [m²]"),
-                    ("subdistrict", "街道 Sub-district"), ("hotspots", "热点 Hotspots inside"),
-                    ("nearest_candidates", "最近候选 Nearest candidates"),
-                    ("nearest_distance_m", "最近距离 Nearest distance [m]"), ("score", "评分 Score")],
-            style={"color": "#67001f", "weight": 1.5, "fillColor": "#d6604d", "fillOpacity": 0.45},
-        ))
     add(vector_layer(
         layers.get("hotspots"), "hotspots", src_crs=crs, frame=frame, tooltip="name", show=False,
         fields=[("hotspot_id", "编号 ID"), ("name", "名称 Name"), ("scenario", "场景 Scenario"),
@@ -298,67 +332,155 @@ def build_map(
                 style={"radius": 2.5, "weight": 0.5, "color": colour, "fillColor": colour, "fillOpacity": 0.8},
             ))
     add(vector_layer(
-        layers.get("existing_sites"), "existing_sites", src_crs=crs, frame=frame, tooltip="name",
+        layers.get("existing_sites"), "existing_sites", src_crs=crs, frame=frame, tooltip="name", show=False,
         fields=[("site_id", "站址编号 Site ID"), ("name", "名称 Name"), ("operator", "运营商 Operator"),
-                ("band", "频段 Band"), ("site_type", "站型 Type"), ("height_m", "挂高 Height [m]"),
-                ("power_supply", "供电 Power"), ("data_note", "数据说明 Data note")],
+                ("technology", "制式 Technology"), ("lte_band", "LTE频段 LTE band"), ("band", "5G频段 NR band"),
+                ("owner", "产权 Owner"), ("tower_site_id", "铁塔站址编码 Tower site"), ("site_type", "站型 Type"),
+                ("height_m", "挂高 Height [m]"), ("power_supply", "供电 Power"), ("data_note", "数据说明 Data note")],
         style={"radius": 4.5, "weight": 1.5, "color": "#08306b", "fillColor": "#4292c6", "fillOpacity": 0.9},
         value_labels={"site_type": _SITE_TYPE_LABELS, "power_supply": _POWER_LABELS},
     ))
     cands = _candidates_frame(district, candidates)
     add(vector_layer(
-        cands, "candidates", src_crs=crs, frame=frame, tooltip="name",
-        fields=[("site_id", "站址编号 Site ID"), ("name", "名称 Name"), ("status", "状态 Status"),
-                ("reasons_zh", "原因 Reasons"), ("reasons_en", "Reasons"), ("subdistrict", "街道 Sub-district"),
-                ("site_type", "站型 Type"), ("mount", "安装 Mount"), ("height_m", "挂高 Height [m]"),
-                ("operator", "运营商 Operator"), ("band", "频段 Band"), ("reuse_kind", "复用 Reuse"),
-                ("reuse_id", "复用设施 Reuse ID"), ("reuse_distance_m", "复用距离 Reuse distance [m]"),
-                ("free_access", "免费开放 Free access"), ("build_kind", "建设类型 Build kind"),
-                ("power_supply", "供电 Power"), ("needs_direct_supply", "需直供电改造 Needs direct supply"),
+        cands, "candidates", src_crs=crs, frame=frame, tooltip="name", show=False,
+        fields=[("site_id", "站址编号 Site ID"), ("name", "名称 Name"), ("network", "网络 Network"),
+                ("status", "状态 Status"), ("reasons_zh", "原因 Reasons"), ("reasons_en", "Reasons"),
+                ("subdistrict", "街道 Sub-district"), ("site_type", "站型 Type"), ("mount", "安装 Mount"),
+                ("height_m", "挂高 Height [m]"), ("operator", "运营商 Operator"), ("band", "频段 Band"),
+                ("build_kind", "建设类型 Build kind"), ("upgrade_of", "升级站址 Upgrade of"),
+                ("reuse_kind", "复用 Reuse"), ("reuse_id", "复用设施 Reuse ID"),
+                ("reuse_distance_m", "复用距离 Reuse distance [m]"), ("host_id", "物理站址 Physical site"),
+                ("host_operators", "站址运营商数 Operators on site"), ("free_access", "免费开放 Free access"),
+                ("tco_cny", "十年成本 10-yr TCO [CNY]"), ("power_supply", "供电 Power"),
+                ("needs_direct_supply", "需直供电改造 Needs direct supply"),
                 ("emf_distance_m", "电磁合规距离 EMF distance [m]"), ("responsible_unit", "责任单位 Responsible unit"),
                 ("data_note", "数据说明 Data note")],
         style={"radius": 4, "weight": 1, "fillOpacity": 0.85},
         style_by="status", styles=_status_styles(),
         value_labels={"status": STATUS_LABELS, "reuse_kind": _REUSE_LABELS, "build_kind": _BUILD_LABELS,
-                      "site_type": _SITE_TYPE_LABELS, "power_supply": _POWER_LABELS},
+                      "site_type": _SITE_TYPE_LABELS, "power_supply": _POWER_LABELS, "network": net_labels},
     ))
-    if selected is not None and len(selected):
-        sel = selected.copy()
-        if "phase" in sel.columns:
+
+    # Per-network results: drawn with the network switch, not the layer control.
+    per_net_layers: dict[str, list] = {k: [] for k in (rasters or net_labels)}
+    phase_styles = _phase_styles(selected, cfg.targets)
+    for key in list(per_net_layers):
+        def mine(gdf, key=key):
+            if gdf is None or len(gdf) == 0 or "network" not in gdf.columns:
+                return None
+            return gdf[gdf["network"].astype(str) == key]
+
+        lyr = vector_layer(
+            mine(gaps), "gaps", src_crs=crs, frame=frame, title="gap_id", show=False, control=False,
+            fields=[("gap_id", "编号 Gap ID"), ("network", "网络 Network"), ("phase", "阶段 Phase"),
+                    ("rank", "排序 Rank"), ("area_m2", "面积 Area [m²]"), ("subdistrict", "街道 Sub-district"),
+                    ("hotspots", "热点 Hotspots inside"), ("nearest_candidates", "最近候选 Nearest candidates"),
+                    ("nearest_distance_m", "最近距离 Nearest distance [m]"), ("score", "评分 Score")],
+            style={"color": "#e66101", "weight": 1.5, "fill": False},
+            value_labels={"network": net_labels},
+        )
+        req = mine(search_requests)
+        lyr2 = vector_layer(
+            req, "search_requests", src_crs=crs, frame=frame, title="request_id", show=False, control=False,
+            fields=[("request_id", "需求编号 Request ID"), ("network", "网络 Network"), ("phase", "阶段 Phase"),
+                    ("kind", "类型 Kind"), ("site_type", "建议站型 Site type"), ("priority", "优先级 Priority"),
+                    ("radius_m", "搜索半径 Radius [m]"), ("subdistrict", "街道 Sub-district"),
+                    ("hotspot_id", "热点 Hotspot"), ("reason", "原因 Reason")],
+            style={"color": "#2166ac", "weight": 2, "dashArray": "6 4", "fillColor": "#92c5de", "fillOpacity": 0.15},
+            value_labels={"network": net_labels},
+        )
+        sel = mine(selected)
+        if sel is not None and len(sel):
+            sel = sel.copy()
             sel["phase"] = sel["phase"].astype(str)
-        add(vector_layer(
-            sel, "selected", src_crs=crs, frame=frame, tooltip="name",
-            fields=[("site_id", "站址编号 Site ID"), ("name", "名称 Name"), ("phase", "阶段 Phase"),
-                    ("rank", "建设顺序 Rank"), ("marginal_gain_m2", "新增覆盖 Gain [m²]"), ("cost_cny", "造价 Cost [CNY]"),
-                    ("reuse_kind", "复用 Reuse"), ("build_kind", "建设类型 Build kind"),
+        lyr3 = vector_layer(
+            sel, "selected", src_crs=crs, frame=frame, tooltip="name", show=False, control=False,
+            fields=[("site_id", "站址编号 Site ID"), ("name", "名称 Name"), ("network", "网络 Network"),
+                    ("phase", "阶段 Phase"), ("rank", "建设顺序 Rank"), ("in_service_planned", "计划开通 In service"),
+                    ("build_kind", "建设类型 Build kind"), ("upgrade_of", "升级站址 Upgrade of"),
+                    ("host_id", "物理站址 Physical site"), ("shared", "共享 Shared"),
+                    ("tco_cny", "十年成本 10-yr TCO [CNY]"), ("marginal_gain_m2", "新增覆盖 Gain [m²]"),
                     ("subdistrict", "街道 Sub-district"), ("responsible_unit", "责任单位 Responsible unit"),
-                    ("site_type", "站型 Type")],
-            style={"radius": 7, "weight": 2.5, "fillOpacity": 0.35},
-            style_by="phase", styles=_phase_styles(sel, summary),
-            value_labels={"reuse_kind": _REUSE_LABELS, "build_kind": _BUILD_LABELS, "site_type": _SITE_TYPE_LABELS},
-        ))
+                    ("site_type", "站型 Type"), ("band", "频段 Band")],
+            style={"radius": 5, "weight": 2, "color": "#fff", "fillOpacity": 0.95},
+            style_by="phase", styles=phase_styles,
+            value_labels={"reuse_kind": _REUSE_LABELS, "build_kind": _BUILD_LABELS, "site_type": _SITE_TYPE_LABELS,
+                          "network": net_labels},
+        )
+        for lyr_ in (lyr, lyr2, lyr3):
+            if lyr_ is not None:
+                add(lyr_)
+                per_net_layers[key].append(lyr_)
     add(vector_layer(
         layers.get("boundary"), "boundary", src_crs=crs, frame=frame, fields=(), title=None,
         style={"color": "#000", "weight": 3, "fill": False, "interactive": False},
     ))
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     root.html.add_child(RawHtml(title_html(cfg.district.name_zh, cfg.district.name)), name="sp_title")
-    root.html.add_child(RawHtml(summary_panel_html(summary, targets=cfg.targets, sample=district.sample)),
-                        name="sp_summary")
-    if coverage is not None:
-        root.html.add_child(RawHtml(legend_html(threshold)), name="sp_legend")
-    # Provenance: <meta> elements for tools, a collapsed About box for people (version, config and input hashes).
+    panel = summary_panel_html(summary, targets=cfg.targets, sample=district.sample,
+                               network_labels=_network_labels(district, short=True))
+    panel = panel[: -len("</details></div>")] + _about_html(district) + "</details></div>"
+    root.html.add_child(RawHtml(panel), name="sp_summary")
+    root.html.add_child(RawHtml(legend_html(threshold, sinr_thr, _legend_entries(phase_styles))), name="sp_legend")
+    # Provenance: <meta> elements for tools; for people an About section inside the summary panel.
     root.header.add_child(RawHtml(provenance_html_meta(district)), name="sp_provenance")
-    root.html.add_child(RawHtml(_about_html(district)), name="sp_about")
     _script_element("L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});").add_to(m)
+    if per_net_layers:
+        if getattr(plan, "results", None):
+            options = [(t.id, f"{t.id} {t.label_zh or t.label}") for t in cfg.targets]
+        else:  # a coverage run without a plan: its scenarios instead of phases
+            names = list(dict.fromkeys(p for v in rasters.values() for p in v))
+            options = [(n, _SCENARIO_LABELS.get(n, n)) for n in names]
+        _network_switch(m, rasters, per_net_layers, net_labels, options)
+    _script_element("siteplanUpdateLegend({{ this._parent.get_name() }}); siteplanFoldPanels();").add_to(m)
     _ReadyMarker().add_to(m)  # last child: its script runs after every layer was added
     return m
 
 
+#: Coverage scenarios shown by the switch when a map has no plan.
+_SCENARIO_LABELS = {"upgrade": "现网升级 existing sites upgraded", "pool": "全部候选 all candidates",
+                    "upgrade+candidates": "现网+候选 existing + candidates", "file": "指定站址 given sites"}
+
+
+def _network_switch(m, rasters: dict, per_net_layers: dict, labels: dict, options) -> None:
+    """The network / phase / layer switch: a script naming each layer's variable at render time (element ids are
+    renumbered when the map is rendered, so names are resolved by the template, not here)."""
+    from branca.element import MacroElement
+    from folium.template import Template
+
+    phases = [pid for pid, _ in options]
+    initial_net = next((k for k in per_net_layers if rasters.get(k)), next(iter(per_net_layers)))
+
+    class _Switch(MacroElement):
+        _template = Template("""
+            {% macro script(this, kwargs) %}
+            siteplanNetworkSwitch({{ this._parent.get_name() }}, {networks: [
+            {%- for n in this.nets %}
+              {key: {{ n.key_js }}, label: {{ n.label_js }}, rasters: {
+              {%- for pid, r in n.rasters %}{{ pid }}: {outdoor: {{ r.outdoor.get_name() }}, indoor: {{ r.indoor.get_name() }}},
+              {%- endfor %}}, layers: [{% for l in n.layers %}{{ l.get_name() }},{% endfor %}]},
+            {%- endfor %}
+            ], phases: {{ this.phases_js }}, initial: {{ this.initial_js }}});
+            {% endmacro %}
+        """)
+
+    sw = _Switch()
+    sw.nets = [
+        type("N", (), {"key_js": js_json(k), "label_js": js_json(labels.get(k, k)),
+                       "rasters": [(js_json(pid), type("R", (), rasters[k][pid])) for pid in phases
+                                   if pid in rasters.get(k, {})],
+                       "layers": lyrs})
+        for k, lyrs in per_net_layers.items()
+    ]
+    sw.phases_js = js_json([{"id": pid, "label": label} for pid, label in options])
+    sw.initial_js = js_json({"network": initial_net, "phase": phases[-1] if phases else "", "layer": "outdoor"})
+    sw.add_to(m)
+
+
 def _about_html(district) -> str:
-    """The map's About box: what made it (collapsed; fixed bottom left, above the scale bar)."""
+    """The map's About section (inside the summary panel, collapsed): what made the map."""
     prov = provenance(district, full=False)
     rows = [("siteplan", prov["siteplan_version"]), ("区县 District", prov["district"]),
             ("样例数据 Sample data", "是 yes" if prov["sample_data"] else "否 no"),
@@ -366,9 +488,8 @@ def _about_html(district) -> str:
     rows += [(f"输入 {name}", digest) for name, digest in prov["input_hashes"].items()]
     body = "".join(f"<tr><td>{html_text(k)}</td><td style=\"font-family:monospace;word-break:break-all\">"
                    f"{html_text(v)}</td></tr>" for k, v in rows)
-    return ('<details class="sp-panel sp-about" id="sp-about" style="position:fixed;left:10px;bottom:34px;'
-            'z-index:1000;max-width:420px;max-height:40vh;overflow:auto;font-size:11px">'
-            f"<summary>关于 About</summary><table>{body}</table></details>")
+    return ('<details class="sp-about" id="sp-about" style="font-size:10px">'
+            f"<summary>关于 About (provenance)</summary><table>{body}</table></details>")
 
 
 def _script_element(js: str):

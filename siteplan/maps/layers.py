@@ -26,6 +26,7 @@ from ..styles import (  # one ramp for the map and the QGIS styles
     RSRP_BAND_COLOURS,
     RSRP_BAND_EDGES_DBM,
     RSRP_BELOW_COLOUR,
+    SINR_LIMITED_COLOUR,
     STATUS_COLOURS,
     rsrp_bands,
 )
@@ -33,18 +34,22 @@ from .escape import html_text, js_json, json_safe
 
 __all__ = [
     "LAYER_LABELS",
+    "MAX_DISPLAY_CHARS",
     "RSRP_BAND_COLOURS",
     "RSRP_BAND_EDGES_DBM",
     "RSRP_BELOW_COLOUR",
     "SAMPLE_NOTICE",
+    "SINR_LIMITED_COLOUR",
     "STATUS_COLOURS",
     "STATUS_LABELS",
     "RawHtml",
     "VectorLayer",
     "columnar_payload",
     "display_geometries",
+    "coverage_overlay",
     "encode_png_indexed",
     "legend_html",
+    "legend_rows",
     "rsrp_bands",
     "rsrp_overlay",
     "rsrp_palette_index",
@@ -61,6 +66,7 @@ LAYER_LABELS: dict[str, str] = {
     "coverage_outdoor": "覆盖 RSRP（室外）Coverage outdoor",
     "coverage_indoor": "覆盖 RSRP（室内）Coverage indoor",
     "gaps": "覆盖空洞 Coverage gaps",
+    "search_requests": "站址需求 Candidate search requests",
     "existing_sites": "现网站址 Existing sites",
     "candidates": "候选站址 Candidates",
     "selected": "入选站址 Selected sites",
@@ -88,8 +94,9 @@ _REUSE_LABELS = {
     "": "无 none",
 }
 _BUILD_LABELS = {
+    "co_site_upgrade": "本网现网站址升级 co-site upgrade",
     "public_facility": "公共设施 public facility",
-    "existing_site": "现网站址 existing site",
+    "existing_site": "共享他网站址 shared existing site",
     "pole": "杆体 pole",
     "rooftop": "楼顶 rooftop",
     "tower": "落地塔 tower",
@@ -148,8 +155,8 @@ class VectorLayer(Layer):
         """
     )
 
-    def __init__(self, data: dict, spec: dict, *, name: str, show: bool = True):
-        super().__init__(name=name, overlay=True, control=True, show=show)
+    def __init__(self, data: dict, spec: dict, *, name: str, show: bool = True, control: bool = True):
+        super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "VectorLayer"
         self.data_js = js_json(data)
         self.spec_js = js_json(spec)
@@ -173,12 +180,23 @@ def display_geometries(geoms, src_crs: str, frame: str = "WGS84", *, decimals: i
     return shapely.transform(arr, _fn)
 
 
+#: Longest text a popup or tooltip shows [characters]; longer text is cut with an ellipsis that says so (the
+#: lists keep it whole). A 100,000-character name would otherwise make a popup 50,000 px tall.
+MAX_DISPLAY_CHARS = 200
+
+
+def _display_text(v):
+    if isinstance(v, str) and len(v) > MAX_DISPLAY_CHARS:
+        return f"{v[:MAX_DISPLAY_CHARS]}… (+{len(v) - MAX_DISPLAY_CHARS:,} characters, in full in the lists)"
+    return v
+
+
 def _column_values(series: pd.Series) -> list:
-    """A column as JSON-safe values; list-like cells become '; '-joined text."""
+    """A column as JSON-safe values for display; list-like cells become '; '-joined text, long text is cut."""
     def one(v):
         if isinstance(v, (list, tuple, np.ndarray)):
-            return "; ".join(str(x) for x in v)
-        return json_safe(v)
+            return _display_text("; ".join(str(x) for x in v))
+        return _display_text(json_safe(v))
 
     return [one(v) for v in series.tolist()]
 
@@ -220,6 +238,7 @@ def vector_layer(
     ring: str | None = None,
     ring_style: Mapping[str, Any] | None = None,
     show: bool = True,
+    control: bool = True,
 ) -> VectorLayer | None:
     """An overlay named ``LAYER_LABELS[key]`` from a GeoDataFrame in ``src_crs``; None when it has no feature."""
     if gdf is None or len(gdf) == 0:
@@ -244,7 +263,7 @@ def vector_layer(
         "ring": ring if ring in cols else None,
         "ringStyle": dict(ring_style or {}),
     }
-    return VectorLayer(data, spec, name=LAYER_LABELS[key], show=show)
+    return VectorLayer(data, spec, name=LAYER_LABELS[key], show=show, control=control)
 
 
 # ---------------------------------------------------------------------------------------------- raster
@@ -398,35 +417,108 @@ def rsrp_overlay(
     return overlay
 
 
+def coverage_overlay(
+    rsrp_dbm: np.ndarray,
+    sinr_db: np.ndarray | None,
+    transform,
+    src_crs: str,
+    *,
+    threshold_dbm: float,
+    sinr_threshold_db: float | None,
+    name: str,
+    frame: str = "WGS84",
+    opacity: float = 0.75,
+    pane: str | None = None,
+):
+    """A coverage ``ImageOverlay`` on the joint KPI: RSRP bands where covered, :data:`SINR_LIMITED_COLOUR` where
+    RSRP clears the threshold but SS-SINR does not, :data:`RSRP_BELOW_COLOUR` where RSRP does not.
+
+    Not in the layer control: the map's network switch shows one at a time.
+    """
+    edges = rsrp_bands(threshold_dbm)
+    values = np.asarray(rsrp_dbm, dtype=float)
+    if sinr_db is not None and sinr_threshold_db is not None:
+        # Encode the SINR-limited class as a sentinel below any RSRP before warping (nearest-cell resampling).
+        with np.errstate(invalid="ignore"):
+            limited = (values >= threshold_dbm) & ~(np.nan_to_num(sinr_db, nan=-np.inf) >= sinr_threshold_db)
+        values = np.where(limited, -1e9, values)
+    img, bounds = warp_to_web_mercator(values, transform, src_crs, frame)
+    idx = rsrp_palette_index(img, edges)
+    limited_img = np.isfinite(img) & (img <= -1e8)
+    idx = np.where(idx >= 2, idx + 1, idx).astype(np.uint8)  # make room: 1 below, 2 SINR-limited, 3.. bands
+    idx[limited_img] = 2
+    palette = _rsrp_palette(len(edges))
+    palette = palette[:2] + [_hex_rgba(SINR_LIMITED_COLOUR, _BELOW_ALPHA)] + palette[2:]
+    png = encode_png_indexed(idx, palette)
+    url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    kwargs = {"pane": pane} if pane else {}
+    overlay = folium.raster_layers.ImageOverlay(
+        image=url, bounds=bounds, name=name, opacity=opacity, mercator_project=False, pixelated=False,
+        interactive=False, show=False, control=False, **kwargs,
+    )
+    overlay.png_bytes = len(png)
+    overlay.png_shape = img.shape
+    return overlay
+
+
 # ---------------------------------------------------------------------------------------------- panels
 
 def _fmt_dbm(v: float) -> str:
     return f"{v:g}"
 
 
-def legend_html(threshold_dbm: float) -> str:
-    """Legend of the RSRP bands and the coverage threshold [dBm] (fixed position, bottom right)."""
+def _swatch(kind: str, colour: str, *, border: str | None = None, dashed: bool = False) -> str:
+    """A legend symbol: ``box`` (area), ``dot`` (point marker), ``line`` or ``ring`` (dashed circle)."""
+    b = border or colour
+    style = {
+        "box": f"background:{colour};border:1px solid {b}",
+        "dot": f"background:{colour};border:1.5px solid {b};border-radius:50%;width:10px;height:10px",
+        "line": f"background:transparent;border:0;border-top:2px {'dashed' if dashed else 'solid'} {colour};"
+                "height:0;margin-bottom:3px",
+        "ring": f"background:transparent;border:1.5px dashed {colour};border-radius:50%;width:11px;height:11px",
+        "hollow": f"background:transparent;border:2px solid {colour}",
+    }[kind]
+    return f'<span class="sp-swatch sp-swatch-{kind}" style="{style}"></span>'
+
+
+def legend_html(threshold_dbm: float, sinr_threshold_db: float | None = None,
+                entries: Sequence[tuple[str, str]] = ()) -> str:
+    """The legend: the coverage colours (joint KPI) and one block per overlay.
+
+    ``entries`` are ``(layer label, rows html)``; each block carries ``data-layer`` with the overlay's name so the
+    map script shows only the blocks of the overlays on the map.
+    """
     edges = rsrp_bands(threshold_dbm)
     rows = []
     for i, e in enumerate(edges):
         colour = RSRP_BAND_COLOURS[min(i, len(RSRP_BAND_COLOURS) - 1)]
         rng = f"≥ {_fmt_dbm(e)}" if i == 0 else f"{_fmt_dbm(e)} … {_fmt_dbm(edges[i - 1])}"
         cls = ' class="sp-threshold-row"' if i == len(edges) - 1 else ""
-        rows.append(
-            f'<tr{cls} data-band-min="{_fmt_dbm(e)}"><td><span class="sp-swatch" style="background:{colour}"></span>'
-            f"{html_text(rng)}</td></tr>"
-        )
+        rows.append(f'<tr{cls} data-band-min="{_fmt_dbm(e)}"><td>{_swatch("box", colour)}{html_text(rng)} dBm</td></tr>')
+    if sinr_threshold_db is not None:
+        rows.append(f'<tr class="sp-sinr-limited"><td>{_swatch("box", SINR_LIMITED_COLOUR)}'
+                    f"SINR &lt; {html_text(_fmt_dbm(sinr_threshold_db))} dB 干扰受限 interference-limited</td></tr>")
     rows.append(
-        f'<tr class="sp-threshold" data-band-max="{_fmt_dbm(edges[-1])}"><td><span class="sp-swatch" '
-        f'style="background:{RSRP_BELOW_COLOUR}"></span>&lt; {html_text(_fmt_dbm(edges[-1]))} 未覆盖 not covered</td></tr>'
+        f'<tr class="sp-threshold" data-band-max="{_fmt_dbm(edges[-1])}"><td>{_swatch("box", RSRP_BELOW_COLOUR)}'
+        f"&lt; {html_text(_fmt_dbm(edges[-1]))} dBm 未覆盖 not covered</td></tr>"
     )
-    return (
-        '<div class="sp-panel sp-legend" id="sp-legend">'
-        "<h4>SS-RSRP [dBm]</h4>"
-        f'<div class="sp-legend-threshold" data-threshold-dbm="{_fmt_dbm(threshold_dbm)}">'
-        f"覆盖门限 threshold: {html_text(_fmt_dbm(threshold_dbm))} dBm</div>"
+    kpi = (f"覆盖 = RSRP ≥ {_fmt_dbm(threshold_dbm)} dBm"
+           + (f" 且 SINR ≥ {_fmt_dbm(sinr_threshold_db)} dB" if sinr_threshold_db is not None else ""))
+    blocks = [
+        '<div class="sp-legend-block" data-layer="coverage"><h5>SS-RSRP 覆盖 Coverage</h5>'
+        f'<div class="sp-legend-threshold" data-threshold-dbm="{_fmt_dbm(threshold_dbm)}">{html_text(kpi)}</div>'
         f"<table>{''.join(rows)}</table></div>"
-    )
+    ]
+    for label, body in entries:
+        blocks.append(f'<div class="sp-legend-block" data-layer="{html_text(label)}"><h5>{html_text(label)}</h5>'
+                      f"{body}</div>")
+    return ('<div class="sp-panel sp-legend" id="sp-legend"><details open><summary>图例 Legend</summary>'
+            + "".join(blocks) + "</details></div>")
+
+
+def legend_rows(items: Sequence[tuple[str, str, str]], **kw) -> str:
+    """Legend rows from ``(symbol kind, colour, text)``."""
+    return "<table>" + "".join(f"<tr><td>{_swatch(k, c, **kw)}{html_text(t)}</td></tr>" for k, c, t in items) + "</table>"
 
 
 def _get(d: Any, *path) -> Any:
@@ -438,14 +530,6 @@ def _get(d: Any, *path) -> Any:
     return d
 
 
-def _first(d: Any, *paths) -> tuple[Any, str | None]:
-    for path in paths:
-        v = _get(d, *path)
-        if v is not None:
-            return v, ".".join(str(p) for p in path)
-    return None, None
-
-
 def _cell(value: Any, key: str | None, kind: str = "num") -> str:
     """A table cell showing ``value``; the raw figure from summary.json is kept in ``data-value``."""
     v = json_safe(value)
@@ -455,6 +539,8 @@ def _cell(value: Any, key: str | None, kind: str = "num") -> str:
         shown = "是 yes" if v else "否 no"
     elif kind == "pct" and isinstance(v, (int, float)):
         shown = format_pct(v)
+    elif kind == "cny" and isinstance(v, (int, float)):
+        shown = f"{v / 1e4:,.0f} 万" if abs(v) >= 1e5 else f"{v:,.0f}"
     elif isinstance(v, float):
         shown = f"{v:,.4g}"
     else:
@@ -464,101 +550,95 @@ def _cell(value: Any, key: str | None, kind: str = "num") -> str:
     return f'<td{kattr} data-value="{html_text(raw)}">{html_text(shown)}</td>'
 
 
-#: Where each figure of the panel is read from summary.json, first match wins.
-SUMMARY_PATHS = {
-    "status_counts": (("check", "by_status"), ("check", "counts_by_status"), ("check", "status_counts")),
-    "reuse_ratio": (("check", "reuse", "ratio"), ("check", "reuse_ratio")),
-    "n_candidates": (("check", "candidates"), ("check", "n_candidates")),
-    "coverage_outdoor": (("coverage", "scenarios", "existing", "outdoor", "covered_share"),
-                         ("coverage", "coverage_outdoor")),
-    "coverage_indoor": (("coverage", "scenarios", "existing", "indoor", "covered_share"),
-                        ("coverage", "coverage_indoor")),
-    "coverage_outdoor_all": (("coverage", "scenarios", "existing+candidates", "outdoor", "covered_share"),),
-    "coverage_indoor_all": (("coverage", "scenarios", "existing+candidates", "indoor", "covered_share"),),
-    "gaps": (("coverage", "gaps", "count"),),
-    "phases": (("optimize", "phases"),),
-}
-
-
-def summary_panel_html(summary: Mapping | None, *, targets: Sequence = (), sample: bool = False) -> str:
-    """The fixed summary panel: targets against achieved (sites, coverage), reuse ratio, counts by status.
-
-    Figures are taken verbatim from ``summary`` (summary.json) at the keys in :data:`SUMMARY_PATHS`; each
-    cell keeps the raw figure in ``data-value`` and its summary key in ``data-key``. ``targets`` are the
-    config's :class:`~siteplan.config.Target` s, used for the target coverage and when no phase is reported.
+def summary_panel_html(summary: Mapping | None, *, targets: Sequence = (), sample: bool = False,
+                       network_labels: Mapping[str, str] | None = None) -> str:
+    """The summary panel: per phase and network the sites against the network's target, coverage on the joint
+    KPI, the goal verdict; district views; money (award, cost, what free public property and direct supply
+    save); sharing; check figures. Figures come verbatim from ``summary`` (summary.json): each cell keeps the
+    raw figure in ``data-value`` and its key in ``data-key``.
     """
     s = summary or {}
+    labels = dict(network_labels or {})
     parts = ['<div class="sp-panel sp-summary" id="sp-summary"><details open><summary>汇总 Summary</summary>']
     if sample:
         parts.append(f'<div class="sp-sample" id="sp-sample-notice">{html_text(SAMPLE_NOTICE)}</div>')
-    parts.append("<h4>目标与完成 Targets vs achieved</h4>")
-    phases, pkey = _first(s, *SUMMARY_PATHS["phases"])
-    tmap = {getattr(t, "id", None): t for t in targets}
-    head = (
-        "<tr><th>阶段<br>Phase</th><th>目标站数<br>Target</th><th>站数<br>Sites</th><th>新建<br>New</th>"
-        "<th>室外<br>Outdoor</th><th>目标<br>Target</th><th>室内<br>Indoor</th><th>目标<br>Target</th><th>复用<br>Reuse</th>"
-        "<th>达标<br>Met</th></tr>"
-    )
+    plan = s.get("plan") or {}
+    nets = plan.get("networks") or {}
+    head = ("<tr><th>阶段<br>Phase</th><th>网络<br>Network</th><th>站数<br>Sites</th><th>目标<br>Target</th>"
+            "<th>室外<br>Outdoor</th><th>室内<br>Indoor</th><th>目标区域<br>Goal area</th><th>要求<br>Goal</th>"
+            "<th>达标<br>Met</th></tr>")
     rows = []
-    if isinstance(phases, (list, tuple)) and phases:
-        for i, ph in enumerate(phases):
-            k = f"{pkey}.{i}"
-            t = tmap.get(ph.get("id")) if isinstance(ph, Mapping) else None
-            label = (getattr(t, "label_zh", "") or getattr(t, "label", "")) if t else ""
-            label = label or ph.get("label_zh") or ph.get("label") or ""
-            name = f"{ph.get('id', i)}" + (f" {label}" if label else "")
+    tmap = {getattr(t, "id", None): t for t in targets}
+    for i, t in enumerate(targets):
+        for key, net in nets.items():
+            phases = net.get("phases") or []
+            if i >= len(phases):
+                continue
+            ph = phases[i]
+            k = f"plan.networks.{key}.phases.{i}"
+            g = ph.get("goal") or {}
+            goal = g.get("goal") or {}
             rows.append(
-                f"<tr><td>{html_text(name)}</td>"
-                + _cell(ph.get("target_sites"), f"{k}.target_sites")
-                + _cell(ph.get("sites"), f"{k}.sites")
-                + _cell(ph.get("new_sites"), f"{k}.new_sites")
-                + _cell(ph.get("coverage_outdoor"), f"{k}.coverage_outdoor", "pct")
-                + (_cell(ph["target_coverage_outdoor"], f"{k}.target_coverage_outdoor", "pct")
-                   if ph.get("target_coverage_outdoor") is not None
-                   else _cell(getattr(t, "coverage_outdoor", None) if t else None, None, "pct"))
-                + _cell(ph.get("coverage_indoor"), f"{k}.coverage_indoor", "pct")
-                + (_cell(ph["target_coverage_indoor"], f"{k}.target_coverage_indoor", "pct")
-                   if ph.get("target_coverage_indoor") is not None
-                   else _cell(getattr(t, "coverage_indoor", None) if t else None, None, "pct"))
-                + _cell(ph.get("reuse_ratio"), f"{k}.reuse_ratio", "pct")
-                + _cell(ph.get("met"), f"{k}.met", "bool")
-                + "</tr>"
+                f"<tr><td>{html_text(t.id + ' ' + (t.label_zh or t.label))}</td>"
+                f"<td>{html_text(labels.get(key, key))}</td>"
+                + _cell(ph.get("sites"), f"{k}.sites") + _cell(ph.get("target_sites"), f"{k}.target_sites")
+                + _cell(_get(ph, "coverage", "outdoor", "covered_share"), f"{k}.coverage.outdoor.covered_share", "pct")
+                + _cell(_get(ph, "coverage", "indoor", "covered_share"), f"{k}.coverage.indoor.covered_share", "pct")
+                + _cell(g.get("area_share"), f"{k}.goal.area_share", "pct")
+                + _cell(goal.get("share"), None, "pct")
+                + _cell(g.get("met"), f"{k}.goal.met", "bool") + "</tr>"
             )
-    else:
-        for t in targets:
-            label = t.label_zh or t.label
-            rows.append(
-                f"<tr><td>{html_text(t.id + (' ' + label if label else ''))}</td>"
-                + _cell(t.sites, None) + _cell(None, None) + _cell(None, None) + _cell(None, None, "pct")
-                + _cell(t.coverage_outdoor, None, "pct") + _cell(None, None, "pct")
-                + _cell(t.coverage_indoor, None, "pct") + _cell(None, None, "pct")
-                + _cell(None, None) + "</tr>"
-            )
+    for i, ph in enumerate(plan.get("phases") or []):
+        k = f"plan.phases.{i}.views"
+        t = tmap.get(ph.get("id"))
+        name = f"{ph.get('id')} {(t.label_zh or t.label) if t else ''}".strip()
+        rows.append(
+            f'<tr class="sp-district-row"><td>{html_text(name)}</td><td>全区 各网均覆盖 every network</td>'
+            + _cell(ph.get("sites"), f"plan.phases.{i}.sites") + _cell(ph.get("target_sites"), f"plan.phases.{i}.target_sites")
+            + _cell(_get(ph, "views", "outdoor", "every_network"), f"{k}.outdoor.every_network", "pct")
+            + _cell(_get(ph, "views", "indoor", "every_network"), f"{k}.indoor.every_network", "pct")
+            + _cell(None, None) + _cell(None, None)
+            + _cell(ph.get("goal_met_all_networks"), f"plan.phases.{i}.goal_met_all_networks", "bool") + "</tr>"
+            + f'<tr class="sp-district-row"><td></td><td>全区 任一网络 any network</td>' + _cell(None, None) * 2
+            + _cell(_get(ph, "views", "outdoor", "any_network"), f"{k}.outdoor.any_network", "pct")
+            + _cell(_get(ph, "views", "indoor", "any_network"), f"{k}.indoor.any_network", "pct")
+            + _cell(None, None) * 3 + "</tr>"
+        )
+    parts.append("<h4>分期与各网络 Phases by network (RSRP+SINR)</h4>")
     if rows:
         parts.append(f'<table class="sp-targets">{head}{"".join(rows)}</table>')
     else:
-        parts.append('<div class="sp-na">无目标 no targets</div>')
+        parts.append('<div class="sp-na">未规划 no plan in this run</div>')
 
     figs = []
-    for name, label, kind in (
-        ("coverage_outdoor", "现网室外覆盖 Outdoor, existing sites", "pct"),
-        ("coverage_indoor", "现网室内覆盖 Indoor, existing sites", "pct"),
-        ("coverage_outdoor_all", "加合规候选室外 Outdoor, + compliant candidates", "pct"),
-        ("coverage_indoor_all", "加合规候选室内 Indoor, + compliant candidates", "pct"),
-        ("gaps", "覆盖空洞 Coverage gaps", "num"),
-        ("n_candidates", "候选站址 Candidates", "num"),
-        ("reuse_ratio", "候选复用率 Candidate reuse ratio", "pct"),
+    money = plan.get("money") or {}
+    sav = _get(money, "savings", "total") or {}
+    for label, value, key, kind in (
+        ("奖励估算 Award estimate (CNY)", _get(money, "award", "award_cny"), "plan.money.award.award_cny", "cny"),
+        ("十年总成本 10-year cost of ownership (CNY)", money.get("tco_cny"), "plan.money.tco_cny", "cny"),
+        ("公共资源免费开放 节省/年 Free public property saves /yr", sav.get("free_public_property_cny_per_year"),
+         "plan.money.savings.total.free_public_property_cny_per_year", "cny"),
+        ("直供电 节省/年 Direct supply saves /yr", sav.get("direct_supply_cny_per_year"),
+         "plan.money.savings.total.direct_supply_cny_per_year", "cny"),
+        ("改造后可再节省/年 Retrofit would add /yr", sav.get("retrofit_potential_cny_per_year"),
+         "plan.money.savings.total.retrofit_potential_cny_per_year", "cny"),
+        (f"合计节省 Savings over {money.get('horizon_years', '')} years", sav.get("total_cny_horizon"),
+         "plan.money.savings.total.total_cny_horizon", "cny"),
+        ("共享站址比例 Shared sites (plan)", _get(plan, "sharing", "share_ratio"), "plan.sharing.share_ratio", "pct"),
+        ("站址需求 Search requests", _get(plan, "search_requests", "count"), "plan.search_requests.count", "num"),
+        ("覆盖空洞 Coverage gaps (final phase)", _get(plan, "gaps", "count"), "plan.gaps.count", "num"),
+        ("候选站址 Candidates", _get(s, "check", "candidates"), "check.candidates", "num"),
+        ("候选复用率 Candidate reuse ratio", _get(s, "check", "reuse", "ratio"), "check.reuse.ratio", "pct"),
     ):
-        v, key = _first(s, *SUMMARY_PATHS[name])
-        if v is not None and not isinstance(v, (Mapping, list)):
-            figs.append(f"<tr><td>{html_text(label)}</td>{_cell(v, key, kind)}</tr>")
-    counts, ckey = _first(s, *SUMMARY_PATHS["status_counts"])
+        if value is not None and not isinstance(value, (Mapping, list)):
+            figs.append(f"<tr><td>{html_text(label)}</td>{_cell(value, key, kind)}</tr>")
+    counts = _get(s, "check", "by_status")
     if isinstance(counts, Mapping):
         for st, n in counts.items():
-            lab = STATUS_LABELS.get(str(st), str(st))
-            figs.append(f"<tr><td>{html_text(lab)}</td>{_cell(n, f'{ckey}.{st}')}</tr>")
+            figs.append(f"<tr><td>{html_text(STATUS_LABELS.get(str(st), str(st)))}</td>"
+                        f"{_cell(n, f'check.by_status.{st}')}</tr>")
     if figs:
-        parts.append(f'<h4>现状与候选 Status</h4><table class="sp-figures">{"".join(figs)}</table>')
+        parts.append(f'<h4>成本与共享 Money, sharing, candidates</h4><table class="sp-figures">{"".join(figs)}</table>')
     parts.append("</details></div>")
     return "".join(parts)
 

@@ -19,12 +19,15 @@ def run(ctx, *, basemap: str = "none", tianditu_key: str | None = None) -> None:
     :func:`siteplan.maps.build_map` (a Tianditu key ends up readable in the HTML).
     """
     res = ctx.results
+    plan = res.get("plan")
     m = build_map(
         ctx.district,
         candidates=res.get("check"),
-        coverage=res.get("coverage"),
+        plan=plan,
+        coverage=res.get("coverage") if plan is None else None,
         gaps=res.get("gaps"),
         selected=res.get("optimize"),
+        search_requests=getattr(plan, "search_requests", None),
         summary=ctx.summary,
         basemap=basemap,
         tianditu_key=tianditu_key,

@@ -1,10 +1,15 @@
-"""The site-selection step of the main job: district -> coverage matrix -> phased rollout -> lists and figures.
+"""The site-selection step of the main job: per operator network, a phased build order against its goals.
 
-Demand is the district grid's cells (outdoor, indoor or both, from ``[optimize] demand``), each weighted by its
-area and by the scenario weights of the hotspots within ``hotspot_radius_m``. A candidate covers the cells where
-its own predicted RSRP clears the threshold. Only compliant candidates are eligible (conditional ones too when
-``include_conditional``, at ``costs.conditional_penalty`` times their cost). Sites approved or in service in the
-site registry are fixed and count towards the targets.
+For each network (``[networks.*]``): its eligible candidates (compliant, and conditional ones when
+``optimize.include_conditional``; sites the registry holds as approved or in service are fixed and count), a
+coverage matrix per layer (a candidate covers the cells where its own RSRP clears the threshold), costs as the
+ten-year cost of ownership (:mod:`siteplan.costs`), and per phase the network's share of the target site count
+and the target's goal (:mod:`siteplan.optimize.phased`). A phase takes only candidates whose band carries 5G
+service by its due date. Demand for filling a phase is the district grid's cells (``optimize.demand`` layer)
+weighted by area and by the scenario weights of the hotspots within ``optimize.hotspot_radius_m``.
+
+The selection's coverage on the operators' joint KPI (RSRP and SINR), the goal verdicts, gaps, candidate search
+requests and money are the ``evaluate`` step's. Writes ``selected_sites.csv/.xlsx/.geojson``.
 """
 
 from __future__ import annotations
@@ -18,19 +23,16 @@ import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from ..config import SCENARIOS
-from ..errors import InfeasibleError
 from ..io import provenance, write_csv, write_geojson, write_xlsx
 from ..io.schema import SAMPLE_NOTE, SAMPLE_NOTICE
-from ..io.writers import atomic_path
-from .rollout import fewest_sites_for, plan_rollout
 
-__all__ = ["candidate_costs", "cell_zones", "demand_weights", "fixed_from_registry", "run", "spacing_conflicts", "target_fraction"]
+__all__ = ["SELECTED_COLUMNS", "cell_zones", "demand_weights", "fixed_from_registry", "goal_area_mask", "hotspot_rows",
+           "run", "spacing_conflicts", "write_selected"]
 
 #: Registry states whose sites exist or are committed (fixed in the rollout).
 COMMITTED_STATES = ("approved", "approved_with_changes", "under_construction", "in_service")
 
-#: Header of the build rank in the selected-sites list (the shared "排序 Rank" of siteplan.io.labels is generic).
+#: Header overrides of the selected-site table (the rest come from siteplan.io.labels.HEADERS).
 _HEADERS = {"rank": "建设顺序 Build rank"}
 
 
@@ -56,14 +58,6 @@ def demand_weights(grid, hotspots: gpd.GeoDataFrame, scenario_weights: dict[str,
         inside = shapely.contains_xy(geoms[i], x, y)
         extra[inside] += hw[i]
     return w * (1.0 + extra)
-
-
-def candidate_costs(check: pd.DataFrame, costs) -> np.ndarray:
-    """Cost per candidate [CNY] by build kind, times the penalty for conditional ones."""
-    table = {"public_facility": costs.public_facility, "existing_site": costs.existing_site, "pole": costs.pole,
-             "rooftop": costs.rooftop, "tower": costs.tower, "indoor": costs.indoor}
-    base = check["build_kind"].map(table).fillna(costs.rooftop).to_numpy(dtype=float)
-    return np.where(check["status"].to_numpy() == "conditional", base * costs.conditional_penalty, base)
 
 
 def spacing_conflicts(check: gpd.GeoDataFrame, min_spacing_m: dict[str, float]) -> np.ndarray:
@@ -110,28 +104,6 @@ def cell_zones(grid, zones: gpd.GeoDataFrame, key: str) -> np.ndarray:
     return out
 
 
-def target_fraction(target, demand: str) -> float | None:
-    """The coverage share a phase aims for on the optimizer's demand layer."""
-    if demand == "outdoor":
-        return target.coverage_outdoor
-    if demand == "indoor":
-        return target.coverage_indoor
-    return target.coverage_indoor if target.coverage_indoor is not None else target.coverage_outdoor
-
-
-def _phase_note(ph, target, n_sites: int, n_eligible: int) -> str:
-    """Why a phase has fewer sites than its target, or missed its coverage share; the solver's own note."""
-    notes = [ph.note] if ph.note else []
-    if n_sites < target.sites:
-        if n_eligible < target.sites:
-            notes.append(f"only {n_eligible} eligible candidates for a target of {target.sites} sites")
-        elif ph.target_fraction is not None and ph.met:
-            notes.append(f"coverage target reached with {n_sites} of the {target.sites} sites allowed")
-        else:
-            notes.append(f"no further candidate adds coverage after {n_sites} sites")
-    return "; ".join(notes)
-
-
 def _covered(A: sparse.csr_matrix, chosen: np.ndarray) -> np.ndarray:
     if chosen.size == 0:
         return np.zeros(A.shape[0], dtype=bool)
@@ -150,15 +122,6 @@ def _marginal_area(A: sparse.csc_matrix, order: np.ndarray, area: np.ndarray, st
     return gains
 
 
-def _shares(mask: np.ndarray, groups: np.ndarray, weight: np.ndarray) -> dict[str, float]:
-    out = {}
-    for g in sorted(set(groups) - {""}):
-        sel = groups == g
-        total = weight[sel].sum()
-        out[g] = round(float(weight[sel & mask].sum() / total), 6) if total else None
-    return out
-
-
 def _hotspot_cells(grid, hotspots: gpd.GeoDataFrame) -> np.ndarray:
     """Inside-cell ordinal of each hotspot's representative point (-1 off the grid)."""
     if len(hotspots) == 0:
@@ -170,63 +133,33 @@ def _hotspot_cells(grid, hotspots: gpd.GeoDataFrame) -> np.ndarray:
     return np.where(ok, ordinal[np.clip(r, 0, None), np.clip(c, 0, None)], -1)
 
 
-def _scenario_counts(covered: np.ndarray, hot_cells: np.ndarray, hotspots: gpd.GeoDataFrame) -> dict:
-    out = {}
-    for key, zh in SCENARIOS.items():
-        sel = (hotspots["scenario"] == key).to_numpy()
-        if not sel.any():
-            continue
-        cells = hot_cells[sel]
-        ok = int(np.sum((cells >= 0) & covered[np.clip(cells, 0, None)]))
-        out[key] = {"name_zh": zh, "covered": ok, "total": int(sel.sum()), "text": f"{zh} {key}: {ok}/{int(sel.sum())}"}
-    return out
 
 
-def _plot_rollout(path: Path, curve_sites: np.ndarray, curves: dict[str, np.ndarray], phases: list[dict],
-                  sample: bool, threshold_dbm: float) -> Path:
-    """Coverage (outdoor and indoor) against the number of sites in build order, with the targets marked."""
-    import matplotlib
+def goal_area_mask(grid, district, goal) -> np.ndarray:
+    """Inside cells the goal's area covers (all, or those in ``district.core_subdistricts``)."""
+    if goal is None or goal.area == "district":
+        return np.ones(grid.n_inside, dtype=bool)
+    codes = set(district.config.district.core_subdistricts)
+    zone = cell_zones(grid, district.layers["subdistricts"], "code")
+    return np.isin(zone, list(codes))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from ..fonts import cjk_rc, zh_en
-
-    colours = {"outdoor": "#1f77b4", "indoor": "#ff7f0e"}
-    with cjk_rc():
-        labels = {"outdoor": zh_en("室外 outdoor", "outdoor"), "indoor": zh_en("室内 indoor", "indoor")}
-        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-        for layer, curve in curves.items():
-            ax.plot(curve_sites, 100 * curve, color=colours[layer], lw=2, label=f"{labels[layer]} (build order)")
-        for ph in phases:
-            ax.axvline(ph["target_sites"], color="#d62728", ls="--", lw=1)
-            ax.annotate(f"{ph['id']}: {ph['target_sites']} sites", (ph["target_sites"], 3), rotation=90,
-                        va="bottom", ha="right", fontsize=8, color="#d62728")
-            for layer in ("outdoor", "indoor"):
-                goal = ph.get(f"target_coverage_{layer}")
-                if goal:
-                    ax.axhline(100 * goal, color=colours[layer], ls=":", lw=1)
-                    ax.annotate(f"{ph['id']} {layer} target {100 * goal:.0f}%", (0, 100 * goal), va="bottom",
-                                fontsize=8, color=colours[layer])
-        ax.set_xlabel(zh_en("5G 站址数（累计） 5G sites (cumulative)", "5G sites (cumulative)"))
-        ax.set_ylabel(zh_en(f"覆盖面积占比 area with RSRP ≥ {threshold_dbm:g} dBm [%]",
-                            f"area with RSRP ≥ {threshold_dbm:g} dBm [%]"))
-        ax.set_ylim(0, 102)
-        ax.grid(alpha=0.3)
-        ax.set_title(zh_en("覆盖率与站址数 Coverage against number of sites", "Coverage against number of sites")
-                     + (zh_en("  — 样例数据 SAMPLE DATA", "  — SAMPLE DATA") if sample else ""))
-        ax.legend(loc="lower right", fontsize=8)
-        fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", metadata={"Software": None})
-        plt.close(fig)
-    return path
+def hotspot_rows(grid, hotspots: gpd.GeoDataFrame, scenarios) -> np.ndarray:
+    """Inside-cell ordinals of the hotspots of ``scenarios`` (their representative points), on the grid."""
+    if not len(scenarios) or len(hotspots) == 0:
+        return np.zeros(0, dtype=np.int64)
+    sel = hotspots[hotspots["scenario"].isin(list(scenarios))]
+    cells = _hotspot_cells(grid, sel)
+    return cells[cells >= 0]
 
 
 def run(ctx) -> None:
-    """Phased site selection; writes selected_sites.csv/.xlsx/.geojson, rollout.csv, rollout.png."""
+    """Phased site selection per network; writes selected_sites.csv/.xlsx/.geojson."""
     from ..compliance import check_candidates
+    from ..config import network_target_sites
     from ..coverage import coverage_matrix, grid_for_district
+    from ..networks import ALL, eligible_statuses, month_end, networks_of
+    from .phased import GoalPart, PhaseSpec, plan_network_phases
 
     d = ctx.district
     cfg = d.config
@@ -234,159 +167,148 @@ def run(ctx) -> None:
     check = ctx.results.get("check")
     if check is None:
         check = check_candidates(d)
-    cov = ctx.results.get("coverage")
-    grid = cov.grid if cov is not None else grid_for_district(d)
-    statuses = ("compliant", "conditional") if o.include_conditional else ("compliant",)
+        ctx.results["check"] = check
+    nc = ctx.results.get("coverage")
+    grid = nc.grid if nc is not None else grid_for_district(d)
+    nets = networks_of(cfg)
+    counts = network_target_sites(cfg) if cfg.networks else {ALL: {t.id: t.sites for t in cfg.targets}}
+    statuses = eligible_statuses(cfg)
     site_ids_all = check["site_id"].to_numpy()
     fixed_all, fixed_note = fixed_from_registry(d, site_ids_all)
-    eligible_mask = check["status"].isin(statuses).to_numpy().copy()
-    eligible_mask[fixed_all] = True  # an approved site stays in the plan whatever today's check says
-    cands = check[eligible_mask].reset_index(drop=True)
-    fixed = np.flatnonzero(np.isin(cands["site_id"].to_numpy(), site_ids_all[fixed_all]))
-
-    layers = ["outdoor", "indoor"]
-    mats = {layer: coverage_matrix(grid, cands, cfg.radio, layer=layer, progress=ctx.progress) for layer in layers}
-    w_out = demand_weights(grid, d.layers["hotspots"], cfg.scenarios, o.hotspot_radius_m)
-    if o.demand == "outdoor":
-        A, w = mats["outdoor"], w_out
-    elif o.demand == "indoor":
-        A, w = mats["indoor"], w_out
-    else:
-        A, w = sparse.vstack([mats["outdoor"], mats["indoor"]]).tocsr(), np.concatenate([w_out, w_out])
-    cost = candidate_costs(cands, cfg.costs)
-    conflicts = spacing_conflicts(cands, cfg.rules.min_spacing_m)
-    phases_in = []
-    for t in cfg.targets:
-        frac = target_fraction(t, o.demand)
-        phases_in.append((t.id, t.sites, frac) if frac is not None else (t.id, t.sites))
-    plan = plan_rollout(A, w, cost, fixed=fixed, phases=phases_in, conflicts=conflicts if len(conflicts) else None,
-                        time_limit_s=o.time_limit_s, mip_rel_gap=o.mip_rel_gap, count_fixed=True)
+    eligible = check["status"].isin(statuses).to_numpy().copy()
+    eligible[fixed_all] = True  # an approved site stays in the plan whatever today's check says
+    eligible &= (check["network"] != "").to_numpy()
 
     area = np.full(grid.n_inside, grid.cell_area_m2)
-    total_area = float(area.sum())
-    subd = cell_zones(grid, d.layers["subdistricts"], "name")
-    hot_cells = _hotspot_cells(grid, d.layers["hotspots"])
-    cscs = {layer: mats[layer].tocsc() for layer in layers}
-    rows = []
-    phases_out = []
-    chosen = fixed.copy()
-    rank = 0
-    covered_now = {layer: _covered(mats[layer], fixed) for layer in layers}
-    curve_sites = [len(fixed)]
-    curves = {layer: [float(area[covered_now[layer]].sum() / total_area)] for layer in layers}
-    win_start, win_end = cfg.award.window_start, cfg.award.window_end
-    for t, ph in zip(cfg.targets, plan.phases):
-        order = ph.new_sites
-        gains = {layer: _marginal_area(cscs[layer], order, area, covered_now[layer]) for layer in layers}
-        for k, j in enumerate(order):
-            rank += 1
-            rows.append({"idx": int(j), "phase": ph.id, "rank": rank, "phase_rank": k + 1,
-                         "marginal_gain_weight": float(ph.marginal_gain[k]),
-                         "marginal_gain_m2": float(gains[o.demand if o.demand != "both" else "indoor"][k])})
-            curve_sites.append(curve_sites[-1] + 1)
-            for layer in layers:
-                curves[layer].append(curves[layer][-1] + float(gains[layer][k]) / total_area)
-        chosen = np.concatenate([chosen, order])
-        covered_now = {layer: _covered(mats[layer], chosen) for layer in layers}
-        covered_out, covered_in = covered_now["outdoor"], covered_now["indoor"]
-        new_rows = cands.iloc[order]
-        reuse = int((new_rows["reuse_kind"] != "").sum())
-        due_end = f"{t.due}-31"
-        award_sites = len(order) if win_start[:7] <= t.due <= win_end[:7] else 0
-        res = ph.result
-        phases_out.append({
-            "id": ph.id, "label": t.label, "label_zh": t.label_zh, "due": t.due,
-            "target_sites": t.sites, "target_coverage_outdoor": t.coverage_outdoor,
-            "sites": len(chosen), "new_sites": len(order), "fixed_sites": len(fixed),
-            "coverage_outdoor": round(float(area[covered_out].sum() / total_area), 6),
-            "coverage_indoor": round(float(area[covered_in].sum() / total_area), 6),
-            "coverage_outdoor_by_subdistrict": _shares(covered_out, subd, area),
-            "coverage_by_scenario": _scenario_counts(covered_out, hot_cells, d.layers["hotspots"]),
-            "cost_cny": round(float(ph.cost), 2),
-            "reuse_ratio": round(reuse / len(order), 6) if len(order) else None,
-            "reuse_by_kind": {k: int(v) for k, v in new_rows["reuse_kind"].replace("", "new_build").value_counts().sort_index().items()},
-            "award_cny": float(award_sites * cfg.award.per_site_cny),
-            "award_note": f"CNY {cfg.award.per_site_cny:,.0f} per new site in service {win_start}..{win_end}; "
-                          f"phase due {due_end[:7]}" + ("" if award_sites else " (outside the award window)"),
-            "target_coverage": target_fraction(t, o.demand),
-            "target_coverage_indoor": t.coverage_indoor,
-            "met": bool(ph.met),
-            "note": _phase_note(ph, t, len(chosen), len(cands)),
-            "solver": {"status": res.status, "method": res.method, "objective": res.objective, "bound": res.bound,
-                       "gap": res.gap, "time_s": round(res.time_s, 3)},
-        })
+    w_demand = demand_weights(grid, d.layers["hotspots"], cfg.scenarios, o.hotspot_radius_m)
+    layers = ["outdoor", "indoor"]
+    rows, net_summary, results = [], {}, {}
+    for key, net in nets.items():
+        sel_mask = eligible & (check["network"] == key).to_numpy()
+        cands = check[sel_mask].reset_index(drop=True)
+        fixed = np.flatnonzero(np.isin(cands["site_id"].to_numpy(), site_ids_all[fixed_all]))
+        mats = {layer: coverage_matrix(grid, cands, cfg.radio, layer=layer, progress=ctx.progress)
+                for layer in layers}
+        if o.demand == "both":
+            fill_A = sparse.vstack([mats["outdoor"], mats["indoor"]]).tocsr()
+            fill_w = np.concatenate([w_demand, w_demand])
+        else:
+            fill_A, fill_w = mats[o.demand], w_demand
+        specs = []
+        for t in cfg.targets:
+            goals = []
+            g = t.goal
+            if g is not None:
+                goals.append(GoalPart("area", mats[g.layer], area * goal_area_mask(grid, d, g), g.share))
+                hr = hotspot_rows(grid, d.layers["hotspots"], g.hotspot_scenarios)
+                if hr.size:
+                    goals.append(GoalPart("hotspots", mats[g.hotspot_layer][hr].tocsr(), np.ones(hr.size),
+                                          g.hotspot_share))
+            specs.append(PhaseSpec(t.id, int(counts[key][t.id]), net.available_from <= t.due, tuple(goals),
+                                   fill_A, fill_w))
+        cost = cands["tco_cny"].to_numpy(dtype=float) if len(cands) else np.zeros(0)
+        conflicts = spacing_conflicts(cands, cfg.rules.min_spacing_m)
+        phases = plan_network_phases(specs, cost, fixed=fixed, conflicts=conflicts if len(conflicts) else None,
+                                     time_limit_s=o.time_limit_s, mip_rel_gap=o.mip_rel_gap)
+        results[key] = {"candidates": cands, "mats": mats, "phases": phases, "fixed": fixed}
+        rank = 0
+        for j in fixed:
+            rows.append({"network": key, "idx": int(j), "phase": "fixed", "rank": 0, "phase_rank": 0,
+                         "in_service_planned": ""})
+        phase_out = []
+        start = fixed.copy()
+        for t, ph in zip(cfg.targets, phases):
+            gains = _marginal_area(mats[o.demand if o.demand != "both" else "indoor"].tocsc(), ph.new_sites, area,
+                                   _covered(mats[o.demand if o.demand != "both" else "indoor"], start))
+            for k, j in enumerate(ph.new_sites):
+                rank += 1
+                rows.append({"network": key, "idx": int(j), "phase": ph.id, "rank": rank, "phase_rank": k + 1,
+                             "marginal_gain_m2": round(float(gains[k]), 1), "in_service_planned": month_end(t.due)})
+            start = ph.selected
+            new_rows = cands.iloc[ph.new_sites]
+            phase_out.append({
+                "id": ph.id, "due": t.due, "target_sites": int(counts[key][t.id]), "sites": int(ph.selected.size),
+                "new_sites": int(ph.new_sites.size), "available": bool(specs[len(phase_out)].available),
+                "cost_tco_cny": round(float(cost[ph.new_sites].sum()), 0),
+                "capex_cny": round(float(new_rows["capex_cny"].astype(float).sum()), 0),
+                "by_build_kind": {k: int(v) for k, v in new_rows["build_kind"].value_counts().sort_index().items()},
+                "optimizer_goal_share": ph.goal_share, "optimizer_goal_met": ph.goal_met,
+                "notes": ph.notes, "solves": ph.solves,
+            })
+        net_summary[key] = {
+            "name": net.name, "name_zh": net.name_zh, "eligible_candidates": len(cands), "fixed": len(fixed),
+            "conflict_pairs": len(conflicts), "phases": phase_out,
+        }
 
-    # The planner's question: the fewest sites for X% coverage (weighted demand).
-    fewest = []
-    for frac in o.fewest_sites_fractions:
-        try:
-            r = fewest_sites_for(A, w, frac, fixed=fixed, conflicts=conflicts if len(conflicts) else None,
-                                 time_limit_s=o.time_limit_s, mip_rel_gap=o.mip_rel_gap)
-            fewest.append({"coverage_fraction": frac, "sites": len(r.selected), "new_sites": len(r.new),
-                           "status": r.status, "bound": r.bound, "gap": r.gap})
-        except InfeasibleError as e:  # the candidates cannot reach it: say so, with what they do reach
-            fewest.append({"coverage_fraction": frac, "sites": None, "note": str(e)})
+    table = _selected_table(d, results, rows)
+    ctx.results["optimize"] = table
+    ctx.results["optimize_networks"] = results
+    ctx.gpkg_layers["selected_sites"] = table
+    ctx.summary["optimize"] = {
+        "eligible_statuses": list(statuses),
+        "fixed": {"count": int(len(fixed_all)), "note": fixed_note},
+        "demand": {"layer": o.demand, "cells": int(grid.n_inside), "hotspot_radius_m": o.hotspot_radius_m,
+                   "total_weight": float(w_demand.sum())},
+        "cost_measure": "ten-year cost of ownership (siteplan.costs): site capex + RAN equipment + horizon x "
+                        "(rent + tower lease after sharing discount + electricity)",
+        "coverage_model": "optimizer view: a candidate covers the cells where its own RSRP clears the threshold "
+                          "(the joint RSRP+SINR KPI of the result is the evaluate step's)",
+        "networks": net_summary,
+    }
 
+
+#: Columns of the selected-site table, in order.
+SELECTED_COLUMNS = [
+    "site_id", "name", "network", "operator", "band", "site_type", "phase", "rank", "phase_rank",
+    "in_service_planned", "marginal_gain_m2", "build_kind", "reuse_kind", "reuse_id", "upgrade_of", "host_id",
+    "host_operators", "shared", "capex_cny", "opex_cny_per_year", "tco_cny", "power_supply",
+    "needs_direct_supply", "free_access", "subdistrict", "responsible_unit", "status",
+]
+
+
+def _selected_table(d, results: dict, rows: list[dict]) -> gpd.GeoDataFrame:
+    """The selected sites of every network, in network then build order, as a GeoDataFrame (working CRS)."""
+    parts = []
     sel = pd.DataFrame(rows)
-    if len(fixed):
-        fx = pd.DataFrame({"idx": fixed, "phase": "fixed", "rank": 0, "phase_rank": 0,
-                           "marginal_gain_weight": np.nan, "marginal_gain_m2": np.nan})
-        sel = pd.concat([fx, sel], ignore_index=True)
-    if len(sel) == 0:
-        sel = pd.DataFrame(columns=["idx", "phase", "rank", "phase_rank", "marginal_gain_weight", "marginal_gain_m2"])
-    picked = cands.iloc[sel["idx"].to_numpy(dtype=np.int64)].reset_index(drop=True)
-    out = gpd.GeoDataFrame(
-        {
-            "site_id": picked["site_id"].to_numpy(), "name": picked["name"].to_numpy(),
-            "phase": sel["phase"].to_numpy(), "rank": sel["rank"].to_numpy(dtype=np.int64),
-            "phase_rank": sel["phase_rank"].to_numpy(dtype=np.int64),
-            "marginal_gain_m2": sel["marginal_gain_m2"].to_numpy(dtype=float).round(1),
-            "marginal_gain_weight": sel["marginal_gain_weight"].to_numpy(dtype=float).round(1),
-            "cost_cny": cost[sel["idx"].to_numpy(dtype=np.int64)],
-            "build_kind": picked["build_kind"].to_numpy(), "reuse_kind": picked["reuse_kind"].to_numpy(),
-            "reuse_id": picked["reuse_id"].to_numpy(), "subdistrict": picked["subdistrict"].to_numpy(),
-            "responsible_unit": picked["responsible_unit"].to_numpy(), "site_type": picked["site_type"].to_numpy(),
-            "operator": picked["operator"].to_numpy(), "band": picked["band"].to_numpy(),
-            "status": picked["status"].to_numpy(),
-        },
-        geometry=picked.geometry.values, crs=d.crs,
-    )
+    for key, r in results.items():
+        if len(sel) == 0:
+            break
+        mine = sel[sel["network"] == key]
+        if len(mine) == 0:
+            continue
+        picked = r["candidates"].iloc[mine["idx"].to_numpy(dtype=np.int64)].reset_index(drop=True)
+        for col in ("phase", "rank", "phase_rank", "in_service_planned", "marginal_gain_m2"):
+            picked[col] = mine[col].to_numpy() if col in mine else np.nan
+        parts.append(picked)
+    if parts:
+        picked = pd.concat(parts, ignore_index=True)
+    else:
+        picked = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in SELECTED_COLUMNS},
+                                  geometry=gpd.GeoSeries([], crs=d.crs), crs=d.crs)
+    cols = [c for c in SELECTED_COLUMNS if c in picked.columns]
+    out = gpd.GeoDataFrame(picked[cols].copy(), geometry=picked.geometry.values, crs=d.crs)
+    out["rank"] = out["rank"].astype("int64") if len(out) else out["rank"]
     if d.sample:
         out["data_note"] = SAMPLE_NOTE
-    ctx.results["optimize"] = out
-    ctx.gpkg_layers["selected_sites"] = out
+    return out
 
-    lonlat = out.to_crs("EPSG:4326").geometry
-    table = pd.DataFrame(out.drop(columns="geometry"))
-    table.insert(2, "lon", np.round(lonlat.x.to_numpy(), 7) if len(out) else [])
-    table.insert(3, "lat", np.round(lonlat.y.to_numpy(), 7) if len(out) else [])
-    od = ctx.out_dir
-    ctx.written.append(write_csv(table, od / "selected_sites.csv", labels=True, headers=_HEADERS))
-    rollout = pd.DataFrame([{k: v for k, v in p.items() if not isinstance(v, dict)} for p in phases_out])
-    rollout = rollout.rename(columns={"id": "phase"})
-    first = [c for c in ("phase", "label_zh", "label", "due") if c in rollout.columns]
-    rollout = rollout[first + [c for c in rollout.columns if c not in first]]
-    ctx.written.append(write_csv(rollout, od / "rollout.csv", labels=True))
+
+def write_selected(d, table: gpd.GeoDataFrame, out_dir: Path, rollout: pd.DataFrame | None = None) -> list[Path]:
+    """``selected_sites.csv``, ``.xlsx`` (Chinese first, labelled values, sample notice, provenance, print layout;
+    with the rollout sheet when given) and ``.geojson``."""
+    lonlat = table.to_crs("EPSG:4326").geometry
+    flat = pd.DataFrame(table.drop(columns="geometry"))
+    flat.insert(2, "lon", np.round(lonlat.x.to_numpy(), 7) if len(table) else [])
+    flat.insert(3, "lat", np.round(lonlat.y.to_numpy(), 7) if len(table) else [])
     notice = SAMPLE_NOTICE if d.sample else None
-    ctx.written.append(write_xlsx(
-        od / "selected_sites.xlsx", {"入选站址 Selected": table, "分期 Rollout": rollout},
-        notice=notice, metadata=provenance(d), labels=True, headers=_HEADERS,
-        district=f"{cfg.district.name_zh} {cfg.district.name}",
-        complete_in=" selected_sites.csv 与 siteplan.gpkg / selected_sites.csv and siteplan.gpkg",
-    ))
-    ctx.written.append(write_geojson(out, od / "selected_sites.geojson", provenance=provenance(d, full=False)))
-    ctx.written.append(_plot_rollout(od / "rollout.png", np.array(curve_sites),
-                                     {k: np.array(v) for k, v in curves.items()}, phases_out, d.sample,
-                                     cfg.radio.rsrp_threshold_dbm))
-    ctx.summary["optimize"] = {
-        "eligible_candidates": len(cands),
-        "eligible_statuses": list(statuses),
-        "fixed": {"count": len(fixed), "note": fixed_note},
-        "demand": {"layer": o.demand, "cells": int(A.shape[0]), "hotspot_radius_m": o.hotspot_radius_m,
-                   "marginal_gain_m2_layer": o.demand if o.demand != "both" else "indoor",
-                   "total_weight": float(w.sum())},
-        "conflict_pairs": len(conflicts),
-        "phases": phases_out,
-        "fewest_sites": fewest,
-        "time_s": round(plan.time_s, 3),
-    }
+    cfg = d.config
+    sheets = {"入选站址 Selected": flat}
+    if rollout is not None:
+        sheets["分期 Rollout"] = rollout
+    return [
+        write_csv(flat, out_dir / "selected_sites.csv", labels=True, headers=_HEADERS),
+        write_xlsx(out_dir / "selected_sites.xlsx", sheets, notice=notice, metadata=provenance(d), labels=True,
+                   headers=_HEADERS, district=f"{cfg.district.name_zh} {cfg.district.name}",
+                   complete_in=" selected_sites.csv 与 siteplan.gpkg / selected_sites.csv and siteplan.gpkg"),
+        write_geojson(table, out_dir / "selected_sites.geojson", provenance=provenance(d, full=False)),
+    ]

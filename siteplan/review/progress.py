@@ -44,23 +44,36 @@ def phase_target_index(phase: Any, targets) -> int | None:
 
 
 def award_estimate(config, sites: pd.DataFrame) -> dict:
-    """The award for new sites put into service inside the award window [CNY].
+    """The award for 5G base stations put into service inside the award window [CNY].
 
-    ``award_cny`` counts new-build sites whose in-service date lies in ``[award.window_start, award.window_end]``;
-    ``potential_cny`` adds approved new-build sites not yet in service whose phase is due by the window's end
-    (what the district still gets if they go live in time).
+    One rule with the optimizer's estimate (:func:`siteplan.costs.award_eligible`): each new 5G base station in
+    service inside ``[award.window_start, award.window_end]`` on a band that carries service by then.
+    ``award_cny`` counts the sites in service; ``potential_cny`` adds approved sites not yet in service whose phase
+    is due by the window's end (what the district still gets if they go live by their phase's due date).
     """
+    from ..costs import award_eligible, award_network_start
+    from ..networks import networks_of, site_networks
+
     a = config.award
-    new = sites[sites["new_build"].astype(bool)] if len(sites) else sites
-    if len(new) == 0:
-        eligible = potential = 0
+    nets = networks_of(config)
+    if len(sites):
+        net = sites["network"].astype(str).to_numpy(dtype=object) if "network" in sites else np.full(len(sites), "")
+        missing = net == ""
+        if missing.any():  # registered before networks: derive from operator and band
+            band = (sites["band"].astype(str).replace("", config.radio.band).to_numpy(dtype=object)
+                    if "band" in sites else np.full(len(sites), config.radio.band, dtype=object))
+            net[missing] = site_networks(sites["operator"].to_numpy(dtype=object)[missing], band[missing], nets)
+        start = award_network_start(net, nets)
+        live = (sites["state"] == "in_service").to_numpy()
+        dates = np.where(live, sites["date_in_service"].astype(str).to_numpy(dtype=object), "")
+        eligible = int(award_eligible(dates, start, a).sum())
+        pending = sites["state"].isin(("approved", "approved_with_changes", "under_construction")).to_numpy()
+        idx = [phase_target_index(p, config.targets) for p in sites["phase"]]
+        planned = np.array(["" if (i is None or not pend) else due_date(config.targets[i].due)
+                            for i, pend in zip(idx, pending)], dtype=object)
+        potential = int(award_eligible(planned, start, a).sum())
     else:
-        d = new["date_in_service"].astype(str)
-        eligible = int(((new["state"] == "in_service") & (d >= a.window_start) & (d <= a.window_end)).sum())
-        pending = new[new["state"].isin(("approved", "approved_with_changes", "under_construction"))]
-        idx = [phase_target_index(p, config.targets) for p in pending["phase"]]
-        dues = ["9999-12-31" if i is None else due_date(config.targets[i].due) for i in idx]
-        potential = sum(d <= a.window_end for d in dues)
+        eligible = potential = 0
     return {
         "per_site_cny": a.per_site_cny,
         "window_start": a.window_start,

@@ -110,7 +110,7 @@ _DATE_COLUMN = {
 
 #: Attribute columns of ``sites`` (besides fid and geometry), all text except lon/lat and new_build.
 SITE_COLUMNS = (
-    "site_id", "name", "state", "lon", "lat", "site_type", "mount", "operator", "subdistrict",
+    "site_id", "name", "state", "lon", "lat", "site_type", "mount", "operator", "network", "band", "subdistrict",
     "responsible_unit", "power_supply", "build_kind", "reuse_kind", "new_build", "phase",
     "decision", "comment", "date_proposed", "date_under_review", "date_decided",
     "date_under_construction", "date_in_service",
@@ -279,8 +279,11 @@ def _upgrade_v1(path: Path) -> None:
 
     def fill(conn: sqlite3.Connection) -> None:
         conn.execute("ATTACH DATABASE ? AS old", (str(path),))
-        cols = ", ".join(f'"{c}"' for c in ("geom", *SITE_COLUMNS))
-        src = ", ".join(f"NULLIF(\"{c}\", '')" if c in _DATES else f'"{c}"' for c in ("geom", *SITE_COLUMNS))
+        # Columns schema 1 did not have (network, band) stay at their default ''.
+        have = {r[1] for r in conn.execute("PRAGMA old.table_info(sites)")}
+        keep = [c for c in ("geom", *SITE_COLUMNS) if c in have]
+        cols = ", ".join(f'"{c}"' for c in keep)
+        src = ", ".join(f"NULLIF(\"{c}\", '')" if c in _DATES else f'"{c}"' for c in keep)
         conn.execute(f"INSERT INTO sites({cols}) SELECT {src} FROM old.sites ORDER BY fid")
         for t in ("decision_log", "imports"):
             conn.execute(f"INSERT INTO {t} SELECT * FROM old.{t} ORDER BY seq")

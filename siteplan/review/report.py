@@ -72,7 +72,7 @@ def map_png(district, *, check=None, selected=None, sites: pd.DataFrame | None =
         except (AttributeError, TypeError, ValueError):
             cov_drawn = False  # a coverage result of another shape: the map goes without it
         if cov_drawn:
-            handles.append(Patch(color="#74c476", alpha=0.6, label=zh_en("已覆盖 covered (outdoor)", "covered (outdoor)")))
+            handles.append(Patch(color="#74c476", alpha=0.6, label=zh_en("各网均覆盖 covered by every network (outdoor, last phase)", "covered by every network (outdoor, last phase)")))
         subs = layers.get("subdistricts")
         if subs is not None and len(subs):
             subs.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.6, zorder=1)
@@ -191,40 +191,64 @@ def _gap_rows(gaps) -> list[dict]:
     return out
 
 
-_SCENARIO_ZH = {"existing": "现网站址 existing sites", "existing+candidates": "现网 + 合规候选 existing + compliant candidates",
-                "file": "指定站址 given sites"}
+def _share(v) -> str:
+    return "—" if v is None else format_pct(v)
 
 
 def _coverage_tables(summary: dict | None) -> dict:
-    """The coverage step's figures as three small tables: per scenario, per sub-district, per hotspot scenario."""
-    cov = (summary or {}).get("coverage")
-    scen = cov.get("scenarios") if isinstance(cov, dict) else None
-    if not isinstance(scen, dict) or not scen:
+    """The plan's figures (evaluate step) as small tables: per phase and network, district views, sub-districts
+    and hotspot scenarios at the last phase, money and sharing."""
+    plan = (summary or {}).get("plan")
+    if not isinstance(plan, dict) or not plan.get("networks"):
         return {}
-    rows, subd, hot = [], {}, []
-    for name, sc in scen.items():
-        rows.append({"name": _SCENARIO_ZH.get(name, name), "sites": sc.get("sites", ""),
-                     "outdoor": format_pct((sc.get("outdoor") or {}).get("covered_share")),
-                     "indoor": format_pct((sc.get("indoor") or {}).get("covered_share")),
-                     "sinr": format_pct(sc.get("sinr_ok_share"))})
-        for r in sc.get("by_subdistrict") or []:
-            subd.setdefault(r.get("name", ""), {"name": r.get("name", ""), "area_km2": r.get("area_km2")})[name] = (
-                f"{format_pct(r.get('outdoor_share'))} / {format_pct(r.get('indoor_share'))}")
-        for key, h in sorted((sc.get("hotspots") or {}).items()):
+    nets = plan["networks"]
+    label = {k: (v.get("name_zh") or k) for k, v in nets.items()}
+    short = {t.get("key"): (t.get("short_zh") or t.get("key")) for t in (summary or {}).get("networks", [])}
+    phases = []
+    for key, net in nets.items():
+        for p in net.get("phases", []):
+            g = p.get("goal") or {}
+            goal = g.get("goal") or {}
+            phases.append({
+                "phase": p.get("id"), "network": label[key], "sites": p.get("sites"), "target": p.get("target_sites"),
+                "outdoor": _share(((p.get("coverage") or {}).get("outdoor") or {}).get("covered_share")),
+                "indoor": _share(((p.get("coverage") or {}).get("indoor") or {}).get("covered_share")),
+                "goal": (f"{_share(goal.get('share'))} {goal.get('layer', '')} ({goal.get('area', '')})"
+                         if goal else "—"),
+                "reached": _share(g.get("area_share")),
+                "met": {True: "是 yes", False: "否 no", None: "不适用 n/a"}[g.get("met")],
+                "why": "; ".join(g.get("why") or []),
+            })
+    phases.sort(key=lambda r: str(r["phase"]))
+    views = [{"phase": ph.get("id"), "sites": ph.get("sites"), "target": ph.get("target_sites"),
+              "every_out": _share(((ph.get("views") or {}).get("outdoor") or {}).get("every_network")),
+              "any_out": _share(((ph.get("views") or {}).get("outdoor") or {}).get("any_network")),
+              "every_in": _share(((ph.get("views") or {}).get("indoor") or {}).get("every_network")),
+              "any_in": _share(((ph.get("views") or {}).get("indoor") or {}).get("any_network"))}
+             for ph in plan.get("phases", [])]
+    subd: dict[str, dict] = {}
+    hot = []
+    for key, net in nets.items():
+        last = (net.get("phases") or [{}])[-1]
+        cov = last.get("coverage") or {}
+        for r in cov.get("by_subdistrict") or []:
+            row = subd.setdefault(r.get("name", ""), {"name": r.get("name", ""), "area_km2": r.get("area_km2")})
+            row[key] = f"{_share(r.get('outdoor_share'))} / {_share(r.get('indoor_share'))}"
+        for scen, h in sorted((cov.get("hotspots") or {}).items()):
             if isinstance(h, dict):
-                hot.append({"scenario": _SCENARIO_ZH.get(name, name),
-                            "label": f"{SCENARIOS.get(key, '')} {h.get('label', key)}".strip(),
+                hot.append({"network": label[key], "label": f"{SCENARIOS.get(scen, '')} {scen}".strip(),
+                            "outdoor": f"{h.get('covered', '—')}/{h.get('total', '—')}",
                             "indoor": f"{h.get('indoor_covered', '—')}/{h.get('total', '—')}"})
-    return {"scenarios": rows, "scenario_names": [_SCENARIO_ZH.get(n, n) for n in scen],
-            "scenario_keys": list(scen), "subdistricts": list(subd.values()), "hotspots": hot,
-            "threshold_dbm": next(iter(scen.values())).get("threshold_dbm")}
-
-
-def _phase_rows(summary: dict | None) -> list[dict]:
-    opt = (summary or {}).get("optimize")
-    if not isinstance(opt, dict):
-        return []
-    return [dict(p) for p in opt.get("phases", []) if isinstance(p, dict)]
+    money = plan.get("money") or {}
+    savings = []
+    for key, v in (money.get("savings") or {}).items():
+        savings.append({"network": "合计 total" if key == "total" else label.get(key, key), **v})
+    return {"phases": phases, "views": views, "subdistricts": list(subd.values()), "network_keys": list(nets),
+            "network_names": [short.get(k) or label[k] for k in nets], "hotspots": hot, "savings": savings,
+            "money": money, "sharing": plan.get("sharing") or {}, "kpi": plan.get("kpi", ""),
+            "search_requests": (plan.get("search_requests") or {}).get("count", 0),
+            "threshold_dbm": ((summary or {}).get("coverage") or {}).get("radio", {}).get("rsrp_threshold_dbm"),
+            "sinr_threshold_db": ((summary or {}).get("coverage") or {}).get("radio", {}).get("sinr_threshold_db")}
 
 
 def _flat_config(cfg) -> list[tuple[str, str]]:
@@ -277,7 +301,6 @@ def render_report(district, *, check=None, selected=None, summary=None, coverage
         area_km2=district.area_km2,
         map_png_b64=base64.b64encode(png).decode("ascii"),
         coverage=_coverage_tables(summary),
-        phase_rows=_phase_rows(summary),
         rollout_run=selected is not None and len(selected) > 0,
         gap_rows=_gap_rows(gaps),
         by_status=by_status,

@@ -10,9 +10,24 @@ from __future__ import annotations
 from .progress import progress_status
 from .registry import REVIEW_STATES, open_registry, registry_path
 
-__all__ = ["STEP", "run"]
+__all__ = ["STEP", "every_network_cover", "run"]
 
 STEP = "review"
+
+
+def every_network_cover(plan):
+    """Cells every network covers outdoors after the last phase (networks in service), for the static map."""
+    if plan is None or not getattr(plan, "results", None):
+        return None
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    last = [list(v.values())[-1] for v in plan.results.values() if v]
+    live = [r for r in last if r.sectors.n_sites]
+    if not live:
+        return None
+    return SimpleNamespace(grid=plan.grid, covered=np.logical_and.reduce([r.covered for r in live]))
 
 
 def run(ctx) -> None:
@@ -38,7 +53,8 @@ def run(ctx) -> None:
     reg = open_registry(district)
     status = progress_status(district, reg)
     report = write_report(district, ctx.out_dir, check=check, selected=selected, summary=ctx.summary,
-                          coverage=ctx.results.get("coverage"), gaps=ctx.results.get("gaps"), registry=reg,
+                          coverage=every_network_cover(ctx.results.get("plan")), gaps=ctx.results.get("gaps"),
+                          registry=reg,
                           export_id=export_id, status=status)
     ctx.written.append(report)
     ctx.summary[STEP] = {

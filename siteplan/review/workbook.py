@@ -138,6 +138,8 @@ def candidate_table(district, check, selected=None) -> pd.DataFrame:
         "site_type": _col(c, "site_type").map(text).to_numpy(),
         "mount": _col(c, "mount").map(text).to_numpy(),
         "operator": _col(c, "operator").map(text).to_numpy(),
+        "network": _col(c, "network").map(text).to_numpy(),
+        "band": _col(c, "band").map(text).to_numpy(),
         "subdistrict": _col(c, "subdistrict").map(text).to_numpy(),
         "responsible_unit": _col(c, "responsible_unit").map(text).to_numpy(),
         "power_supply": _col(c, "power_supply", "unknown").map(text).to_numpy(),
