@@ -36,6 +36,8 @@ def ensure_venv(extra: str) -> None:
     if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
         target = f".[{extra}]" if extra else "."
         sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", target)
+        # Compile the coverage kernel once here (numba caches it), so the first run does not pay for it.
+        sh(PY, "-c", "from siteplan.coverage.engine import warm_up; print(f'coverage kernel ready ({warm_up():.1f} s)')")
         stamp.touch()
 
 
