@@ -171,7 +171,7 @@ def _plot_rollout(path: Path, rows: pd.DataFrame, sample: bool, threshold_dbm: f
 
     nets = [n for n in dict.fromkeys(rows["network"]) if n != "district"]
     with cjk_rc():
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), dpi=110, sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 5.2), dpi=110, sharey=True)
         colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         for ax, layer, title in ((axes[0], "outdoor", zh_en("室外 outdoor", "outdoor")),
                                  (axes[1], "indoor", zh_en("室内 indoor", "indoor"))):
@@ -182,6 +182,8 @@ def _plot_rollout(path: Path, rows: pd.DataFrame, sample: bool, threshold_dbm: f
                 label = str(r["network_label"].iloc[0])
                 ax.plot(xs, ys, marker="o", color=colours[i % len(colours)], label=zh_en(label, key))
                 for _, ph in r.iterrows():
+                    if not ph["sites"]:  # a phase the network owes nothing in (no service yet): no point, no goal
+                        continue
                     ax.annotate(str(ph["phase"]), (ph["sites"], 100 * float(ph[f"coverage_{layer}"])), fontsize=7,
                                 xytext=(3, -10), textcoords="offset points")
                     goal = ph.get("goal_share")
@@ -194,11 +196,12 @@ def _plot_rollout(path: Path, rows: pd.DataFrame, sample: bool, threshold_dbm: f
             ax.set_ylim(0, 102)
         ylabel = f"(RSRP ≥ {threshold_dbm:g} dBm, SINR ≥ {sinr_db:g} dB) [%]"
         axes[0].set_ylabel(zh_en("覆盖率 covered share " + ylabel, "covered share " + ylabel))
-        axes[1].legend(loc="lower right", fontsize=7)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=1, fontsize=7, frameon=False)
         fig.suptitle(zh_en("各网络分期覆盖 Coverage per network and phase (— = phase goal)",
                            "Coverage per network and phase (- = phase goal)")
                      + (zh_en("  — 样例数据 SAMPLE DATA", "  - SAMPLE DATA") if sample else ""), fontsize=10)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.05 + 0.035 * len(nets), 1, 1))
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", metadata={"Software": None})
         plt.close(fig)
