@@ -87,15 +87,16 @@ def test_goal_verdicts_say_why():
     v = evaluate_goal(_result(g, half), _result(g, half), goal, area_mask=area, hotspots=hs, available=True,
                       sites=10, target_sites=10)
     assert v["met"] is False and "no candidate can cover" in v["why"][0] and v["pool_rsrp_share"] < 0.9
+    assert v["why_codes"] == ["NO_CANDIDATE_COVERS"] and "无任何候选站址可覆盖" in v["why"][0]  # Chinese first
     # RSRP everywhere but SINR only on half: interference-limited.
     v = evaluate_goal(_result(g, half, everything), _result(g, everything), goal, area_mask=area, hotspots=hs,
                       available=True, sites=10, target_sites=10)
-    assert v["met"] is False and "interference-limited" in v["why"][0]
+    assert v["met"] is False and "interference-limited" in v["why"][0] and v["why_codes"] == ["INTERFERENCE_LIMITED"]
     # Candidates could do it, the site count could not.
     v = evaluate_goal(_result(g, half), _result(g, everything), goal, area_mask=area, hotspots=hs, available=True,
                       sites=10, target_sites=10)
-    assert v["met"] is False and "too few" in v["why"][0]
+    assert v["met"] is False and "too few" in v["why"][0] and v["why_codes"] == ["TOO_FEW_SITES"]
     # No service on the band yet.
     v = evaluate_goal(_result(g, half), _result(g, everything), goal, area_mask=area, hotspots=hs, available=False,
                       sites=0, target_sites=0)
-    assert v["met"] is False and "no 5G service" in v["why"][0]
+    assert v["met"] is False and "no 5G service" in v["why"][0] and v["why_codes"] == ["NO_SERVICE"]

@@ -70,7 +70,7 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
     can reach). Returns ``met``, the shares reached (joint KPI, RSRP-only, the pool's reach), hotspot counts, and
     ``why``: a list of plain reasons.
     """
-    out: dict = {"met": True, "why": []}
+    out: dict = {"met": True, "why": [], "why_codes": []}
     if goal is None:
         out["goal"] = None
         return out
@@ -85,21 +85,37 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
     out["pool_rsrp_share"] = share(reach)
     met_area = (out["area_share"] or 0.0) + 1e-9 >= goal.share
     why = out["why"]
+    codes = out.setdefault("why_codes", [])
+
+    def say(code: str, zh: str, en: str) -> None:
+        codes.append(code)
+        why.append(f"{zh} / {en}")
+
+    layer_zh = {"outdoor": "室外", "indoor": "室内"}
     if not available:
-        why.append("the network's band carries no 5G service by the due date")
+        say("NO_SERVICE", "截止日前该网络频段尚无5G商用服务", "the network's band carries no 5G service by the due date")
     elif not met_area:
-        if (out["pool_rsrp_share"] or 0.0) + 1e-9 < goal.share:
-            why.append(f"no candidate can cover {1 - (out['pool_rsrp_share'] or 0):.1%} of the goal area: the pool "
-                       f"reaches at most {out['pool_rsrp_share']:.1%} (RSRP) — candidate search requests issued")
+        pool_share = out["pool_rsrp_share"] or 0.0
+        if pool_share + 1e-9 < goal.share:
+            say("NO_CANDIDATE_COVERS",
+                f"目标区域有 {1 - pool_share:.1%} 无任何候选站址可覆盖（候选最多覆盖 {pool_share:.1%}），已生成站址需求",
+                f"no candidate can cover {1 - pool_share:.1%} of the goal area: the pool reaches at most "
+                f"{pool_share:.1%} (RSRP) — candidate search requests issued")
         if (out["area_rsrp_share"] or 0.0) + 1e-9 >= goal.share:
-            why.append(f"RSRP reaches {out['area_rsrp_share']:.1%} but SS-SINR < threshold on "
-                       f"{out['area_rsrp_share'] - out['area_share']:.1%} of the goal area: interference-limited")
+            lost = out["area_rsrp_share"] - out["area_share"]
+            say("INTERFERENCE_LIMITED",
+                f"RSRP 达标 {out['area_rsrp_share']:.1%}，但目标区域 {lost:.1%} 的 SS-SINR 低于门限（干扰受限）",
+                f"RSRP reaches {out['area_rsrp_share']:.1%} but SS-SINR < threshold on {lost:.1%} of the goal area: "
+                "interference-limited")
         elif sites >= target_sites:
-            why.append(f"the phase's {target_sites} sites are too few: they cover {out['area_rsrp_share']:.1%} "
-                       f"(RSRP) of the goal area"
-                       + (f" (optimizer view {optimizer_share.get('area', 0):.1%})" if optimizer_share else ""))
+            view = f" (optimizer view {optimizer_share.get('area', 0):.1%})" if optimizer_share else ""
+            say("TOO_FEW_SITES",
+                f"本期 {target_sites} 个站址不足，目标区域 RSRP 覆盖 {out['area_rsrp_share']:.1%}",
+                f"the phase's {target_sites} sites are too few: they cover {out['area_rsrp_share']:.1%} (RSRP) of "
+                f"the goal area{view}")
         else:
-            why.append(f"only {sites} of the {target_sites} sites allowed could be placed usefully")
+            say("SITES_UNUSED", f"允许 {target_sites} 个站址，仅 {sites} 个有覆盖增益",
+                f"only {sites} of the {target_sites} sites allowed could be placed usefully")
     met_hot = True
     if goal.hotspot_scenarios:
         hs = hotspots[hotspots["scenario"].isin(list(goal.hotspot_scenarios))] if len(hotspots) else hotspots
@@ -122,11 +138,13 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
         if available and not met_hot:
             bad = out.get("hotspots_unreachable", [])
             if bad:
-                why.append(f"{len(bad)} goal hotspots cannot be covered {goal.hotspot_layer} by any candidate "
-                           "(indoor systems needed) — candidate search requests issued")
+                say("HOTSPOTS_NO_CANDIDATE",
+                    f"{len(bad)} 个目标热点无任何候选可{layer_zh[goal.hotspot_layer]}覆盖（需室分），已生成站址需求",
+                    f"{len(bad)} goal hotspots cannot be covered {goal.hotspot_layer} by any candidate (indoor "
+                    "systems needed) — candidate search requests issued")
             else:
-                why.append(f"{n_on - n_cov} goal hotspots stay uncovered {goal.hotspot_layer} within the phase's "
-                           "sites")
+                say("HOTSPOTS_LEFT", f"{n_on - n_cov} 个目标热点在本期站址内未{layer_zh[goal.hotspot_layer]}覆盖",
+                    f"{n_on - n_cov} goal hotspots stay uncovered {goal.hotspot_layer} within the phase's sites")
     out["met"] = bool(available and met_area and met_hot)
     return out
 
@@ -134,7 +152,9 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
 def _not_due(verdict: dict) -> dict:
     """A phase in which the network owes nothing (no sites, no service yet): the goal does not apply."""
     verdict["met"] = None
-    verdict["why"] = ["not due: the network has no sites in this phase (no 5G service on its band yet)"]
+    verdict["why"] = ["不适用：本期该网络无站址（频段尚无5G商用） / not due: the network has no sites in this phase "
+                      "(no 5G service on its band yet)"]
+    verdict["why_codes"] = ["NOT_DUE"]
     return verdict
 
 
