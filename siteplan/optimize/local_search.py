@@ -333,8 +333,10 @@ class MaxCoverageSearch(_Search):
             cov.drop(j_out)
             cov.add(j_in)
             self.moves += 1
-            if outs is not None:
-                outs = self._merge(outs, self._area(np.array([j_in, j_out])))
+            # next time look only at the sites that still had an improving swap and at the area of
+            # this one (elsewhere nothing changed); the first full table is the only full one
+            live = o_set[D.max(axis=0) > cov.tol]
+            outs = self._merge(live[live != j_out], self._area(np.array([j_in, j_out])))
 
     def run(
         self, rounds: int, *, deadline: float | None = None, stop_at: float | None = None
@@ -449,8 +451,8 @@ class CoverSearch(_Search):
             cov.drop(j_out)
             cov.add(j_in)
             self.moves += 1
-            if outs is not None:
-                outs = self._merge(outs, self._area(np.array([j_in, j_out])))
+            live = o_set[ok.any(axis=0)]  # as in MaxCoverageSearch._improve
+            outs = self._merge(live[live != j_out], self._area(np.array([j_in, j_out])))
 
     def _repair(self) -> bool:
         """Add cost-effective sites (randomised among the best few) until the target is met."""

@@ -51,6 +51,12 @@ class Stream:
         The stream ends once its score reaches this (a proven bound: nothing better exists).
     deadline : float, optional
         ``time.perf_counter()`` value at which the stream stops wherever it is.
+    lookahead : int
+        A producing thread stays at most this many checkpoints ahead of the last one asked for, so
+        that it does not take CPU from HiGHS on a busy machine ...
+    free_after : float, optional
+        ... until this ``time.perf_counter()`` value: from then on it runs ahead freely, and once the
+        stream has ended keeps searching ("bonus" rounds) for a result cut by the time limit.
     """
 
     def __init__(
@@ -63,17 +69,36 @@ class Stream:
         patience: int,
         stop_at=None,
         deadline=None,
+        lookahead: int = 3,
+        free_after=None,
     ):
         self.search = search
         self.sense = sense
         self.first, self.every, self.patience = int(first), max(int(every), 1), int(patience)
         self.stop_at = stop_at
         self.deadline = deadline
+        self.lookahead = int(lookahead)
+        self.free_after = free_after
         self.snaps: list[tuple[np.ndarray, float]] = []
         self.finished = False  # deterministically: patience or stop_at
         self.cut = False  # by the deadline
+        self.wanted = 0  # the highest checkpoint asked for so far
         self._stale = 0
         self._cv = threading.Condition()
+
+    def _free(self) -> bool:
+        return self.free_after is not None and time.perf_counter() >= self.free_after
+
+    def produce(self) -> bool:
+        """One step of a producing thread: the next checkpoint if it is wanted soon, else bonus
+        rounds when free; False when there is nothing to do now (then wait a little)."""
+        if not self.done and (len(self.snaps) <= self.wanted + self.lookahead or self._free()):
+            return self.advance()
+        if self._free():
+            return self.bonus()
+        with self._cv:
+            self._cv.wait(0.05)  # until a consumer asks for more (or a moment passes)
+        return False
 
     def score(self) -> float:
         s = self.search
@@ -141,6 +166,9 @@ class Stream:
         """
         while True:
             with self._cv:
+                if k > self.wanted:
+                    self.wanted = k
+                    self._cv.notify_all()
                 if len(self.snaps) > k:
                     return self.snaps[k]
                 if self.done:
@@ -170,8 +198,10 @@ def run_beside(fn: Callable[[], object], stream: Stream | None, *, threaded: boo
     th = threading.Thread(target=work, name="siteplan-highs", daemon=True)
     th.start()
     while th.is_alive():
-        if not stream.advance() and not stream.bonus():
+        if stream.done and not stream._free():
             th.join(0.2)
+        else:
+            stream.produce()
         if tick is not None:
             tick()
     th.join()

@@ -83,11 +83,18 @@ _FIRST_MIN, _FIRST_MAX = 10, 100
 _EVERY = 10
 _PATIENCE = 100
 # Models with more nonzeros than this (after reduction) get the interior-point LP bound beside the
-# search; smaller ones go straight to HiGHS, whose own root LP is quick there.
-_LP_NNZ = 2_000
+# search before the MILP (its root may not finish in the time there); smaller ones go straight to
+# HiGHS, and the search's first checkpoint runs beside HiGHS's root node.
+_LP_NNZ = 100_000
+# Iterations of the cheap subgradient bound computed before anything else.
+_CHEAP_BOUND_ITERS = 60
 # ... and with more than this, HiGHS solves its root LP by interior point too (dual simplex took 15 s
 # of a minute on the 6,400 x 800 benchmark, interior point 1.5 s).
-_IPM_ROOT_NNZ = 40_000
+_IPM_ROOT_NNZ = 100_000
+# The search beside HiGHS stays a few checkpoints ahead of HiGHS's queries (on a busy machine it
+# would only take CPU from HiGHS) until this share of the time limit, at least _FREE_MIN_S, has
+# passed; from then on it searches freely for a time-limited result.
+_FREE_SHARE, _FREE_MIN_S = 0.25, 5.0
 # Share of the remaining time the bound LP may use.
 _LP_SHARE = 0.5
 # On large models HiGHS's MIP does not stop inside its root processing (its internal LP re-solves
@@ -104,6 +111,13 @@ def _threads(threads: int | None) -> int:
     if int(threads) != threads or threads < 1:
         raise ValueError(f"threads = {threads!r}: expected a positive integer or None")
     return int(threads)
+
+
+def _free_after(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None  # no limit: the solve ends by proof, time-limited searching has no use
+    now = time.perf_counter()
+    return now + max(_FREE_MIN_S, _FREE_SHARE * (deadline - now))
 
 
 def _first_rounds(n: int) -> int:
@@ -385,18 +399,20 @@ def _proven(objective: float, bound: float, sense: str, mip_rel_gap: float) -> b
 
 
 class _Feed:
-    """HiGHS's k-th user-solution query receives the stream's checkpoint k (see `portfolio`)."""
+    """HiGHS's k-th user-solution query receives the stream's checkpoint ``first + k - 1`` (see
+    `portfolio`): ``first = 1`` when checkpoint 0 was used before the MILP, ``-1`` when the MILP
+    starts at once (its first query, right after set-up, gets nothing; the root node's get 0, 1, ...)."""
 
-    def __init__(
-        self, stream: Stream, threaded: bool, to_x, value, sense: str, progress: Progress, bound
-    ):
+    def __init__(self, stream: Stream, threaded: bool, to_x, value, sense: str, progress, first):
         self.stream, self.threaded, self.to_x, self.value = stream, threaded, to_x, value
-        self.sense, self.progress, self.bound = sense, progress, bound
-        self.k = 0
+        self.sense, self.progress = sense, progress
+        self.k = first - 1  # query 1 receives checkpoint ``first`` (negative: nothing yet)
         self.given: list[np.ndarray] = []
 
     def __call__(self, primal: float):
         self.k += 1
+        if self.k < 0:
+            return None
         snap = self.stream.at(self.k, wait=self.threaded)
         if snap is None:
             return None
@@ -433,7 +449,7 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
         A, w, p, start=order, cost=red.cost, budget=budget, conflicts=conf, seed=seed
     )
     bound = fw + coverage_upper_bound(
-        A, w, p, cost=red.cost, budget=budget, lower=search.best_value
+        A, w, p, cost=red.cost, budget=budget, lower=search.best_value, iters=_CHEAP_BOUND_ITERS
     )
     bound = _floor_to(min(bound, red.coverable_weight), fw, gran)
     stream = Stream(
@@ -444,6 +460,7 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
         patience=_PATIENCE,
         stop_at=bound - fw,
         deadline=deadline,
+        free_after=_free_after(deadline),
     )
 
     def tick():
@@ -469,7 +486,11 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
             bound = _floor_to(fw + ub, fw, gran)
             extra["bound_source"] = "lp-lagrangian"
         extra["lp_bound"] = fw + ub
-    snap = stream.at(0, wait=False)
+        snap = stream.at(0, wait=False)
+        first = 1
+    else:  # HiGHS starts from the search's start; checkpoint 0 comes at its root node
+        snap = (search.best, search.best_value)
+        first = -1
     sel, obj = snap[0], fw + snap[1]
     extra["search_weight_0"] = obj
     progress.update(obj, bound)
@@ -503,7 +524,7 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
     def back(x):
         return keep[np.flatnonzero(x[: len(keep)] > 0.5)]
 
-    feed = _Feed(stream, threaded, to_x, lambda s: _covered(red, s), "max", progress, bound)
+    feed = _Feed(stream, threaded, to_x, lambda s: _covered(red, s), "max", progress, first)
     options = dict(PROOF_OPTIONS)
     if mred.A.nnz > _IPM_ROOT_NNZ:
         options["mip_lp_solver"] = "ipm"
@@ -620,6 +641,7 @@ def _solve_min(
             patience=_PATIENCE,
             stop_at=lb,
             deadline=deadline,
+            free_after=_free_after(deadline),
         )
 
     def tick():
@@ -651,8 +673,13 @@ def _solve_min(
             lb = round_up_to(L, gran)
             extra["bound_source"] = "lagrangian"
     obj = np.inf
+    first = -1  # as in _solve_max: without the LP phase checkpoint 0 comes at HiGHS's root node
     if stream is not None:
-        snap = stream.at(0, wait=False)
+        if u is not None or A.nnz > _LP_NNZ:
+            snap = stream.at(0, wait=False)
+            first = 1
+        else:
+            snap = (search.best, search.best_cost)
         sel, obj = snap[0], snap[1]
         stream.stop_at = lb
         extra["search_cost_0"] = obj
@@ -716,7 +743,7 @@ def _solve_min(
     feed = None
     if stream is not None:
         feed = _Feed(
-            stream, threaded, to_x, lambda s: float(red.cost[s].sum()), "min", progress, lb
+            stream, threaded, to_x, lambda s: float(red.cost[s].sum()), "min", progress, first
         )
     out = _timed(
         extra,
