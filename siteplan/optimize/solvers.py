@@ -78,13 +78,13 @@ DEFAULT_TIME_LIMIT_S = 60.0
 
 # Local-search stream: rounds before checkpoint 0 (per candidate, within bounds), rounds between
 # later checkpoints, and checkpoints without improvement after which the stream ends.
-_FIRST_PER_COL = 0.25
-_FIRST_MIN, _FIRST_MAX = 10, 100
+_FIRST_PER_COL = 1.0
+_FIRST_MIN, _FIRST_MAX = 10, 200
 _EVERY = 10
-_PATIENCE = 100
+_PATIENCE = 20
 # Models with more nonzeros than this (after reduction) get the interior-point LP bound beside the
-# search before the MILP (its root may not finish in the time there); smaller ones go straight to
-# HiGHS, and the search's first checkpoint runs beside HiGHS's root node.
+# search before the MILP (its root may not finish in the time there); on smaller ones HiGHS's own
+# root LP is quick.
 _LP_NNZ = 100_000
 # Iterations of the cheap subgradient bound computed before anything else.
 _CHEAP_BOUND_ITERS = 60
@@ -96,7 +96,7 @@ _IPM_ROOT_NNZ = 100_000
 # passed; from then on it searches freely for a time-limited result.
 _FREE_SHARE, _FREE_MIN_S = 0.25, 5.0
 # Share of the remaining time the bound LP may use.
-_LP_SHARE = 0.5
+_LP_SHARE = 0.7
 # On large models HiGHS's MIP does not stop inside its root processing (its internal LP re-solves
 # ignore the limit; measured overruns of about one interior-point LP time, 18 s on the 40,000 x 2,500
 # 95 % cover): its limit is cut by _OVERRUN_LP LP times, and it starts only with _ROOT_LP LP times
@@ -399,20 +399,17 @@ def _proven(objective: float, bound: float, sense: str, mip_rel_gap: float) -> b
 
 
 class _Feed:
-    """HiGHS's k-th user-solution query receives the stream's checkpoint ``first + k - 1`` (see
-    `portfolio`): ``first = 1`` when checkpoint 0 was used before the MILP, ``-1`` when the MILP
-    starts at once (its first query, right after set-up, gets nothing; the root node's get 0, 1, ...)."""
+    """HiGHS's k-th user-solution query receives the stream's checkpoint k (see `portfolio`);
+    checkpoint 0 is HiGHS's warm start."""
 
-    def __init__(self, stream: Stream, threaded: bool, to_x, value, sense: str, progress, first):
+    def __init__(self, stream: Stream, threaded: bool, to_x, value, sense: str, progress):
         self.stream, self.threaded, self.to_x, self.value = stream, threaded, to_x, value
         self.sense, self.progress = sense, progress
-        self.k = first - 1  # query 1 receives checkpoint ``first`` (negative: nothing yet)
+        self.k = 0
         self.given: list[np.ndarray] = []
 
     def __call__(self, primal: float):
         self.k += 1
-        if self.k < 0:
-            return None
         snap = self.stream.at(self.k, wait=self.threaded)
         if snap is None:
             return None
@@ -486,11 +483,9 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
             bound = _floor_to(fw + ub, fw, gran)
             extra["bound_source"] = "lp-lagrangian"
         extra["lp_bound"] = fw + ub
-        snap = stream.at(0, wait=False)
-        first = 1
-    else:  # HiGHS starts from the search's start; checkpoint 0 comes at its root node
-        snap = (search.best, search.best_value)
-        first = -1
+    snap = stream.at(
+        0, wait=False
+    )  # HiGHS starts from checkpoint 0 (the proof needs a good incumbent)
     sel, obj = snap[0], fw + snap[1]
     extra["search_weight_0"] = obj
     progress.update(obj, bound)
@@ -524,7 +519,7 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
     def back(x):
         return keep[np.flatnonzero(x[: len(keep)] > 0.5)]
 
-    feed = _Feed(stream, threaded, to_x, lambda s: _covered(red, s), "max", progress, first)
+    feed = _Feed(stream, threaded, to_x, lambda s: _covered(red, s), "max", progress)
     options = dict(PROOF_OPTIONS)
     if mred.A.nnz > _IPM_ROOT_NNZ:
         options["mip_lp_solver"] = "ipm"
@@ -673,13 +668,8 @@ def _solve_min(
             lb = round_up_to(L, gran)
             extra["bound_source"] = "lagrangian"
     obj = np.inf
-    first = -1  # as in _solve_max: without the LP phase checkpoint 0 comes at HiGHS's root node
     if stream is not None:
-        if u is not None or A.nnz > _LP_NNZ:
-            snap = stream.at(0, wait=False)
-            first = 1
-        else:
-            snap = (search.best, search.best_cost)
+        snap = stream.at(0, wait=False)
         sel, obj = snap[0], snap[1]
         stream.stop_at = lb
         extra["search_cost_0"] = obj
@@ -742,9 +732,7 @@ def _solve_min(
         return sel, obj, lb, "time_limit", method, None
     feed = None
     if stream is not None:
-        feed = _Feed(
-            stream, threaded, to_x, lambda s: float(red.cost[s].sum()), "min", progress, first
-        )
+        feed = _Feed(stream, threaded, to_x, lambda s: float(red.cost[s].sum()), "min", progress)
     out = _timed(
         extra,
         "milp",
