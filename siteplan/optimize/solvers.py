@@ -5,14 +5,17 @@ Both solvers share one pipeline:
 1. validate the arrays and the ``fixed`` / ``conflicts`` inputs, reduce the model exactly
    (`siteplan.optimize.reduction`) and fix the candidates every optimum contains;
 2. greedy, then iterated local search (`siteplan.optimize.local_search`) run as a deterministic stream
-   with checkpoints (`siteplan.optimize.portfolio`); on larger models an interior-point LP runs beside
-   it (HiGHS releases the GIL), its duals turned into a certified Lagrangian bound;
-3. the bound is rounded to the objective's granularity (integer weights: a bound below incumbent + 1
-   is a proof); if it meets the incumbent the answer is proven here; else Lagrangian reduced-cost
-   fixing removes the candidates that cannot be in a better solution;
-4. HiGHS solves the MILP, built column-wise from the sparse arrays, warm-started with the incumbent and
-   fed the search's later checkpoints at its user-solution queries while the search keeps running
-   beside it; HiGHS stops once its gap is within ``mip_rel_gap`` or below one granularity step.
+   with checkpoints (`siteplan.optimize.portfolio`); on large models (above `_LP_NNZ` nonzeros) an
+   interior-point LP runs beside it (HiGHS releases the GIL), its duals turned into a certified
+   Lagrangian bound;
+3. bounds are rounded to the objective's granularity (integer weights: a bound below incumbent + 1
+   is a proof); if the bound meets the incumbent the answer is proven here; else Lagrangian
+   reduced-cost fixing removes the candidates that cannot be in a better solution;
+4. HiGHS solves the MILP, built column-wise from the sparse arrays, warm-started with the search's
+   checkpoint 0 and fed its later checkpoints at HiGHS's user-solution queries while the search runs
+   beside it; HiGHS stops once its gap is within ``mip_rel_gap`` or below one granularity step
+   (``mip_abs_gap``, which also prunes its nodes). Large models whose root LP would not finish in the
+   time left skip the MILP and keep searching.
 
 Every solve has a time limit (default `DEFAULT_TIME_LIMIT_S`) and returns the best selection found,
 a proven bound and its status: ``"optimal"`` when the gap is within ``mip_rel_gap`` (or closed by
@@ -22,7 +25,9 @@ gap) is drawn on stderr on an interactive terminal only (`siteplan.progress.inte
 Determinism: the search is seeded (``seed``) and counted in rounds, not seconds; HiGHS runs
 single-threaded with ``random_seed=seed`` and sees the search only at its own fixed query points. A
 solve that ends by proof returns the same selection every time, with ``threads=1`` or ``2``. A solve
-stopped by ``time_limit_s`` depends on machine speed and load; its ``status`` says so.
+stopped by ``time_limit_s`` depends on machine speed and load (its selection may include what the
+search found after its last checkpoint); its ``status`` is then ``"time_limit"``, even in the rare
+case that its gap happens to be 0.
 """
 
 from __future__ import annotations
