@@ -234,6 +234,66 @@ class _Search:
         two = cov.neighbours(cols, hops=2)
         return two[cov.in_sel[two]]
 
+    # what a search defines: its score of the current selection (higher is better), its tolerance,
+    # one perturbation round, and how the best score reads from outside
+    _tol: float
+
+    def _score(self) -> float:
+        raise NotImplementedError
+
+    def _round(self) -> None:
+        raise NotImplementedError
+
+    def _set_best(self, score: float) -> None:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        """After the first local search: the start selection is the best and current one."""
+        self._best_score = self._cur_score = self._score()
+        self.best = self._cur = self.cov.selected
+        self._set_best(self._best_score)
+
+    def run(self, rounds: int, *, deadline: float | None = None, stop_at=None) -> bool:
+        """Run ``rounds`` perturbation rounds (fewer at ``deadline`` or once the best reaches
+        ``stop_at``, a bound nothing can pass). Returns True when the best selection improved.
+
+        A round's result replaces the best one only when strictly better; one as good as the current
+        is kept to walk plateaus from; a worse one is undone. So once the best reaches a proven
+        bound it stays put, which keeps checkpoints of a stream deterministic.
+        """
+        cov = self.cov
+        t_run = time.perf_counter()
+        before = self._best_score
+        stop = None if stop_at is None else self._sign * stop_at
+        for _ in range(rounds):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            if stop is not None and self._best_score >= stop - self._tol:
+                break
+            if len(self.best) == 0:
+                break
+            self.rounds += 1
+            self._round()
+            score = self._score()
+            if score > self._best_score + self._tol:
+                self.improvements += 1
+                self.best = self._cur = cov.selected
+                self._best_score = self._cur_score = score
+            elif score >= self._cur_score - self._tol:
+                self._cur, self._cur_score = cov.selected, score
+            else:
+                cov.move_to(self._cur)
+            if self.rounds % 256 == 0:  # incremental sums drift: recount now and then
+                cov.reset(cov.selected)
+                self._cur_score = self._score()
+        cov.move_to(self.best)
+        cov.reset(self.best)  # recount the best one exactly; the next call walks on from it
+        self._best_score = self._cur_score = self._score()
+        self._cur = self.best
+        self._set_best(self._best_score)
+        self.time_s += time.perf_counter() - t_run
+        return self._best_score > before + self._tol
+
 
 class MaxCoverageSearch(_Search):
     """Iterated local search for maximal covering: at most ``p`` sites (and/or a ``budget``).
@@ -260,7 +320,8 @@ class MaxCoverageSearch(_Search):
     >>> import numpy as np, scipy.sparse as sp
     >>> A = sp.csc_array(np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1]]))
     >>> s = MaxCoverageSearch(A, np.array([1.0, 1.0, 2.0, 5.0]), 2, start=[0])
-    >>> s.run(rounds=5); s.best.tolist(), s.best_value
+    >>> _ = s.run(rounds=5)
+    >>> s.best.tolist(), s.best_value
     ([1, 2], 8.0)
     """
 
@@ -268,10 +329,9 @@ class MaxCoverageSearch(_Search):
         super().__init__(A, w, start, cost=cost, conflicts=conflicts, seed=seed)
         self.p = self.cov.n if p is None else int(p)
         self.budget = budget
+        self._sign, self._tol = 1.0, self.cov.tol
         self._improve(None)
-        self.best = self.cov.selected
-        self.best_value = self.cov.value
-        self._cur, self._cur_value = self.best, self.best_value
+        self._start()
 
     def _spent(self) -> float:
         return float(self.cost[self.cov.in_sel].sum())
@@ -338,47 +398,17 @@ class MaxCoverageSearch(_Search):
             live = o_set[D.max(axis=0) > cov.tol]
             outs = self._merge(live[live != j_out], self._area(np.array([j_in, j_out])))
 
-    def run(
-        self, rounds: int, *, deadline: float | None = None, stop_at: float | None = None
-    ) -> bool:
-        """Run ``rounds`` perturbation rounds (fewer at ``deadline`` or once ``best_value >= stop_at``).
+    def _score(self) -> float:
+        return self.cov.value
 
-        Returns True when the best selection improved.
-        """
-        cov = self.cov
-        t_run = time.perf_counter()
-        before = self.best_value
-        for _ in range(rounds):
-            if deadline is not None and time.perf_counter() > deadline:
-                break
-            if stop_at is not None and self.best_value >= stop_at - cov.tol:
-                break
-            if len(self.best) == 0:
-                break
-            self.rounds += 1
-            gone = self._ruin()
-            kept = cov.selected
-            self._fill(randomised=True)
-            self._improve(self._area(np.r_[gone, np.setdiff1d(cov.selected, kept)]))
-            if cov.value > self.best_value + cov.tol:
-                self.improvements += 1
-                self.best, self.best_value = cov.selected, cov.value
-                self._cur, self._cur_value = self.best, self.best_value
-            elif cov.value >= self._cur_value - cov.tol:
-                # a plateau is walked, but ``best`` changes only on strict improvement: once it
-                # reaches a proven bound it stays put (what keeps checkpoints deterministic)
-                self._cur, self._cur_value = cov.selected, cov.value
-            else:
-                cov.move_to(self._cur)
-            if self.rounds % 256 == 0:  # incremental sums drift: recount now and then
-                cov.reset(cov.selected)
-                self._cur_value = cov.value
-        cov.move_to(self.best)
-        cov.reset(self.best)  # recount the best one exactly; the next call walks on from it
-        self.best_value = cov.value
-        self._cur, self._cur_value = self.best, self.best_value
-        self.time_s += time.perf_counter() - t_run
-        return self.best_value > before + cov.tol
+    def _set_best(self, score: float) -> None:
+        self.best_value = score
+
+    def _round(self) -> None:
+        gone = self._ruin()
+        kept = self.cov.selected
+        self._fill(randomised=True)
+        self._improve(self._area(np.r_[gone, np.setdiff1d(self.cov.selected, kept)]))
 
 
 class CoverSearch(_Search):
@@ -404,10 +434,9 @@ class CoverSearch(_Search):
         self.max_sites = max_sites
         if self.cov.value < self.need - self.cov.tol:
             raise ValueError("CoverSearch: the start selection does not cover the weight needed")
+        self._sign, self._tol = -1.0, self.ctol
         self._improve(None)
-        self.best = self.cov.selected
-        self.best_cost = self._cost()
-        self._cur, self._cur_cost = self.best, self.best_cost
+        self._start()
 
     def _cost(self) -> float:
         return float(self.cost[self.cov.in_sel].sum())
@@ -470,43 +499,15 @@ class CoverSearch(_Search):
             cov.add(self._pick(np.where(ok, eff, -np.inf)))
         return True
 
-    def run(
-        self, rounds: int, *, deadline: float | None = None, stop_at: float | None = None
-    ) -> bool:
-        """Run ``rounds`` perturbation rounds (fewer at ``deadline`` or once ``best_cost <= stop_at``).
+    def _score(self) -> float:
+        """Minus the cost (higher is better); minus infinity while the target is not met."""
+        return -self._cost() if self.cov.value >= self.need - self.cov.tol else -np.inf
 
-        Returns True when the best cost went down.
-        """
-        cov = self.cov
-        t_run = time.perf_counter()
-        before = self.best_cost
-        for _ in range(rounds):
-            if deadline is not None and time.perf_counter() > deadline:
-                break
-            if stop_at is not None and self.best_cost <= stop_at + self.ctol:
-                break
-            if len(self.best) == 0:
-                break
-            self.rounds += 1
-            gone = self._ruin()
-            kept = cov.selected
-            if self._repair():
-                self._improve(self._area(np.r_[gone, np.setdiff1d(cov.selected, kept)]))
-            c = self._cost() if cov.value >= self.need - cov.tol else np.inf
-            if c < self.best_cost - self.ctol:
-                self.improvements += 1
-                self.best, self.best_cost = cov.selected, c
-                self._cur, self._cur_cost = self.best, c
-            elif (
-                c <= self._cur_cost + self.ctol
-            ):  # plateau: walk it, ``best`` stays (see MaxCoverageSearch)
-                self._cur, self._cur_cost = cov.selected, c
-            else:
-                cov.move_to(self._cur)
-            if self.rounds % 256 == 0:
-                cov.reset(cov.selected)
-        cov.move_to(self.best)
-        cov.reset(self.best)
-        self._cur, self._cur_cost = self.best, self.best_cost
-        self.time_s += time.perf_counter() - t_run
-        return self.best_cost < before - self.ctol
+    def _set_best(self, score: float) -> None:
+        self.best_cost = -score
+
+    def _round(self) -> None:
+        gone = self._ruin()
+        kept = self.cov.selected
+        if self._repair():
+            self._improve(self._area(np.r_[gone, np.setdiff1d(self.cov.selected, kept)]))

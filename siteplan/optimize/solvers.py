@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -390,6 +391,60 @@ def _spend(stream: Stream, deadline, tick) -> None:
         tick()
 
 
+@dataclass
+class _Run:
+    """What one solve's steps share: its deadline, tolerances, threads, progress line and figures."""
+
+    deadline: float | None
+    mip_rel_gap: float
+    seed: int
+    threaded: bool
+    progress: Progress
+    extra: dict = field(default_factory=dict)
+
+
+def _fed_milp(run: _Run, model, warm, gran, back, *, stream, feed, tick, time_limit_s, options):
+    """`run_milp` in a worker thread, fed by ``feed``, while this thread advances ``stream``; HiGHS's
+    figures go to ``run.extra``. ``gran``: the objective's step (0 = none), sets ``mip_abs_gap``.
+
+    Returns ``(out, method, candidates)``: HiGHS's answer, the method string, and the selections
+    worth comparing (HiGHS's solution mapped by ``back``, then what was fed to it, latest first).
+    """
+    out = _timed(
+        run.extra,
+        "milp",
+        run_beside,
+        lambda: run_milp(
+            model,
+            warm=warm,
+            time_limit_s=time_limit_s,
+            mip_rel_gap=run.mip_rel_gap,
+            mip_abs_gap=gran * (1 - 1e-6) if gran > 0 else 0.0,
+            seed=run.seed,
+            options=options,
+            on_query=feed,
+            on_bounds=None if feed is None else feed.bounds,
+        ),
+        stream,
+        threaded=run.threaded,
+        tick=tick,
+    )
+    keys = ("highs_status", "dual_bound", "mip_gap", "nodes", "queries")
+    run.extra.update({k: out[k] for k in keys if k in out})
+    if feed is not None:
+        s = stream.search
+        run.extra.update(
+            fed_solutions=len(feed.given),
+            search_rounds=s.rounds,
+            search_time_s=s.time_s,
+            checkpoints=len(stream.snaps),
+        )
+    cands = [] if out["x"] is None else [back(out["x"])]
+    if feed is not None:
+        cands += feed.given[::-1]
+    return out, f"greedy+ils+milp:highs-{out['version']}", cands
+
+
 def _timed(extra: dict, key: str, fn, *args, **kw):
     """``fn(*args, **kw)``, its wall time added to ``extra["phase_s"][key]`` [s]."""
     t = time.perf_counter()
@@ -438,8 +493,10 @@ class _Feed:
 # ----------------------------------------------------------------------------- MCLP pipeline
 
 
-def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded, progress, extra):
+def _solve_max(red: Reduced, p, budget, run: _Run):
     """Returns ``(selection, objective, bound, status, method)`` on ``red`` (reduced indices)."""
+    deadline, mip_rel_gap, seed, threaded = run.deadline, run.mip_rel_gap, run.seed, run.threaded
+    progress, extra = run.progress, run.extra
     A, w, fw = red.A, red.w, red.fixed_weight
     n = A.shape[1]
     conf = red.conf_matrix()
@@ -488,9 +545,9 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
             bound = _floor_to(fw + ub, fw, gran)
             extra["bound_source"] = "lp-lagrangian"
         extra["lp_bound"] = fw + ub
-    snap = stream.at(
-        0, wait=False
-    )  # HiGHS starts from checkpoint 0 (the proof needs a good incumbent)
+    # HiGHS starts from checkpoint 0 (the proof needs a good incumbent); past the deadline already,
+    # there is none: the search's start then
+    snap = stream.at(0, wait=False) or (search.best, search.best_value)
     sel, obj = snap[0], fw + snap[1]
     extra["search_weight_0"] = obj
     progress.update(obj, bound)
@@ -534,44 +591,21 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
         best = search.best if _covered(red, search.best) > obj else sel
         extra["milp"] = "skipped: no time for its root LP"
         return best, max(obj, _covered(red, best)), bound, "time_limit", method
-    out = _timed(
-        extra,
-        "milp",
-        run_beside,
-        lambda: run_milp(
-            _max_model(mred, p, budget),
-            warm=to_x(sel),
-            time_limit_s=rem,
-            mip_rel_gap=mip_rel_gap,
-            mip_abs_gap=gran * (1 - 1e-6) if gran > 0 else 0.0,
-            seed=seed,
-            options=options,
-            on_query=feed,
-            on_bounds=feed.bounds,
-        ),
-        stream,
-        threaded=threaded,
+    model = _max_model(mred, p, budget)
+    out, method, cands = _fed_milp(
+        run,
+        model,
+        to_x(sel),
+        gran,
+        back,
+        stream=stream,
+        feed=feed,
         tick=tick,
+        time_limit_s=rem,
+        options=options,
     )
-    extra.update(
-        {
-            k: out[k]
-            for k in ("highs_status", "dual_bound", "mip_gap", "nodes", "queries")
-            if k in out
-        }
-    )
-    extra["fed_solutions"] = len(feed.given)
-    extra.update(
-        search_rounds=search.rounds, search_time_s=search.time_s, checkpoints=len(stream.snaps)
-    )
-    method = f"greedy+ils+milp:highs-{out['version']}"
-    cands = []
-    if out["x"] is not None:
-        cands.append(back(out["x"]))
-    cands += feed.given[::-1] + [sel]
-    if (
-        out["status"] != "optimal"
-    ):  # a time-limited result may use the stream's latest (timing-dependent)
+    cands.append(sel)
+    if out["status"] != "optimal":  # a time-limited result may take the search's latest
         cands.append(search.best)
     best, best_v = sel, obj
     for c in cands:
@@ -597,23 +631,10 @@ def _solve_max(red: Reduced, p, budget, *, deadline, mip_rel_gap, seed, threaded
 # ----------------------------------------------------------------------------- cover pipeline
 
 
-def _solve_min(
-    red: Reduced,
-    need,
-    tol,
-    full_cover,
-    max_sites,
-    sel,
-    lb,
-    *,
-    deadline,
-    mip_rel_gap,
-    seed,
-    threaded,
-    progress,
-    extra,
-):
+def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Run):
     """Returns ``(selection or None, objective, bound, status, method, milp_out)`` on ``red``."""
+    deadline, mip_rel_gap, seed, threaded = run.deadline, run.mip_rel_gap, run.seed, run.threaded
+    progress, extra = run.progress, run.extra
     A, w = red.A, red.w
     n = A.shape[1]
     conf = red.conf_matrix()
@@ -674,7 +695,7 @@ def _solve_min(
             extra["bound_source"] = "lagrangian"
     obj = np.inf
     if stream is not None:
-        snap = stream.at(0, wait=False)
+        snap = stream.at(0, wait=False) or (search.best, search.best_cost)
         sel, obj = snap[0], snap[1]
         stream.stop_at = lb
         extra["search_cost_0"] = obj
@@ -738,44 +759,22 @@ def _solve_min(
     feed = None
     if stream is not None:
         feed = _Feed(stream, threaded, to_x, lambda s: float(red.cost[s].sum()), "min", progress)
-    out = _timed(
-        extra,
-        "milp",
-        run_beside,
-        lambda: run_milp(
-            _min_model(
-                mred, float(mred.w.sum()) if fc and mred is not red else mneed, fc, max_sites
-            ),
-            warm=None if sel is None else to_x(sel),
-            time_limit_s=rem,
-            mip_rel_gap=mip_rel_gap,
-            mip_abs_gap=gran * (1 - 1e-6) if gran > 0 else 0.0,
-            seed=seed,
-            options=options,
-            on_query=feed,
-            on_bounds=None if feed is None else feed.bounds,
-        ),
-        stream,
-        threaded=threaded,
+    model = _min_model(
+        mred, float(mred.w.sum()) if fc and mred is not red else mneed, fc, max_sites
+    )
+    warm = None if sel is None else to_x(sel)
+    out, method, cands = _fed_milp(
+        run,
+        model,
+        warm,
+        gran,
+        back,
+        stream=stream,
+        feed=feed,
         tick=tick,
+        time_limit_s=rem,
+        options=options,
     )
-    extra.update(
-        {
-            k: out[k]
-            for k in ("highs_status", "dual_bound", "mip_gap", "nodes", "queries")
-            if k in out
-        }
-    )
-    method = f"greedy+ils+milp:highs-{out['version']}"
-    cands = []
-    if out["x"] is not None:
-        cands.append(back(out["x"]))
-    if feed is not None:
-        extra["fed_solutions"] = len(feed.given)
-        extra.update(
-            search_rounds=search.rounds, search_time_s=search.time_s, checkpoints=len(stream.snaps)
-        )
-        cands += feed.given[::-1]
     if sel is not None:
         cands.append(sel)
     if out["status"] != "optimal" and search is not None:
@@ -968,17 +967,8 @@ def maximize_coverage(
 
     prog = Progress("maximize_coverage", "max", enabled=progress)
     try:
-        sel, obj, bound, status, meth = _solve_max(
-            red,
-            p,
-            budget,
-            deadline=deadline,
-            mip_rel_gap=mip_rel_gap,
-            seed=seed,
-            threaded=nthreads > 1,
-            progress=prog,
-            extra=extra,
-        )
+        run = _Run(deadline, mip_rel_gap, seed, nthreads > 1, prog, extra)
+        sel, obj, bound, status, meth = _solve_max(red, p, budget, run)
     finally:
         prog.close()
     return done(sel, obj, bound, status, meth, gap_tol=max(mip_rel_gap, 1e-9))
@@ -1157,20 +1147,9 @@ def minimize_sites(
 
     prog = Progress("minimize_sites", "min", enabled=progress, offset=forced_cost)
     try:
+        run = _Run(deadline, mip_rel_gap, seed, nthreads > 1, prog, extra)
         best, obj, bound, status, meth, out = _solve_min(
-            red,
-            need,
-            tol,
-            full_cover,
-            max_sites,
-            sel,
-            lb,
-            deadline=deadline,
-            mip_rel_gap=mip_rel_gap,
-            seed=seed,
-            threaded=nthreads > 1,
-            progress=prog,
-            extra=extra,
+            red, need, tol, full_cover, max_sites, sel, lb, run
         )
     finally:
         prog.close()
