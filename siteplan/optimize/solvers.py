@@ -91,12 +91,15 @@ _PATIENCE = 20
 # Models with more nonzeros than this (after reduction) get the interior-point LP bound beside the
 # search before the MILP (its root may not finish in the time there); on smaller ones HiGHS's own
 # root LP is quick.
-_LP_NNZ = 100_000
+_LP_NNZ = 40_000
 # Iterations of the cheap subgradient bound computed before anything else.
 _CHEAP_BOUND_ITERS = 60
-# ... and with more than this, HiGHS solves its root LP by interior point too (dual simplex took 15 s
-# of a minute on the 6,400 x 800 benchmark, interior point 1.5 s).
+# HiGHS solves its root LP by interior point too above this size, or when more than _FRACTIONAL of
+# the candidates are fractional in the bound LP: such LPs are degenerate, and dual simplex took 15 s
+# of a minute on the 6,400 x 800 benchmark at ~90 % (561 of 778 fractional), interior point 1.5 s;
+# on Hedong's MCLP (LP nearly integral) dual simplex is the faster, 0.9 s against 3.6 s.
 _IPM_ROOT_NNZ = 100_000
+_FRACTIONAL = 0.5
 # The search beside HiGHS stays a few checkpoints ahead of HiGHS's queries (on a busy machine it
 # would only take CPU from HiGHS) until this share of the time limit, at least _FREE_MIN_S, has
 # passed; from then on it searches freely for a time-limited result.
@@ -241,11 +244,25 @@ def _lp_bound_max(
     if not sol.dual_valid:
         return np.inf, None, info
     lam = np.clip(np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m]), 0.0, red.w)
+    info["lp_fractional"] = _fractional_share(sol, red.A.shape[1])
     best = coverage_upper_bound(
         red.A, red.w, p, cost=red.cost, budget=budget, lower=lower, iters=30, lam0=lam
     )
     info["lp_objective"] = objective - red.fixed_weight
     return best, lam, info
+
+
+def _fractional_share(sol, n: int) -> float:
+    """Share of the candidate columns the LP solution leaves clearly fractional [-]."""
+    x = np.asarray(sol.col_value, dtype=np.float64)[:n]
+    return float(((x > 0.05) & (x < 0.95)).mean()) if n else 0.0
+
+
+def _root_options(options: dict, extra: dict, nnz: int) -> dict:
+    """HiGHS's root LP by interior point on large or degenerate models (see _IPM_ROOT_NNZ)."""
+    if nnz > _IPM_ROOT_NNZ or extra.get("lp_fractional", 0.0) > _FRACTIONAL:
+        options["mip_lp_solver"] = "ipm"
+    return options
 
 
 def _lagrangian_fixing_max(red: Reduced, p: int, lam: np.ndarray, threshold: float):
@@ -281,7 +298,8 @@ def _fix_and_restrict(rc: np.ndarray, L: float, upper: float):
 
 
 def _lp_duals_min(red: Reduced, need: float, full_cover: bool, time_limit_s, seed):
-    """Duals of the covering rows of the partial-cover LP by interior point (no crossover), or None.
+    """Duals of the covering rows of the partial-cover LP by interior point (no crossover), or None;
+    also the LP status and the share of fractional columns.
 
     Only the multipliers are used: `cover_lagrangian` turns them into a bound that is valid whatever
     the LP's accuracy or status.
@@ -291,8 +309,9 @@ def _lp_duals_min(red: Reduced, need: float, full_cover: bool, time_limit_s, see
         _min_model(red, need, full_cover, conflicts=False), time_limit_s=time_limit_s, seed=seed
     )
     if not sol.dual_valid:
-        return None, status
-    return np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m]), status
+        return None, status, 0.0
+    u = np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m])
+    return u, status, _fractional_share(sol, red.A.shape[1])
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -582,9 +601,7 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
         return keep[np.flatnonzero(x[: len(keep)] > 0.5)]
 
     feed = _Feed(stream, threaded, to_x, lambda s: _covered(red, s), "max", progress)
-    options = dict(PROOF_OPTIONS)
-    if mred.A.nnz > _IPM_ROOT_NNZ:
-        options["mip_lp_solver"] = "ipm"
+    options = _root_options(dict(PROOF_OPTIONS), extra, mred.A.nnz)
     rem, start = _milp_limit(extra, deadline, mred.A.nnz)
     if not start:
         _timed(extra, "search_only", _spend, stream, deadline, tick)
@@ -674,7 +691,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
     extra["bound_source"] = "knapsack"
     if A.nnz > _LP_NNZ and sel is not None:
         rem = _remaining(deadline)
-        u, lp_status = _timed(
+        u, lp_status, extra["lp_fractional"] = _timed(
             extra,
             "lp",
             run_beside,
@@ -746,9 +763,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
     def back(x, keep=keep):
         return keep[np.flatnonzero(x[: len(keep)] > 0.5)]
 
-    options = {}
-    if mred.A.nnz > _IPM_ROOT_NNZ:
-        options["mip_lp_solver"] = "ipm"
+    options = _root_options({}, extra, mred.A.nnz)
     rem, start = _milp_limit(extra, deadline, mred.A.nnz)
     if not start and search is not None:
         _timed(extra, "search_only", _spend, stream, deadline, tick)
