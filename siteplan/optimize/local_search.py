@@ -189,7 +189,8 @@ class Coverage:
 class _Search:
     """What both searches share: the state, the random stream, the best selection and its revert."""
 
-    def __init__(self, A, w, start, *, cost, conflicts, seed: int):
+    def __init__(self, A, w, start, *, cost, conflicts, seed: int, deadline=None):
+        self.deadline = deadline  # ``time.perf_counter()`` value that stops the first local search
         self.cov = Coverage(A, w, start, conflicts=conflicts)
         n = self.cov.n
         self.cost = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)
@@ -221,6 +222,9 @@ class _Search:
         for j in near:
             cov.drop(int(j))
         return near
+
+    def _late(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
 
     def _merge(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         mark = np.zeros(self.cov.n, dtype=bool)
@@ -314,6 +318,8 @@ class MaxCoverageSearch(_Search):
         Pairs that may not both be selected.
     seed : int
         Seed of the perturbations.
+    deadline : float, optional
+        ``time.perf_counter()`` value at which the first local search (in the constructor) stops.
 
     Examples
     --------
@@ -325,8 +331,10 @@ class MaxCoverageSearch(_Search):
     ([1, 2], 8.0)
     """
 
-    def __init__(self, A, w, p, *, start=(), cost=None, budget=None, conflicts=None, seed: int = 0):
-        super().__init__(A, w, start, cost=cost, conflicts=conflicts, seed=seed)
+    def __init__(
+        self, A, w, p, *, start=(), cost=None, budget=None, conflicts=None, seed=0, deadline=None
+    ):
+        super().__init__(A, w, start, cost=cost, conflicts=conflicts, seed=seed, deadline=deadline)
         self.p = self.cov.n if p is None else int(p)
         self.budget = budget
         self._sign, self._tol = 1.0, self.cov.tol
@@ -360,7 +368,7 @@ class MaxCoverageSearch(_Search):
     def _improve(self, outs) -> None:
         """Best-improvement swaps among ``outs`` (None = every selected site) until none improves."""
         cov = self.cov
-        while True:
+        while not self._late():
             self._fill(randomised=False)
             sel = cov.selected
             if len(sel) == 0:
@@ -427,9 +435,19 @@ class CoverSearch(_Search):
     """
 
     def __init__(
-        self, A, w, need: float, *, start, cost=None, conflicts=None, max_sites=None, seed: int = 0
+        self,
+        A,
+        w,
+        need: float,
+        *,
+        start,
+        cost=None,
+        conflicts=None,
+        max_sites=None,
+        seed: int = 0,
+        deadline=None,
     ):
-        super().__init__(A, w, start, cost=cost, conflicts=conflicts, seed=seed)
+        super().__init__(A, w, start, cost=cost, conflicts=conflicts, seed=seed, deadline=deadline)
         self.need = float(need)
         self.max_sites = max_sites
         if self.cov.value < self.need - self.cov.tol:
@@ -455,7 +473,7 @@ class CoverSearch(_Search):
 
     def _improve(self, outs) -> None:
         cov = self.cov
-        while True:
+        while not self._late():
             self._prune()
             sel = cov.selected
             o_set = sel if outs is None else outs[cov.in_sel[outs]]

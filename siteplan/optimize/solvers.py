@@ -524,11 +524,21 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
     order, _ = greedy_max_coverage(A, w, p, cost=red.cost, budget=budget, conflicts=conf)
     extra["greedy_weight"] = _covered(red, order)
     search = MaxCoverageSearch(
-        A, w, p, start=order, cost=red.cost, budget=budget, conflicts=conf, seed=seed
+        A,
+        w,
+        p,
+        start=order,
+        cost=red.cost,
+        budget=budget,
+        conflicts=conf,
+        seed=seed,
+        deadline=deadline,
     )
-    bound = fw + coverage_upper_bound(
-        A, w, p, cost=red.cost, budget=budget, lower=search.best_value, iters=_CHEAP_BOUND_ITERS
-    )
+    bound = red.coverable_weight
+    if A.nnz <= _LP_NNZ:  # the LP phase below brings a better bound on larger models, and sooner
+        bound = fw + coverage_upper_bound(
+            A, w, p, cost=red.cost, budget=budget, lower=search.best_value, iters=_CHEAP_BOUND_ITERS
+        )
     bound = _floor_to(min(bound, red.coverable_weight), fw, gran)
     stream = Stream(
         search,
@@ -670,6 +680,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
             conflicts=conf,
             max_sites=max_sites,
             seed=seed,
+            deadline=deadline,
         )
         stream = Stream(
             search,
