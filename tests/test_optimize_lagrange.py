@@ -147,7 +147,7 @@ def _spatial(seed, n_cells=900, n_cand=120, r=0.09):
 
 @pytest.mark.parametrize(("frac", "costed"), [(1.0, False), (0.9, True)])
 def test_large_model_path_bound_and_lns(monkeypatch, frac, costed):
-    """LP-duals Lagrangian bound + Lagrangian greedy + LNS + fixed-model MILP, against the exact MILP."""
+    """LP-duals Lagrangian bound + Lagrangian greedy + local search + fixed-model MILP, against the exact MILP."""
     from siteplan.optimize import solvers
 
     A, w, cost = _spatial(4)
@@ -156,7 +156,7 @@ def test_large_model_path_bound_and_lns(monkeypatch, frac, costed):
     cost = cost if costed else None
     exact = minimize_sites(A, w, frac, cost=cost, mip_rel_gap=0.0)
     assert exact.status == "optimal"
-    monkeypatch.setattr(solvers, "_DIRECT_MILP_NNZ", 0)
+    monkeypatch.setattr(solvers, "_LP_NNZ", 0)
     runs = [
         minimize_sites(A, w, frac, cost=cost, time_limit_s=30.0, mip_rel_gap=0.0) for _ in range(2)
     ]
@@ -175,15 +175,17 @@ def test_large_model_path_bound_and_lns(monkeypatch, frac, costed):
 
 
 def test_large_model_path_closing_milp_on_fixed_model(monkeypatch):
-    """Without LNS the reduced-cost-fixed MILP closes the gap; its answer is the exact optimum."""
+    """From the greedy alone (no local search rounds) the reduced-cost-fixed MILP closes the gap exactly."""
     from siteplan.optimize import solvers
 
     A, w, cost = _spatial(4)
     cov = np.diff(A.indptr) > 0
     A, w = A[cov], w[cov]
     exact = minimize_sites(A, w, 0.9, cost=cost, mip_rel_gap=0.0)
-    monkeypatch.setattr(solvers, "_DIRECT_MILP_NNZ", 0)
-    monkeypatch.setattr(solvers, "_LNS_COVER_SITES", ())
+    monkeypatch.setattr(solvers, "_LP_NNZ", 0)
+    monkeypatch.setattr(solvers, "_FIRST_MIN", 0)
+    monkeypatch.setattr(solvers, "_FIRST_PER_COL", 0.0)
+    monkeypatch.setattr(solvers, "_PATIENCE", 0)
     r = minimize_sites(A, w, 0.9, cost=cost, time_limit_s=30.0, mip_rel_gap=0.0)
     assert "+milp:highs" in r.method and r.info["fixed_by_reduced_cost"] > 0
     assert r.status == "optimal" and r.objective == pytest.approx(exact.objective)

@@ -49,18 +49,23 @@ class OptimizeResult:
     gap : float
         ``relative_gap(objective, bound, sense)`` [-]; 0 means proven optimal.
     status : str
-        ``"optimal"`` (proven within ``mip_rel_gap``), ``"time_limit"`` (HiGHS stopped at the time
-        limit: the gap is what was proven), ``"greedy_only"`` (no MILP run), ``"feasible"`` (a solver
-        claimed optimality for a solution it did not hand back; the gap says what is proven), or another
-        HiGHS model status in snake case (``"iteration_limit"``, ``"interrupt"``, ...).
+        ``"optimal"`` (proven within ``mip_rel_gap``, or closed by integrality; the same selection on
+        every run), ``"time_limit"`` (stopped at ``time_limit_s``: the gap is what was proven, the
+        selection may differ from run to run), ``"greedy_only"`` (``method="greedy"``: no search, no
+        MILP), ``"feasible"`` (a solver claimed optimality for a solution it did not hand back; the
+        gap says what is proven), or another HiGHS model status in snake case
+        (``"iteration_limit"``, ``"interrupt"``, ...).
     method : str
-        How ``selected`` was found, e.g. ``"greedy+swap"`` or ``"milp:highs-1.16.0"``.
+        How ``selected`` was found, e.g. ``"greedy+ils"`` (local search, proven by the bound) or
+        ``"greedy+ils+milp:highs-1.16.0"``.
     time_s : float
         Wall time of the whole call [s].
     sense : str
         ``"max"`` or ``"min"``.
     info : dict
-        Sizes before/after reduction and raw solver figures, for logs and summaries.
+        Sizes before/after reduction and raw solver figures, for logs and summaries; wall-clock
+        figures among them (``phase_s``, ``search_time_s``, ``search_rounds``, ``checkpoints``)
+        differ from run to run, so keep them out of outputs that must be reproducible.
     """
 
     selected: np.ndarray

@@ -16,7 +16,12 @@ import numpy as np
 from siteplan.errors import InfeasibleError
 from siteplan.optimize.greedy import greedy_order
 from siteplan.optimize.result import OptimizeResult
-from siteplan.optimize.solvers import _validate, maximize_coverage, minimize_sites
+from siteplan.optimize.solvers import (
+    DEFAULT_TIME_LIMIT_S,
+    _validate,
+    maximize_coverage,
+    minimize_sites,
+)
 
 __all__ = ["PhasePlan", "RolloutPlan", "fewest_sites_for", "plan_rollout"]
 
@@ -131,12 +136,13 @@ def plan_rollout(
     fixed=None,
     phases,
     conflicts=None,
-    time_limit_s: float | None = 60.0,
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
     count_fixed: bool = True,
     prefer_cheap: bool = True,
     mip_rel_gap: float = 1e-4,
     seed: int = 0,
-    threads: int = 1,
+    threads: int | None = None,
+    progress=None,
 ) -> RolloutPlan:
     """Plan a nested, phased build order against cumulative site targets.
 
@@ -165,14 +171,16 @@ def plan_rollout(
     conflicts : (k, 2) int, optional
         Candidate pairs that may not both be chosen.
     time_limit_s : float or None
-        Time limit of each solve [s] (a phase may run two solves).
+        Time limit of each solve [s], default `DEFAULT_TIME_LIMIT_S` (60 s); a phase may run two
+        solves, so a plan of k phases takes at most 2 k limits. None lifts it.
     count_fixed : bool
         True: ``sites`` counts the fixed sites too (Hedong's existing 4G sites upgraded to 5G count
         towards the 150 / 773 targets); False: ``sites`` counts new sites only.
     prefer_cheap : bool
         Run the second, cost-minimising solve in coverage-first phases.
-    mip_rel_gap, seed, threads
-        Passed to the solvers.
+    mip_rel_gap, seed, threads, progress
+        Passed to the solvers (``threads=None``: up to two cores; the answer of a solve that ends by
+        proof does not depend on it).
 
     Returns
     -------
@@ -197,6 +205,7 @@ def plan_rollout(
         "mip_rel_gap": mip_rel_gap,
         "seed": seed,
         "threads": threads,
+        "progress": progress,
     }
     current = fixed_i.copy()
     n_fixed = len(fixed_i)
@@ -281,12 +290,20 @@ def plan_rollout(
 
 
 def fewest_sites_for(
-    A, w, fraction: float, *, fixed=None, conflicts=None, time_limit_s: float | None = None, **kw
+    A,
+    w,
+    fraction: float,
+    *,
+    fixed=None,
+    conflicts=None,
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
+    **kw,
 ) -> OptimizeResult:
     """The planner's question: the fewest new sites reaching ``fraction`` of the weight.
 
-    `minimize_sites` with unit cost; ``result.objective`` is the number of new sites and
-    ``len(result.selected)`` the total including ``fixed``.
+    `minimize_sites` with unit cost (default time limit `DEFAULT_TIME_LIMIT_S`, 60 s);
+    ``result.objective`` is the number of new sites and ``len(result.selected)`` the total
+    including ``fixed``.
     """
     return minimize_sites(
         A, w, fraction, cost=None, fixed=fixed, conflicts=conflicts, time_limit_s=time_limit_s, **kw

@@ -1,45 +1,38 @@
-"""Exact site selection on a coverage matrix: MCLP and partial set cover through HiGHS.
+"""Site selection on a coverage matrix: MCLP and partial set cover, anytime, with a proven bound.
 
 Both solvers share one pipeline:
 
-1. validate the arrays (shapes, signs, indices) and the ``fixed`` / ``conflicts`` inputs;
-2. reduce: rows covered by a fixed site leave the model (their weight is a constant), zero-weight and
-   uncoverable rows leave, candidates in conflict with a fixed site leave, columns covering nothing
-   leave, columns dominated by a no-conflict column at no higher cost leave, identical rows merge
-   (weights summed);
-3. greedy + 1-swap local search give an incumbent in well under a second at district scale;
-4. the MILP is built column-wise straight from the sparse arrays and passed to HiGHS in one call
-   (``Highs.passModel``), warm-started with the incumbent (``setSolution``); HiGHS's own model status,
-   primal objective and dual bound are reported unchanged (``status``, ``bound``, ``gap``).
+1. validate the arrays and the ``fixed`` / ``conflicts`` inputs, reduce the model exactly
+   (`siteplan.optimize.reduction`) and fix the candidates every optimum contains;
+2. greedy, then iterated local search (`siteplan.optimize.local_search`) run as a deterministic stream
+   with checkpoints (`siteplan.optimize.portfolio`); on large models (above `_LP_NNZ` nonzeros) an
+   interior-point LP runs beside it (HiGHS releases the GIL), its duals turned into a certified
+   Lagrangian bound;
+3. bounds are rounded to the objective's granularity (integer weights: a bound below incumbent + 1
+   is a proof); if the bound meets the incumbent the answer is proven here; else Lagrangian
+   reduced-cost fixing removes the candidates that cannot be in a better solution;
+4. HiGHS solves the MILP, built column-wise from the sparse arrays, warm-started with the search's
+   checkpoint 0 and fed its later checkpoints at HiGHS's user-solution queries while the search runs
+   beside it; HiGHS stops once its gap is within ``mip_rel_gap`` or below one granularity step
+   (``mip_abs_gap``, which also prunes its nodes). Large models whose root LP would not finish in the
+   time left skip the MILP and keep searching.
 
-District-scale MCLP (model above ``_DIRECT_MILP_NNZ`` nonzeros, with a time limit): HiGHS's root LP
-by dual simplex alone takes most of a minute there, so the bound comes from an interior-point LP whose
-duals are turned into a certified Lagrangian bound, and the primal side is improved by MILP
-neighbourhood search (free ~6 nearby selected sites, re-solve their area exactly with HiGHS); the full
-MILP gets any time left. Status is ``"optimal"`` once the gap is within ``mip_rel_gap``, else
-``"time_limit"``.
+Every solve has a time limit (default `DEFAULT_TIME_LIMIT_S`) and returns the best selection found,
+a proven bound and its status: ``"optimal"`` when the gap is within ``mip_rel_gap`` (or closed by
+integrality), ``"time_limit"`` with the gap proven so far otherwise. A progress line (incumbent, bound,
+gap) is drawn on stderr on an interactive terminal only (`siteplan.progress.interactive`).
 
-District-scale partial set cover / LSCP (same size test): the bound is the Lagrangian relaxation of
-the covering rows (`siteplan.optimize.lagrange`) evaluated exactly at interior-point LP duals (so it is
-certified whatever the LP's accuracy), rounded up to the costs' common granularity; a greedy on
-Lagrangian costs and MILP neighbourhood search (``_LNS_COVER_SITES`` nearby selected sites freed,
-widened when a pass finds nothing) improve the incumbent; reduced-cost fixing then drops the columns
-that cannot be in any cheaper cover, and HiGHS gets that smaller model with the time left when its
-root LP can finish in it (else LNS keeps the time: HiGHS overruns its limit inside the root LP).
-
-MCLP MILPs run with HiGHS presolve off: the reduction above already did its work, and on the
-6,400 x 800 benchmark (p = 50..250) the MILP was 1.3-2x faster without it.
-
-Determinism: HiGHS runs with ``random_seed=seed`` and ``threads`` fixed (default 1), so a solve that
-ends by proof (``status == "optimal"``) returns the same selection every time. A solve stopped by
-``time_limit_s`` depends on machine speed; its ``status`` says so.
+Determinism: the search is seeded (``seed``) and counted in rounds, not seconds; HiGHS runs
+single-threaded with ``random_seed=seed`` and sees the search only at its own fixed query points. A
+solve that ends by proof returns the same selection every time, with ``threads=1`` or ``2``. A solve
+stopped by ``time_limit_s`` depends on machine speed and load (its selection may include what the
+search found after its last checkpoint); its ``status`` is then ``"time_limit"``, even in the rare
+case that its gap happens to be 0.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -48,7 +41,6 @@ import scipy.sparse as sp
 
 from siteplan.errors import InfeasibleError
 from siteplan.optimize.greedy import (
-    conflict_matrix,
     cover_cost_lower_bound,
     coverage_upper_bound,
     greedy_max_coverage,
@@ -56,424 +48,100 @@ from siteplan.optimize.greedy import (
     prune_redundant,
     swap_search,
 )
+from siteplan.optimize.highs import PROOF_OPTIONS, Model, run_lp_ipm, run_milp
 from siteplan.optimize.lagrange import (
     cost_granularity,
     cover_lagrangian,
-    cover_subgradient,
     lagrangian_cover_heuristic,
     round_up_to,
 )
+from siteplan.optimize.local_search import CoverSearch, MaxCoverageSearch
+from siteplan.optimize.portfolio import Progress, Stream, run_beside
+from siteplan.optimize.reduction import (
+    Reduced,
+    as_indices,
+    forced_cover,
+    forced_max,
+    reduce_model,
+    sub_model,
+    validate,
+)
 from siteplan.optimize.result import OptimizeResult, relative_gap
 
-__all__ = ["METHODS", "maximize_coverage", "minimize_sites"]
+__all__ = ["DEFAULT_TIME_LIMIT_S", "METHODS", "maximize_coverage", "minimize_sites"]
 
-#: Accepted ``method`` values: ``"auto"`` (greedy + swap, then the MILP warm-started with it),
-#: ``"milp"`` (same), ``"greedy"`` (no MILP; a Lagrangian / knapsack bound is reported).
+# the names rollout.py and older callers import from here
+_validate = validate
+_as_indices = as_indices
+
+#: Accepted ``method`` values: ``"auto"`` (local search, bounds, then the MILP fed by the search),
+#: ``"milp"`` (same), ``"greedy"`` (greedy + 1-swap only, no MILP; a Lagrangian / knapsack bound).
 METHODS = ("auto", "milp", "greedy")
 
-# Share of ``time_limit_s`` the swap search may use before the MILP gets the rest.
-_SWAP_SHARE = 0.25
-# Models with more nonzeros than this (after reduction) skip the direct MILP when a time limit is set:
-# its root LP alone (dual simplex) takes most of a minute at district scale. They get an interior-point
-# LP bound, certified as a Lagrangian bound, and MILP neighbourhood search (LNS) on the primal side;
-# the full MILP then gets whatever time is left. Without a time limit the full MILP always runs.
-_DIRECT_MILP_NNZ = 100_000
-# LNS: how many selected sites a neighbourhood frees at most, and the time cap of one sub-MILP [s].
-_LNS_SITES = 6
-_LNS_SUB_LIMIT_S = 5.0
-# Set-cover LNS frees more sites per neighbourhood (its sub-MILPs are easy covering problems), and
-# widens the neighbourhoods each time a whole pass finds no cheaper cover.
-_LNS_COVER_SITES = (12, 20, 30)
-# Large partial-cover models: share of the time limit the interior-point LP may use, share of what is
-# left after the LP that LNS may use (the MILP on the reduced-cost-fixed model gets the rest), and the
-# least time worth giving that MILP [s].
-_LP_SHARE = 0.4
-_LNS_MIN_SHARE = 0.7
-_MIN_MILP_S = 2.0
-_ROOT_LP_FACTOR = 5.0
+#: Default wall-time limit of every public solve [s]. ``time_limit_s=None`` lifts it (opt-in: a
+#: hard instance can then run for hours).
+DEFAULT_TIME_LIMIT_S = 60.0
+
+# Local-search stream: rounds before checkpoint 0 (per candidate, within bounds), rounds between
+# later checkpoints, and checkpoints without improvement after which the stream ends.
+_FIRST_PER_COL = 1.0
+_FIRST_MIN, _FIRST_MAX = 10, 200
+_EVERY = 10
+_PATIENCE = 20
+# Models with more nonzeros than this (after reduction) get the interior-point LP bound beside the
+# search before the MILP (its root may not finish in the time there); on smaller ones HiGHS's own
+# root LP is quick.
+_LP_NNZ = 40_000
+# Iterations of the cheap subgradient bound computed before anything else.
+_CHEAP_BOUND_ITERS = 60
+# HiGHS solves its root LP by interior point too above this size, or when more than _FRACTIONAL of
+# the candidates are fractional in the bound LP: such LPs are degenerate, and dual simplex took 15 s
+# of a minute on the 6,400 x 800 benchmark at ~90 % (561 of 778 fractional), interior point 1.5 s;
+# on Hedong's MCLP (LP nearly integral) dual simplex is the faster, 0.9 s against 3.6 s.
+_IPM_ROOT_NNZ = 100_000
+_FRACTIONAL = 0.5
+# The search beside HiGHS stays a few checkpoints ahead of HiGHS's queries (on a busy machine it
+# would only take CPU from HiGHS) until this share of the time limit, at least _FREE_MIN_S, has
+# passed; from then on it searches freely for a time-limited result.
+_FREE_SHARE, _FREE_MIN_S = 0.25, 5.0
+# Share of the remaining time the bound LP may use.
+_LP_SHARE = 0.7
+# On large models HiGHS's MIP does not stop inside its root processing (its internal LP re-solves
+# ignore the limit; measured overruns of about one interior-point LP time, 18 s on the 40,000 x 2,500
+# 95 % cover): its limit is cut by _OVERRUN_LP LP times, and it starts only with _ROOT_LP LP times
+# left for it; else the local search keeps the time.
+_OVERRUN_LP = 1.5
+_ROOT_LP = 3.0
 
 
-# ----------------------------------------------------------------------------- validation + reduction
+def _threads(threads: int | None) -> int:
+    if threads is None:
+        return min(2, os.cpu_count() or 1)
+    if int(threads) != threads or threads < 1:
+        raise ValueError(f"threads = {threads!r}: expected a positive integer or None")
+    return int(threads)
 
 
-def _as_indices(x, n: int, what: str) -> np.ndarray:
-    if x is None:
-        return np.empty(0, dtype=np.int64)
-    a = np.asarray(x)
-    if a.dtype == bool:
-        if a.shape != (n,):
-            raise ValueError(f"{what}: boolean mask of shape {a.shape}, expected ({n},)")
-        return np.flatnonzero(a)
-    a = a.reshape(-1)
-    if len(a) and not np.issubdtype(a.dtype, np.integer):
-        if not np.all(np.equal(np.mod(a, 1), 0)):
-            raise ValueError(f"{what}: expected integer candidate indices, got {a.dtype}")
-        a = a.astype(np.int64)
-    a = a.astype(np.int64)
-    bad = (a < 0) | (a >= n)
-    if bad.any():
-        raise ValueError(
-            f"{what}: index {int(a[bad][0])} outside 0..{n - 1} (number of candidates)"
-        )
-    return np.unique(a)
+def _free_after(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None  # no limit: the solve ends by proof, time-limited searching has no use
+    now = time.perf_counter()
+    return now + max(_FREE_MIN_S, _FREE_SHARE * (deadline - now))
 
 
-def _validate(A, w, cost, fixed, conflicts):
-    if not sp.issparse(A):
-        A = np.asarray(A)
-        if A.ndim != 2:
-            raise ValueError(f"A: expected a 2-D (cells x candidates) matrix, got shape {A.shape}")
-    csr = sp.csr_array(A)
-    csr.sum_duplicates()
-    csr.eliminate_zeros()
-    csr = sp.csr_array(
-        (np.ones(csr.nnz, dtype=np.float64), csr.indices, csr.indptr), shape=csr.shape
-    )
-    m, n = csr.shape
-    w = np.asarray(w, dtype=np.float64)
-    if w.shape != (m,):
-        raise ValueError(f"w: shape {w.shape}, expected ({m},) = one weight per row of A")
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"w: row {int(np.flatnonzero(~np.isfinite(w))[0])} is not finite")
-    if (w < 0).any():
-        i = int(np.flatnonzero(w < 0)[0])
-        raise ValueError(f"w: row {i} has negative weight {w[i]}; weights must be >= 0")
-    if cost is None:
-        cost = np.ones(n)
-    else:
-        cost = np.asarray(cost, dtype=np.float64)
-        if cost.shape != (n,):
-            raise ValueError(
-                f"cost: shape {cost.shape}, expected ({n},) = one cost per column of A"
-            )
-        bad = ~np.isfinite(cost) | (cost < 0)
-        if bad.any():
-            j = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"cost: candidate {j} has cost {cost[j]}; costs must be finite and >= 0"
-            )
-    fixed = _as_indices(fixed, n, "fixed")
-    if conflicts is None:
-        pairs = np.empty((0, 2), dtype=np.int64)
-    else:
-        pairs = np.asarray(conflicts)
-        if pairs.size == 0:
-            pairs = np.empty((0, 2), dtype=np.int64)
-        if pairs.ndim != 2 or pairs.shape[1] != 2:
-            raise ValueError(
-                f"conflicts: shape {pairs.shape}, expected (k, 2) candidate index pairs"
-            )
-        if not np.issubdtype(pairs.dtype, np.integer):
-            raise ValueError(f"conflicts: expected integer candidate indices, got {pairs.dtype}")
-        pairs = pairs.astype(np.int64)
-        bad = (pairs < 0) | (pairs >= n)
-        if bad.any():
-            k = int(np.flatnonzero(bad.any(axis=1))[0])
-            raise ValueError(
-                f"conflicts: pair {k} {tuple(pairs[k])} has an index outside 0..{n - 1}"
-            )
-        same = pairs[:, 0] == pairs[:, 1]
-        if same.any():
-            k = int(np.flatnonzero(same)[0])
-            raise ValueError(f"conflicts: pair {k} {tuple(pairs[k])} pairs a candidate with itself")
-        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
-    return csr, w, cost, fixed, pairs
+def _first_rounds(n: int) -> int:
+    return int(min(max(_FIRST_PER_COL * n, _FIRST_MIN), _FIRST_MAX))
 
 
-@dataclass
-class _Reduced:
-    A: sp.csc_array  # reduced rows x reduced columns, 0/1 float
-    w: np.ndarray
-    cost: np.ndarray
-    cols: np.ndarray  # original index of each reduced column
-    conflicts: np.ndarray  # (k, 2) reduced-column pairs
-    fixed: np.ndarray  # original indices
-    fixed_weight: float  # weight covered by the fixed sites
-    total_weight: float
-    coverable_weight: float  # fixed_weight + weight coverable by allowed candidates
-    n: int
-    info: dict = field(default_factory=dict)
-
-    def conf_matrix(self):
-        return conflict_matrix(self.conflicts, self.A.shape[1])
+def _floor_to(bound: float, base: float, g: float) -> float:
+    """``bound`` rounded down to ``base`` plus a multiple of ``g`` (unchanged when ``g == 0``)."""
+    if g <= 0 or not np.isfinite(bound):
+        return bound
+    k = (bound - base) / g
+    return base + float(np.floor(k + 1e-9 * max(1.0, abs(k)))) * g
 
 
-def _merge_identical_rows(R: sp.csr_array, w: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
-    """Merge rows with the same column pattern, summing their weights (exact: hashes are verified)."""
-    m, n = R.shape
-    if m <= 1:
-        return R, w
-    R = R.copy()
-    R.sort_indices()
-    rng = np.random.default_rng(
-        0
-    )  # hash keys only; equality is verified below, results do not depend on it
-    k1 = rng.integers(1, np.iinfo(np.int64).max, n, dtype=np.int64).astype(np.uint64)
-    k2 = rng.integers(1, np.iinfo(np.int64).max, n, dtype=np.int64).astype(np.uint64)
-    starts = R.indptr[:-1]
-    with np.errstate(over="ignore"):
-        h1 = np.add.reduceat(k1[R.indices], starts)
-        h2 = np.bitwise_xor.reduceat(k2[R.indices], starts)
-    nnz = np.diff(R.indptr).astype(np.uint64)
-    keys = np.stack([h1, h2, nnz], axis=1)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    rep = first[inverse]
-    diff = (R - R[rep]).tocsr()
-    diff.eliminate_zeros()
-    clash = np.flatnonzero(np.diff(diff.indptr) > 0)
-    if len(clash):  # hash collision between different rows: keep those rows on their own
-        inverse = inverse.copy()
-        inverse[clash] = inverse.max() + 1 + np.arange(len(clash))
-        _, inverse = np.unique(inverse, return_inverse=True)
-    groups = int(inverse.max()) + 1
-    first_of = np.full(groups, m, dtype=np.int64)
-    np.minimum.at(first_of, inverse, np.arange(m))
-    return R[first_of], np.bincount(inverse, weights=w, minlength=groups)
-
-
-def _dominated(B: sp.csc_array, cost: np.ndarray, has_conflict: np.ndarray) -> np.ndarray:
-    """Columns whose rows are a subset of a conflict-free column's rows at no higher cost."""
-    n = B.shape[1]
-    size = np.diff(B.indptr)
-    O = (B.T @ B).tocoo()
-    r, c, v = O.row, O.col, np.rint(O.data).astype(np.int64)
-    sub = (r != c) & (v == size[r]) & ~has_conflict[c] & (cost[c] <= cost[r])
-    r, c = r[sub], c[sub]
-    # strict order so that of identical columns exactly one survives
-    beats = (size[c] > size[r]) | (
-        (size[c] == size[r]) & ((cost[c] < cost[r]) | ((cost[c] == cost[r]) & (c < r)))
-    )
-    out = np.zeros(n, dtype=bool)
-    out[r[beats]] = True
-    return out
-
-
-def _reduce(csr, w, cost, fixed, pairs, *, dominance: bool = True) -> _Reduced:
-    m, n = csr.shape
-    total = float(w.sum())
-    is_fixed = np.zeros(n, dtype=bool)
-    is_fixed[fixed] = True
-    if len(pairs):
-        both = is_fixed[pairs[:, 0]] & is_fixed[pairs[:, 1]]
-        if both.any():
-            i, j = pairs[np.flatnonzero(both)[0]]
-            raise InfeasibleError(
-                f"fixed candidates {i} and {j} are in conflict (conflicts pair); both cannot be kept"
-            )
-    allowed = ~is_fixed
-    if len(pairs):
-        banned = np.r_[pairs[is_fixed[pairs[:, 0]], 1], pairs[is_fixed[pairs[:, 1]], 0]]
-        allowed[banned] = False
-    fixed_cov = (csr @ is_fixed.astype(np.float64)) > 0
-    fixed_weight = float(w[fixed_cov].sum())
-    rows = np.flatnonzero(~fixed_cov & (w > 0))
-    cols = np.flatnonzero(allowed)
-    R = csr[rows][:, cols]
-    rnz = np.diff(R.indptr)
-    coverable = rnz > 0
-    rows, R = rows[coverable], R[coverable]
-    wr = w[rows]
-    coverable_weight = fixed_weight + float(wr.sum())
-    B = sp.csc_array(R)
-    keepc = np.diff(B.indptr) > 0
-    cols, B = cols[keepc], B[:, keepc]
-    colpos = np.full(n, -1, dtype=np.int64)
-    colpos[cols] = np.arange(len(cols))
-    rp = colpos[pairs] if len(pairs) else np.empty((0, 2), dtype=np.int64)
-    rp = rp[(rp >= 0).all(axis=1)] if len(rp) else rp
-    n_dom = 0
-    if dominance and B.shape[1] > 1:
-        has_conf = np.zeros(B.shape[1], dtype=bool)
-        has_conf[rp.reshape(-1)] = True
-        dom = _dominated(B, cost[cols], has_conf)
-        n_dom = int(dom.sum())
-        if n_dom:
-            keep = ~dom
-            cols, B = cols[keep], B[:, keep]
-            colpos[:] = -1
-            colpos[cols] = np.arange(len(cols))
-            rp = colpos[pairs] if len(pairs) else np.empty((0, 2), dtype=np.int64)
-            rp = rp[(rp >= 0).all(axis=1)] if len(rp) else rp
-    R2, w2 = _merge_identical_rows(sp.csr_array(B), wr)
-    info = {
-        "rows_in": m,
-        "cols_in": n,
-        "rows_model": int(R2.shape[0]),
-        "cols_model": int(R2.shape[1]),
-        "nnz_model": int(R2.nnz),
-        "dominated_cols": n_dom,
-        "conflict_pairs_model": len(rp),
-    }
-    return _Reduced(
-        A=sp.csc_array(R2),
-        w=w2,
-        cost=cost[cols],
-        cols=cols,
-        conflicts=rp.astype(np.int64),
-        fixed=fixed,
-        fixed_weight=fixed_weight,
-        total_weight=total,
-        coverable_weight=coverable_weight,
-        n=n,
-        info=info,
-    )
-
-
-# ----------------------------------------------------------------------------- HiGHS
-
-
-_STATUS = {
-    "kOptimal": "optimal",
-    "kTimeLimit": "time_limit",
-    "kInfeasible": "infeasible",
-    "kIterationLimit": "iteration_limit",
-    "kSolutionLimit": "solution_limit",
-    "kInterrupt": "interrupt",
-    "kMemoryLimit": "memory_limit",
-    "kUnknown": "unknown",
-    "kObjectiveBound": "objective_bound",
-    "kObjectiveTarget": "objective_target",
-    "kUnboundedOrInfeasible": "unbounded_or_infeasible",
-    "kUnbounded": "unbounded",
-    "kModelEmpty": "optimal",
-}
-
-
-def _highs():
-    try:
-        import highspy
-    except ImportError as e:  # pragma: no cover - highspy is a core dependency
-        raise ImportError("siteplan.optimize needs highspy: pip install highspy") from e
-    return highspy
-
-
-@contextlib.contextmanager
-def _quiet_fd1():
-    """Silence C-level stdout: HiGHS 1.16 prints its banner in the constructor, before any option can stop it."""
-    # The C library writes to file descriptor 1 whatever sys.stdout is (a notebook kernel, pytest's capture).
-    fd = 1
-    try:
-        sys.stdout.flush()
-        saved = os.dup(fd)
-    except (AttributeError, OSError, ValueError):  # no descriptor 1 at all: nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-
-
-def _new_highs():
-    """A silent HiGHS instance (output off before anything is passed to it)."""
-    highspy = _highs()
-    with _quiet_fd1():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    return h
-
-
-def _run_highs(
-    *,
-    M: sp.csc_array,
-    sense: str,
-    offset: float,
-    col_cost: np.ndarray,
-    col_upper: np.ndarray,
-    integer: np.ndarray,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-    warm: np.ndarray | None,
-    time_limit_s: float | None,
-    mip_rel_gap: float,
-    seed: int,
-    threads: int,
-    presolve: bool = True,
-) -> dict:
-    highspy = _highs()
-    h = _new_highs()
-    h.setOptionValue("output_flag", False)
-    if not presolve:
-        h.setOptionValue("presolve", "off")
-    h.setOptionValue("random_seed", int(seed))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    if time_limit_s is not None:
-        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
-    M = sp.csc_array(M)
-    M.sort_indices()
-    inf = highspy.kHighsInf
-    st = h.passModel(
-        int(M.shape[1]),
-        int(M.shape[0]),
-        int(M.nnz),
-        int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize),
-        float(offset),
-        np.ascontiguousarray(col_cost, dtype=np.float64),
-        np.zeros(M.shape[1]),
-        np.ascontiguousarray(col_upper, dtype=np.float64),
-        np.where(np.isfinite(row_lower), row_lower, -inf).astype(np.float64),
-        np.where(np.isfinite(row_upper), row_upper, inf).astype(np.float64),
-        M.indptr.astype(np.int32),
-        M.indices.astype(np.int32),
-        M.data.astype(np.float64),
-        integer.astype(np.int32),
-    )
-    if st != highspy.HighsStatus.kOk:
-        raise RuntimeError(f"HiGHS rejected the model: {st}")
-    t_start = time.perf_counter()
-    if warm is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = np.ascontiguousarray(warm, dtype=np.float64)
-        h.setSolution(sol)
-    h.run()
-    ms = h.getModelStatus()
-    name = str(ms).split(".")[-1]
-    info = h.getInfo()
-    has_sol = int(info.primal_solution_status) >= 2  # kSolutionStatusFeasible
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_sol else None
-    if x is not None and warm is not None:
-        # HiGHS 1.16 can report the optimum's objective while col_value still holds the warm start
-        # (seen when the MIP is solved at the root). Never trust a solution whose objective disagrees.
-        val = float(np.dot(col_cost, x)) + offset
-        ref = float(info.objective_function_value)
-        if abs(val - ref) > 1e-6 * max(1.0, abs(ref)):
-            left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - t_start)
-            if left is None or left > 0.05:
-                out = _run_highs(
-                    M=M,
-                    sense=sense,
-                    offset=offset,
-                    col_cost=col_cost,
-                    col_upper=col_upper,
-                    integer=integer,
-                    row_lower=row_lower,
-                    row_upper=row_upper,
-                    warm=None,
-                    time_limit_s=left,
-                    mip_rel_gap=mip_rel_gap,
-                    seed=seed,
-                    threads=threads,
-                    presolve=presolve,
-                )
-                out["warm_start_mismatch"] = True
-                return out
-            x = warm  # no time to re-solve: keep the (feasible) warm start, objective from it
-    return {
-        "status": _STATUS.get(name, name.lstrip("k").lower()),
-        "highs_status": h.modelStatusToString(ms),
-        "x": x,
-        "objective": float(info.objective_function_value) if has_sol else np.nan,
-        "dual_bound": float(info.mip_dual_bound),
-        "mip_gap": float(info.mip_gap),
-        "nodes": int(info.mip_node_count),
-        "version": f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
-    }
+# ----------------------------------------------------------------------------- models
 
 
 def _conflict_rows(pairs: np.ndarray, n: int, extra_cols: int) -> sp.csr_array:
@@ -483,7 +151,8 @@ def _conflict_rows(pairs: np.ndarray, n: int, extra_cols: int) -> sp.csr_array:
     return sp.csr_array((data, (r, pairs.reshape(-1))), shape=(k, n + extra_cols))
 
 
-def _milp_max(red: _Reduced, p, budget, warm_cols, **kw) -> dict:
+def _max_model(red: Reduced, p, budget, *, conflicts: bool = True) -> Model:
+    """MCLP: max w.y + fixed weight, y_i <= sum_j a_ij x_j, sum x <= p, cost.x <= budget, conflicts."""
     A = red.A
     m, n = A.shape
     blocks = [sp.hstack([A, -sp.eye_array(m, format="csc")], format="csr")]
@@ -494,34 +163,31 @@ def _milp_max(red: _Reduced, p, budget, warm_cols, **kw) -> dict:
     if budget is not None:
         blocks.append(sp.csr_array(np.r_[red.cost, np.zeros(m)][None, :]))
         lo.append([-np.inf]), up.append([float(budget)])
-    if len(red.conflicts):
+    if conflicts and len(red.conflicts):
         blocks.append(_conflict_rows(red.conflicts, n, m))
         lo.append(np.full(len(red.conflicts), -np.inf)), up.append(np.ones(len(red.conflicts)))
-    M = sp.vstack(blocks, format="csc")
-    warm = None
-    if warm_cols is not None:
-        x = np.zeros(n)
-        x[warm_cols] = 1.0
-        y = np.minimum(A @ x, 1.0)
-        warm = np.r_[x, y]
-    return _run_highs(
-        M=M,
+    return Model(
+        M=sp.vstack(blocks, format="csc"),
         sense="max",
-        offset=red.fixed_weight,
         col_cost=np.r_[np.zeros(n), red.w],
         col_upper=np.ones(n + m),
         integer=np.r_[np.ones(n), np.zeros(m)],
         row_lower=np.concatenate([np.asarray(a, float) for a in lo]),
         row_upper=np.concatenate([np.asarray(a, float) for a in up]),
-        warm=warm,
-        presolve=False,
-        **kw,
+        offset=red.fixed_weight,
     )
 
 
-def _milp_min(
-    red: _Reduced, need: float, full_cover: bool, warm_cols, max_sites=None, **kw
-) -> dict:
+def _max_x(red: Reduced, cols) -> np.ndarray:
+    x = np.zeros(red.A.shape[1])
+    x[np.asarray(cols, dtype=np.int64)] = 1.0
+    return np.r_[x, np.minimum(red.A @ x, 1.0)]
+
+
+def _min_model(
+    red: Reduced, need: float, full_cover: bool, max_sites=None, *, conflicts=True
+) -> Model:
+    """Partial cover: min cost.x, A x >= y, w.y >= need (full cover: A x >= 1), sum x <= max_sites."""
     A = red.A
     m, n = A.shape
     if full_cover:
@@ -537,449 +203,123 @@ def _milp_min(
     if max_sites is not None:
         blocks.append(sp.csr_array(np.r_[np.ones(n), np.zeros(ny)][None, :]))
         lo.append([-np.inf]), up.append([float(max_sites)])
-    if len(red.conflicts):
+    if conflicts and len(red.conflicts):
         blocks.append(_conflict_rows(red.conflicts, n, ny))
         lo.append(np.full(len(red.conflicts), -np.inf)), up.append(np.ones(len(red.conflicts)))
-    M = sp.vstack(blocks, format="csc")
-    warm = None
-    if warm_cols is not None:
-        x = np.zeros(n)
-        x[warm_cols] = 1.0
-        warm = x if full_cover else np.r_[x, np.minimum(A @ x, 1.0)]
-    return _run_highs(
-        M=M,
+    return Model(
+        M=sp.vstack(blocks, format="csc"),
         sense="min",
-        offset=0.0,
         col_cost=np.r_[red.cost, np.zeros(ny)],
         col_upper=np.ones(n + ny),
         integer=np.r_[np.ones(n), np.zeros(ny)],
         row_lower=np.concatenate([np.asarray(a, float) for a in lo]),
         row_upper=np.concatenate([np.asarray(a, float) for a in up]),
-        warm=warm,
-        **kw,
     )
 
 
-def _lp_ipm(M, col_cost, sense: str, row_lower, row_upper, *, time_limit_s, seed: int, threads: int):
-    """Solve the LP relaxation ``min/max col_cost @ x, row_lower <= M x <= row_upper, 0 <= x <= 1`` by interior
-    point without crossover (fast on these models; only the duals are used, turned into certified bounds).
+def _min_x(red: Reduced, cols, full_cover: bool) -> np.ndarray:
+    x = np.zeros(red.A.shape[1])
+    x[np.asarray(cols, dtype=np.int64)] = 1.0
+    return x if full_cover else np.r_[x, np.minimum(red.A @ x, 1.0)]
 
-    Returns ``(status, solution, objective)`` with HiGHS's own status string and solution object.
-    """
-    highspy = _highs()
-    h = _new_highs()
-    for k, v in (("random_seed", int(seed)), ("threads", int(threads)), ("solver", "ipm"),
-                 ("run_crossover", "off")):
-        h.setOptionValue(k, v)
-    if time_limit_s is not None:
-        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
-    M = sp.csc_array(M)
-    M.sort_indices()
-    inf = highspy.kHighsInf
-    rl = np.asarray(row_lower, dtype=np.float64)
-    ru = np.asarray(row_upper, dtype=np.float64)
-    ncol = int(M.shape[1])
-    h.passModel(
-        ncol, int(M.shape[0]), int(M.nnz), int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize), 0.0,
-        np.asarray(col_cost, dtype=np.float64), np.zeros(ncol), np.ones(ncol),
-        np.where(np.isfinite(rl), rl, -inf), np.where(np.isfinite(ru), ru, inf),
-        M.indptr.astype(np.int32), M.indices.astype(np.int32), M.data.astype(np.float64),
-        np.zeros(ncol, dtype=np.int32),
-    )
-    h.run()
-    return h.modelStatusToString(h.getModelStatus()), h.getSolution(), float(h.getInfo().objective_function_value)
+
+# ----------------------------------------------------------------------------- bounds
 
 
 def _lp_bound_max(
-    red: _Reduced, p, budget, time_limit_s, seed, threads, lower
-) -> tuple[float, dict]:
+    red: Reduced, p, budget, time_limit_s, seed, lower
+) -> tuple[float, np.ndarray | None, dict]:
     """Certified LP-quality upper bound on the reduced model's covered weight (fixed weight excluded).
 
     HiGHS solves the LP relaxation by interior point (no crossover); its duals of the rows
     ``sum_j a_ij x_j - y_i >= 0``, clipped to ``[0, w_i]``, are Lagrange multipliers, and the Lagrangian
-    function evaluated exactly at them is a valid bound whatever the LP's accuracy.
+    function evaluated exactly at them (`coverage_upper_bound`) is a valid bound whatever the LP's
+    accuracy. Returns ``(bound, multipliers or None, info)``.
     """
-    A = red.A
-    m, n = A.shape
-    blocks = [sp.hstack([A, -sp.eye_array(m, format="csc")], format="csr")]
-    up = [np.full(m, np.inf)]
-    lo = [np.zeros(m)]
-    if p is not None:
-        blocks.append(sp.csr_array(np.r_[np.ones(n), np.zeros(m)][None, :]))
-        lo.append([-np.inf]), up.append([float(p)])
-    if budget is not None:
-        blocks.append(sp.csr_array(np.r_[red.cost, np.zeros(m)][None, :]))
-        lo.append([-np.inf]), up.append([float(budget)])
-    status, sol, objective = _lp_ipm(
-        sp.vstack(blocks, format="csc"), np.r_[np.zeros(n), red.w], "max",
-        np.concatenate([np.asarray(a, float) for a in lo]), np.concatenate([np.asarray(a, float) for a in up]),
-        time_limit_s=time_limit_s, seed=seed, threads=threads,
+    m = red.A.shape[0]
+    status, sol, objective = run_lp_ipm(
+        _max_model(red, p, budget, conflicts=False), time_limit_s=time_limit_s, seed=seed
     )
     info = {"lp_status": status}
-    best = np.inf
-    if sol.dual_valid:
-        lam = np.clip(np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m]), 0.0, red.w)
-        best = coverage_upper_bound(
-            A, red.w, p, cost=red.cost, budget=budget, lower=lower, iters=30, lam0=lam
-        )
-        info["lp_objective"] = objective
-    return best, info
-
-
-def _lns_max(
-    red: _Reduced,
-    sel: np.ndarray,
-    p,
-    deadline: float | None,
-    seed: int,
-    threads: int,
-    stop_at: float,
-) -> tuple[np.ndarray, dict]:
-    """MILP neighbourhood search: free the selected sites around one site, re-solve that area exactly.
-
-    A neighbourhood is a seed site and the selected sites nearest to it in the candidate overlap graph
-    (at most ``_LNS_SITES``), with every candidate overlapping one of them; all other selected sites
-    stay. The sub-MILP covers the rows the staying sites leave uncovered and is warm-started with the
-    current sites, so an accepted move never lowers coverage. Passes repeat until a whole pass finds
-    nothing, the deadline passes, or coverage reaches ``stop_at``.
-    """
-    A = red.A
-    n = A.shape[1]
-    G = sp.csr_array(A.T @ A)  # candidate overlap graph
-    conf = red.conf_matrix()
-    sel = np.array(sel, dtype=np.int64)
-    in_sel = np.zeros(n, dtype=bool)
-    in_sel[sel] = True
-    cnt = np.rint(A @ in_sel.astype(np.float64)).astype(np.int64)
-    got = float(red.w[cnt > 0].sum())
-    stats = {"lns_moves": 0, "lns_subproblems": 0, "lns_passes": 0}
-    tried_since_change: set[int] = set()
-    while True:
-        stats["lns_passes"] += 1
-        improved_pass = False
-        for s0 in np.flatnonzero(in_sel):
-            if deadline is not None and time.perf_counter() > deadline:
-                return np.flatnonzero(in_sel), stats
-            if got >= stop_at or not in_sel[s0] or int(s0) in tried_since_change:
-                continue
-            # nearest selected sites to s0: by overlap with s0's neighbourhood (two hops)
-            nb = G.indices[G.indptr[s0] : G.indptr[s0 + 1]]
-            hop2 = np.unique(np.concatenate([G.indices[G.indptr[j] : G.indptr[j + 1]] for j in nb]))
-            near = hop2[in_sel[hop2]]
-            if len(near) > _LNS_SITES:
-                # closeness = overlap weight with s0's neighbours; ties by index (deterministic)
-                score = np.asarray(G[nb][:, near].sum(axis=0)).ravel()
-                near = near[np.lexsort((near, -score))[:_LNS_SITES]]
-                if s0 not in near:
-                    near = np.r_[near[:-1], s0]
-            near = np.unique(near)
-            cols = np.unique(
-                np.concatenate([G.indices[G.indptr[j] : G.indptr[j + 1]] for j in near])
-            )
-            cols = cols[~in_sel[cols] | np.isin(cols, near)]
-            stay = in_sel.copy()
-            stay[near] = False
-            if conf is not None:
-                clash = np.asarray(conf[cols] @ stay.astype(np.float64)).ravel() > 0
-                cols = cols[~clash | np.isin(cols, near)]
-            subred, _, colpos = _sub_cover(red, cols, np.flatnonzero(stay), 0.0)
-            warm = colpos[near].astype(np.int64)
-            cur = _covered(subred, warm)
-            lim = (
-                _LNS_SUB_LIMIT_S
-                if deadline is None
-                else min(_LNS_SUB_LIMIT_S, deadline - time.perf_counter())
-            )
-            if lim <= 0.05:
-                return np.flatnonzero(in_sel), stats
-            out = _milp_max(
-                subred,
-                len(near),
-                None,
-                warm,
-                time_limit_s=lim,
-                mip_rel_gap=0.0,
-                seed=seed,
-                threads=threads,
-            )
-            stats["lns_subproblems"] += 1
-            tried_since_change.add(int(s0))
-            if out["x"] is None:
-                continue
-            new = np.flatnonzero(out["x"][: len(cols)] > 0.5)
-            if len(new) > len(near) or not _conflict_free(subred, new):
-                continue
-            val = _covered(subred, new)
-            if val > cur + 1e-9 * max(1.0, cur):
-                new_cols = cols[new]
-                for j in near:
-                    cnt[A.indices[A.indptr[j] : A.indptr[j + 1]]] -= 1
-                for j in new_cols:
-                    cnt[A.indices[A.indptr[j] : A.indptr[j + 1]]] += 1
-                in_sel[near] = False
-                in_sel[new_cols] = True
-                got = float(red.w[cnt > 0].sum())
-                stats["lns_moves"] += 1
-                improved_pass = True
-                # the area changed: its sites are worth another try
-                touched = set(np.flatnonzero(in_sel & np.isin(np.arange(n), hop2)).tolist())
-                tried_since_change -= touched
-        if not improved_pass or got >= stop_at:
-            return np.flatnonzero(in_sel), stats
-
-
-def _lp_duals_min(red: _Reduced, need: float, full_cover: bool, time_limit_s, seed, threads):
-    """Duals of the covering rows of the partial-cover LP by interior point (no crossover), or None.
-
-    Only the multipliers are used: `cover_lagrangian` turns them into a bound that is valid whatever
-    the LP's accuracy or status.
-    """
-    A = red.A
-    m, n = A.shape
-    if full_cover:
-        M, ny = sp.csc_array(A), 0
-        rl, ru = np.ones(m), np.full(m, np.inf)
-    else:
-        M = sp.vstack(
-            [
-                sp.hstack([A, -sp.eye_array(m, format="csc")], format="csr"),
-                sp.csr_array(np.r_[np.zeros(n), red.w][None, :]),
-            ],
-            format="csc",
-        )
-        ny = m
-        rl, ru = np.r_[np.zeros(m), need], np.full(m + 1, np.inf)
-    status, sol, _ = _lp_ipm(M, np.r_[red.cost, np.zeros(ny)], "min", rl, ru, time_limit_s=time_limit_s,
-                             seed=seed, threads=threads)
     if not sol.dual_valid:
-        return None, status
-    return np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m]), status
-
-
-def _sub_cover(red: _Reduced, cols: np.ndarray, stay: np.ndarray, need: float):
-    """The partial-cover model left when the ``stay`` columns are kept and only ``cols`` may change.
-
-    Returns ``(sub, sub_need, colpos)``: ``sub`` covers the rows ``stay`` leaves uncovered that ``cols``
-    can reach, ``sub_need`` is the weight it must add [weight units] (may be <= 0).
-    """
-    A = red.A
-    csr = sp.csr_array(A)
-    x = np.zeros(A.shape[1])
-    x[stay] = 1.0
-    cnt_stay = A @ x
-    got_stay = float(red.w[cnt_stay > 0.5].sum())
-    reach = np.asarray(csr[:, cols].sum(axis=1)).ravel() > 0
-    rows = np.flatnonzero((cnt_stay < 0.5) & reach)
-    Rm, wm = _merge_identical_rows(sp.csr_array(csr[rows][:, cols]), red.w[rows])
-    colpos = np.full(A.shape[1], -1, dtype=np.int64)
-    colpos[cols] = np.arange(len(cols))
-    sub_pairs = np.empty((0, 2), dtype=np.int64)
-    if len(red.conflicts):
-        keep = (colpos[red.conflicts] >= 0).all(axis=1)
-        sub_pairs = colpos[red.conflicts[keep]].astype(np.int64)
-    sub = _Reduced(
-        A=sp.csc_array(Rm),
-        w=wm,
-        cost=red.cost[cols],
-        cols=cols,
-        conflicts=sub_pairs,
-        fixed=np.empty(0, np.int64),
-        fixed_weight=0.0,
-        total_weight=float(wm.sum()),
-        coverable_weight=float(wm.sum()),
-        n=len(cols),
+        return np.inf, None, info
+    lam = np.clip(np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m]), 0.0, red.w)
+    info["lp_fractional"] = _fractional_share(sol, red.A.shape[1])
+    best = coverage_upper_bound(
+        red.A, red.w, p, cost=red.cost, budget=budget, lower=lower, iters=30, lam0=lam
     )
-    return sub, need - got_stay, colpos
+    info["lp_objective"] = objective - red.fixed_weight
+    return best, lam, info
 
 
-def _lns_min(
-    red: _Reduced,
-    sel: np.ndarray,
-    need: float,
-    full_cover: bool,
-    max_sites,
-    deadline: float | None,
-    seed: int,
-    threads: int,
-    stop_at: float,
-) -> tuple[np.ndarray, dict]:
-    """MILP neighbourhood search for partial set cover: free the selected sites around one site and
-    re-solve their area exactly (cheapest cover of what the other sites leave), as `_lns_max` does
-    for MCLP. ``need`` is the weight the selection must cover [weight units]; an accepted move
-    never raises the cost nor breaks the target. Stops when a pass finds nothing, at the deadline,
-    or once the cost is at most ``stop_at``.
+def _fractional_share(sol, n: int) -> float:
+    """Share of the candidate columns the LP solution leaves clearly fractional [-]."""
+    x = np.asarray(sol.col_value, dtype=np.float64)[:n]
+    return float(((x > 0.05) & (x < 0.95)).mean()) if n else 0.0
+
+
+def _root_options(options: dict, extra: dict, nnz: int) -> dict:
+    """HiGHS's root LP by interior point on large or degenerate models (see _IPM_ROOT_NNZ)."""
+    if nnz > _IPM_ROOT_NNZ or extra.get("lp_fractional", 0.0) > _FRACTIONAL:
+        options["mip_lp_solver"] = "ipm"
+    return options
+
+
+def _lagrangian_fixing_max(red: Reduced, p: int, lam: np.ndarray, threshold: float):
+    """Lagrangian reduced-cost fixing for a cardinality-only MCLP at multipliers ``lam``.
+
+    ``L(lam) = sum_i (w_i - lam_i)^+ + (sum of the p largest s_j)``, ``s = A^T lam``. Forcing a column
+    outside the top p into a solution replaces the p-th largest ``s`` by its own; when that bound
+    falls below ``threshold`` (what a better solution needs, fixed weight excluded) the column is in
+    no better solution. Returns ``(zero, worst)``: the mask of those columns and the largest bound
+    among them (a bound on every solution they exclude).
     """
-    A = red.A
-    n = A.shape[1]
-    G = sp.csr_array(A.T @ A)  # candidate overlap graph
-    conf = red.conf_matrix()
-    in_sel = np.zeros(n, dtype=bool)
-    in_sel[np.asarray(sel, dtype=np.int64)] = True
-    stats = {"lns_moves": 0, "lns_subproblems": 0, "lns_passes": 0, "lns_sizes": []}
-    ctol = 1e-9 * max(1.0, float(red.cost.sum()))
-    wtol = 1e-9 * max(1.0, abs(need))
-
-    def nbrs(js):
-        return np.unique(
-            G.indices[np.concatenate([np.arange(G.indptr[j], G.indptr[j + 1]) for j in js])]
-        )
-
-    level = 0
-    tried: set[int] = set()
-    while level < len(_LNS_COVER_SITES):
-        k_sites = _LNS_COVER_SITES[level]
-        stats["lns_passes"] += 1
-        stats["lns_sizes"].append(k_sites)
-        improved = False
-        # most expensive sites first (the biggest savings are around them); ties by index
-        seeds = np.flatnonzero(in_sel)
-        seeds = seeds[np.lexsort((seeds, -red.cost[seeds]))]
-        for s0 in seeds:
-            if deadline is not None and time.perf_counter() > deadline - 0.05:
-                return np.flatnonzero(in_sel), stats
-            if float(red.cost[in_sel].sum()) <= stop_at:
-                return np.flatnonzero(in_sel), stats
-            if not in_sel[s0] or int(s0) in tried:
-                continue
-            # the selected sites nearest s0: by overlap with s0's neighbours, growing hop by hop
-            nb = G.indices[G.indptr[s0] : G.indptr[s0 + 1]]
-            ring = nbrs(nb)
-            while int(in_sel[ring].sum()) < k_sites:
-                wider = nbrs(ring)
-                if len(wider) == len(ring):
-                    break
-                ring = wider
-            near = ring[in_sel[ring]]
-            if len(near) > k_sites:
-                score = np.asarray(G[nb][:, near].sum(axis=0)).ravel()
-                score = score + np.asarray(G[ring][:, near].sum(axis=0)).ravel() * 1e-6
-                near = near[np.lexsort((near, -score))[:k_sites]]
-                if s0 not in near:
-                    near = np.r_[near[:-1], s0]
-            near = np.unique(near)
-            cols = nbrs(near)
-            cols = cols[~in_sel[cols] | np.isin(cols, near)]
-            stay = in_sel.copy()
-            stay[near] = False
-            if conf is not None:
-                clash = np.asarray(conf[cols] @ stay.astype(np.float64)).ravel() > 0
-                cols = cols[~clash | np.isin(cols, near)]
-            sub, sub_need, colpos = _sub_cover(red, cols, np.flatnonzero(stay), need)
-            tried.add(int(s0))
-            cur = float(red.cost[near].sum())
-            lim = _LNS_SUB_LIMIT_S
-            if deadline is not None:
-                lim = min(lim, deadline - time.perf_counter())
-            if lim <= 0.05:
-                return np.flatnonzero(in_sel), stats
-            sub_full = full_cover or sub_need >= float(sub.w.sum()) - wtol
-            ms = None if max_sites is None else max_sites - int(stay.sum())
-            out = _milp_min(
-                sub,
-                float(sub.w.sum()) if sub_full else sub_need,
-                sub_full,
-                colpos[near],
-                ms,
-                time_limit_s=lim,
-                mip_rel_gap=0.0,
-                seed=seed,
-                threads=threads,
-            )
-            stats["lns_subproblems"] += 1
-            if out["x"] is None:
-                continue
-            new = np.flatnonzero(out["x"][: len(cols)] > 0.5)
-            if float(sub.cost[new].sum()) >= cur - ctol or not _conflict_free(sub, new):
-                continue
-            trial = stay.copy()
-            trial[cols[new]] = True
-            if _covered(red, np.flatnonzero(trial)) < red.fixed_weight + need - wtol:
-                continue  # never accept a move that breaks the target (rounding in the sub-MILP)
-            in_sel = trial
-            stats["lns_moves"] += 1
-            improved = True
-            tried -= set(np.flatnonzero(in_sel)[np.isin(np.flatnonzero(in_sel), ring)].tolist())
-        if not improved:
-            level += 1  # local optimum for this size: widen the neighbourhoods
-            tried = set()
-    return np.flatnonzero(in_sel), stats
+    n = red.A.shape[1]
+    zero = np.zeros(n, dtype=bool)
+    if p <= 0 or p >= n:
+        return zero, -np.inf
+    s = red.A.T @ lam
+    order = np.argsort(-s, kind="stable")
+    top = np.zeros(n, dtype=bool)
+    top[order[:p]] = True
+    L = float(np.maximum(red.w - lam, 0.0).sum() + s[order[:p]].sum())
+    Lj = L - (s[order[p - 1]] - s)
+    zero = ~top & (Lj < threshold)
+    return zero, (float(Lj[zero].max()) if zero.any() else -np.inf)
 
 
-def _fix_and_restrict(red: _Reduced, rc: np.ndarray, L: float, upper: float):
-    """Reduced-cost fixing: columns whose Lagrangian value ``x*_j = [rc_j < 0]`` must hold in every
-    solution cheaper than ``upper``. Returns ``(free, forced)`` boolean masks over the columns."""
+def _fix_and_restrict(rc: np.ndarray, L: float, upper: float):
+    """Reduced-cost fixing for covers: columns whose Lagrangian value ``x*_j = [rc_j < 0]`` must hold in
+    every solution cheaper than ``upper``. Returns ``(free, forced)`` boolean masks over the columns."""
     dev = L + np.abs(rc) > upper + 1e-9 * max(1.0, abs(upper))
     forced = dev & (rc < 0)
     free = ~dev
     return free, forced
 
 
-def _large_min(red, sel, need, full_cover, max_sites, lb, deadline, mip_rel_gap, seed, threads):
-    """District-scale partial cover: certified Lagrangian bound, Lagrangian greedy, LNS, fixing.
+def _lp_duals_min(red: Reduced, need: float, full_cover: bool, time_limit_s, seed):
+    """Duals of the covering rows of the partial-cover LP by interior point (no crossover), or None;
+    also the LP status and the share of fractional columns.
 
-    Returns ``(sel, bound, big)``; ``big["red"]`` is the model restricted to the columns that
-    reduced-cost fixing leaves (every solution using another column costs more than ``big["upper"]``),
-    ``big["warm"]`` the incumbent in its columns, ``big["info"]`` figures for the result.
+    Only the multipliers are used: `cover_lagrangian` turns them into a bound that is valid whatever
+    the LP's accuracy or status.
     """
-    t0 = time.perf_counter()
-    info: dict = {}
-    gran = cost_granularity(red.cost)
-    info["cost_granularity"] = gran
-    u, lp_status = _lp_duals_min(red, need, full_cover, _LP_SHARE * (deadline - t0), seed, threads)
-    info["lp_status"] = lp_status
-    info["lp_time_s"] = time.perf_counter() - t0
-    upper = float(red.cost[sel].sum())
-    if u is None:  # no LP duals in time: subgradient from the usual start
-        L, u = cover_subgradient(
-            red.A,
-            red.w,
-            need,
-            red.cost,
-            full=full_cover,
-            upper=upper,
-            iters=300,
-            time_limit_s=0.1 * max(deadline - time.perf_counter(), 0.0),
-        )
-    L, rc, _ = cover_lagrangian(red.A, red.w, need, red.cost, u, full=full_cover)
-    info["lagrangian_bound"] = L
-    lb = max(lb, round_up_to(L, gran))
-    # Lagrangian greedy: a cheap second incumbent, often better than plain greedy
-    order = lagrangian_cover_heuristic(red.A, red.w, need, red.cost, u)
-    if order is not None:
-        cand = prune_redundant(red.A, red.w, order, need, cost=red.cost)
-        ok = _conflict_free(red, cand) and (max_sites is None or len(cand) <= max_sites)
-        info["lagrangian_greedy_cost"] = float(red.cost[cand].sum())
-        if ok and red.cost[cand].sum() < upper:
-            sel, upper = cand, float(red.cost[cand].sum())
-    stop_at = lb / (1 - mip_rel_gap)
-    # the closing MILP is worth its time only if HiGHS can finish its root LP (dual simplex, some
-    # _ROOT_LP_FACTOR times the interior-point time here) in it; HiGHS also overruns its time
-    # limit while in that LP. Otherwise LNS gets all the time.
-    left = deadline - time.perf_counter()
-    milp = (1 - _LNS_MIN_SHARE) * left >= _MIN_MILP_S + _ROOT_LP_FACTOR * info["lp_time_s"]
-    info["closing_milp"] = bool(milp)
-    if upper > stop_at:
-        lns_end = time.perf_counter() + (_LNS_MIN_SHARE * left if milp else left)
-        sel, lns = _lns_min(red, sel, need, full_cover, max_sites, lns_end, seed, threads, stop_at)
-        info.update(lns)
-        upper = float(red.cost[sel].sum())
-        info["lns_cost"] = upper
-    free, forced = _fix_and_restrict(red, rc, L, upper)
-    keep = free | forced
-    keep[sel] = True  # the incumbent never costs more than upper; kept for the warm start anyway
-    keep = np.flatnonzero(keep)
-    info["fixed_by_reduced_cost"] = int(red.A.shape[1] - len(keep))
-    sub, _, colpos = _sub_cover(red, keep, np.empty(0, np.int64), need)
-    return sel, lb, {"red": sub, "warm": colpos[sel], "upper": upper, "info": info, "milp": milp}
+    m = red.A.shape[0]
+    status, sol, _ = run_lp_ipm(
+        _min_model(red, need, full_cover, conflicts=False), time_limit_s=time_limit_s, seed=seed
+    )
+    if not sol.dual_valid:
+        return None, status, 0.0
+    u = np.abs(np.asarray(sol.row_dual, dtype=np.float64)[:m])
+    return u, status, _fractional_share(sol, red.A.shape[1])
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
-def _covered(red: _Reduced, cols: np.ndarray) -> float:
+def _covered(red: Reduced, cols: np.ndarray) -> float:
     x = np.zeros(red.A.shape[1])
-    x[cols] = 1.0
+    x[np.asarray(cols, dtype=np.int64)] = 1.0
     return red.fixed_weight + float(red.w[(red.A @ x) > 0.5].sum())
 
 
@@ -995,7 +335,7 @@ def _conflict_free(red, cols) -> bool:
     if not len(red.conflicts):
         return True
     s = np.zeros(red.A.shape[1], dtype=bool)
-    s[cols] = True
+    s[np.asarray(cols, dtype=np.int64)] = True
     return not (s[red.conflicts[:, 0]] & s[red.conflicts[:, 1]]).any()
 
 
@@ -1009,11 +349,14 @@ def _check_common(method, time_limit_s, mip_rel_gap):
 
 
 def _result(
-    red, cols_red, *, sense, objective, bound, status, method, t0, extra, gap_tol=None
+    red, cols_red, *, sense, objective, bound, status, method, t0, extra, gap_tol=None, forced=None
 ) -> OptimizeResult:
-    sel = np.union1d(red.fixed, red.cols[np.asarray(cols_red, dtype=np.int64)]).astype(np.int64)
-    covered = _covered(red, np.asarray(cols_red, dtype=np.int64))
-    cost = float(red.cost[np.asarray(cols_red, dtype=np.int64)].sum())
+    """The public result; ``forced`` are original indices of NEW sites fixed by a reduction."""
+    cols_red = np.asarray(cols_red, dtype=np.int64)
+    forced = np.empty(0, np.int64) if forced is None else np.asarray(forced, dtype=np.int64)
+    sel = np.union1d(red.fixed, red.cols[cols_red]).astype(np.int64)
+    covered = _covered(red, cols_red)
+    cost = float(red.cost[cols_red].sum()) + float(extra.get("forced_cost", 0.0))
     if sense == "max":
         bound = max(
             bound, objective
@@ -1027,9 +370,10 @@ def _result(
     info.update(extra)
     info["fixed_weight"] = red.fixed_weight
     info["coverable_weight"] = red.coverable_weight
+    fixed = np.setdiff1d(red.fixed, forced).astype(np.int64)
     return OptimizeResult(
         selected=sel,
-        fixed=red.fixed.astype(np.int64),
+        fixed=fixed,
         covered_weight=covered,
         total_weight=red.total_weight,
         cost=cost,
@@ -1044,8 +388,443 @@ def _result(
     )
 
 
-def _remaining(t0, time_limit_s):
-    return None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else deadline - time.perf_counter()
+
+
+def _milp_limit(extra: dict, deadline, nnz: int) -> tuple[float | None, bool]:
+    """HiGHS's time limit for the final MILP, and whether to start it at all (see _OVERRUN_LP)."""
+    rem = _remaining(deadline)
+    lp_s = extra.get("phase_s", {}).get("lp")
+    if rem is None or lp_s is None or nnz <= _IPM_ROOT_NNZ:
+        return rem, rem is None or rem > 0.05
+    lim = rem - _OVERRUN_LP * lp_s
+    return lim, lim >= _ROOT_LP * lp_s
+
+
+def _spend(stream: Stream, deadline, tick) -> None:
+    """The rest of the time to the local search (the MILP would not fit in it)."""
+    while deadline is None or time.perf_counter() < deadline:
+        if not stream.advance() and not stream.bonus():
+            return
+        tick()
+
+
+@dataclass
+class _Run:
+    """What one solve's steps share: its deadline, tolerances, threads, progress line and figures."""
+
+    deadline: float | None
+    mip_rel_gap: float
+    seed: int
+    threaded: bool
+    progress: Progress
+    extra: dict = field(default_factory=dict)
+
+
+def _fed_milp(run: _Run, model, warm, gran, back, *, stream, feed, tick, time_limit_s, options):
+    """`run_milp` in a worker thread, fed by ``feed``, while this thread advances ``stream``; HiGHS's
+    figures go to ``run.extra``. ``gran``: the objective's step (0 = none), sets ``mip_abs_gap``.
+
+    Returns ``(out, method, candidates)``: HiGHS's answer, the method string, and the selections
+    worth comparing (HiGHS's solution mapped by ``back``, then what was fed to it, latest first).
+    """
+    out = _timed(
+        run.extra,
+        "milp",
+        run_beside,
+        lambda: run_milp(
+            model,
+            warm=warm,
+            time_limit_s=time_limit_s,
+            mip_rel_gap=run.mip_rel_gap,
+            mip_abs_gap=gran * (1 - 1e-6) if gran > 0 else 0.0,
+            seed=run.seed,
+            options=options,
+            on_query=feed,
+            on_bounds=None if feed is None else feed.bounds,
+        ),
+        stream,
+        threaded=run.threaded,
+        tick=tick,
+    )
+    keys = ("highs_status", "dual_bound", "mip_gap", "nodes", "queries")
+    run.extra.update({k: out[k] for k in keys if k in out})
+    if feed is not None:
+        s = stream.search
+        run.extra.update(
+            fed_solutions=len(feed.given),
+            search_rounds=s.rounds,
+            search_time_s=s.time_s,
+            checkpoints=len(stream.snaps),
+        )
+    cands = [] if out["x"] is None else [back(out["x"])]
+    if feed is not None:
+        cands += feed.given[::-1]
+    return out, f"greedy+ils+milp:highs-{out['version']}", cands
+
+
+def _timed(extra: dict, key: str, fn, *args, **kw):
+    """``fn(*args, **kw)``, its wall time added to ``extra["phase_s"][key]`` [s]."""
+    t = time.perf_counter()
+    try:
+        return fn(*args, **kw)
+    finally:
+        extra.setdefault("phase_s", {})[key] = round(time.perf_counter() - t, 3)
+
+
+def _proven(objective: float, bound: float, sense: str, mip_rel_gap: float) -> bool:
+    return relative_gap(objective, bound, sense) <= mip_rel_gap * (1 + 1e-9)
+
+
+class _Feed:
+    """HiGHS's k-th user-solution query receives the stream's checkpoint k (see `portfolio`);
+    checkpoint 0 is HiGHS's warm start."""
+
+    def __init__(self, stream: Stream, threaded: bool, to_x, value, sense: str, progress):
+        self.stream, self.threaded, self.to_x, self.value = stream, threaded, to_x, value
+        self.sense, self.progress = sense, progress
+        self.k = 0
+        self.given: list[np.ndarray] = []
+
+    def __call__(self, primal: float):
+        self.k += 1
+        snap = self.stream.at(self.k, wait=self.threaded)
+        if snap is None:
+            return None
+        sel, _ = snap
+        v = self.value(sel)
+        tol = 1e-9 * max(1.0, abs(v))
+        better = not np.isfinite(primal) or (
+            v > primal + tol if self.sense == "max" else v < primal - tol
+        )
+        if not better:
+            return None
+        self.given.append(sel)
+        return self.to_x(sel)
+
+    def bounds(self, primal: float, dual: float) -> None:
+        self.progress.update(
+            primal if np.isfinite(primal) else None, dual if np.isfinite(dual) else None
+        )
+
+
+# ----------------------------------------------------------------------------- MCLP pipeline
+
+
+def _solve_max(red: Reduced, p, budget, run: _Run):
+    """Returns ``(selection, objective, bound, status, method)`` on ``red`` (reduced indices)."""
+    deadline, mip_rel_gap, seed, threaded = run.deadline, run.mip_rel_gap, run.seed, run.threaded
+    progress, extra = run.progress, run.extra
+    A, w, fw = red.A, red.w, red.fixed_weight
+    n = A.shape[1]
+    conf = red.conf_matrix()
+    gran = cost_granularity(w)
+    extra["weight_granularity"] = gran
+    order, _ = greedy_max_coverage(A, w, p, cost=red.cost, budget=budget, conflicts=conf)
+    extra["greedy_weight"] = _covered(red, order)
+    search = MaxCoverageSearch(
+        A,
+        w,
+        p,
+        start=order,
+        cost=red.cost,
+        budget=budget,
+        conflicts=conf,
+        seed=seed,
+        deadline=deadline,
+    )
+    bound = red.coverable_weight
+    if A.nnz <= _LP_NNZ:  # the LP phase below brings a better bound on larger models, and sooner
+        bound = fw + coverage_upper_bound(
+            A, w, p, cost=red.cost, budget=budget, lower=search.best_value, iters=_CHEAP_BOUND_ITERS
+        )
+    bound = _floor_to(min(bound, red.coverable_weight), fw, gran)
+    stream = Stream(
+        search,
+        sense="max",
+        first=_first_rounds(n),
+        every=_EVERY,
+        patience=_PATIENCE,
+        stop_at=bound - fw,
+        deadline=deadline,
+        free_after=_free_after(deadline),
+    )
+
+    def tick():
+        progress.update(fw + search.best_value, bound)
+
+    lam = None
+    extra["bound_source"] = "lagrangian"
+    if A.nnz > _LP_NNZ:
+        rem = _remaining(deadline)
+        ub, lam, lp_info = _timed(
+            extra,
+            "lp",
+            run_beside,
+            lambda: _lp_bound_max(
+                red, p, budget, None if rem is None else _LP_SHARE * rem, seed, search.best_value
+            ),
+            stream,
+            threaded=threaded,
+            tick=tick,
+        )
+        extra.update(lp_info)
+        if fw + ub < bound:
+            bound = _floor_to(fw + ub, fw, gran)
+            extra["bound_source"] = "lp-lagrangian"
+        extra["lp_bound"] = fw + ub
+    # HiGHS starts from checkpoint 0 (the proof needs a good incumbent); past the deadline already,
+    # there is none: the search's start then
+    snap = stream.at(0, wait=False) or (search.best, search.best_value)
+    sel, obj = snap[0], fw + snap[1]
+    extra["search_weight_0"] = obj
+    progress.update(obj, bound)
+    stream.stop_at = bound - fw
+    method = "greedy+ils"
+    if _proven(obj, bound, "max", mip_rel_gap) or obj >= bound - 1e-9 * max(1.0, bound):
+        return sel, obj, bound, "optimal", method
+    rem = _remaining(deadline)
+    if rem is not None and rem <= 0.05:
+        return sel, obj, bound, "time_limit", method
+
+    # Lagrangian reduced-cost fixing (cardinality only): candidates that cannot be in a better solution
+    mred, fix_worst = red, -np.inf
+    keep, colpos = np.arange(n), np.arange(n)
+    if lam is not None and budget is None and p is not None:
+        thr = obj + gran * (1 - 1e-6) if gran > 0 else obj
+        zero, fix_worst = _lagrangian_fixing_max(red, p, lam, thr - fw)
+        zero[sel] = False  # the incumbent stays whole (it is the warm start)
+        extra["fixed_by_reduced_cost"] = int(zero.sum())
+        if zero.any():
+            keep = np.flatnonzero(~zero)
+            mred, _, colpos = sub_model(red, keep, np.empty(0, np.int64))
+            fix_worst += fw
+
+    def to_x(s):
+        s = np.asarray(s, dtype=np.int64)
+        return _max_x(
+            mred, colpos[s[colpos[s] >= 0]]
+        )  # a fixed-out column just leaves: still feasible
+
+    def back(x):
+        return keep[np.flatnonzero(x[: len(keep)] > 0.5)]
+
+    feed = _Feed(stream, threaded, to_x, lambda s: _covered(red, s), "max", progress)
+    options = _root_options(dict(PROOF_OPTIONS), extra, mred.A.nnz)
+    rem, start = _milp_limit(extra, deadline, mred.A.nnz)
+    if not start:
+        _timed(extra, "search_only", _spend, stream, deadline, tick)
+        best = search.best if _covered(red, search.best) > obj else sel
+        extra["milp"] = "skipped: no time for its root LP"
+        return best, max(obj, _covered(red, best)), bound, "time_limit", method
+    model = _max_model(mred, p, budget)
+    out, method, cands = _fed_milp(
+        run,
+        model,
+        to_x(sel),
+        gran,
+        back,
+        stream=stream,
+        feed=feed,
+        tick=tick,
+        time_limit_s=rem,
+        options=options,
+    )
+    cands.append(sel)
+    if out["status"] != "optimal":  # a time-limited result may take the search's latest
+        cands.append(search.best)
+    best, best_v = sel, obj
+    for c in cands:
+        if _feasible_max(red, c, p, budget):
+            v = _covered(red, c)
+            if v > best_v + 1e-9 * max(1.0, best_v):
+                best, best_v = c, v
+    milp_bound = out["dual_bound"]
+    if np.isfinite(milp_bound):
+        milp_bound = max(milp_bound, fix_worst)  # what fixing excluded is below fix_worst
+        if milp_bound < bound:
+            bound = _floor_to(milp_bound, fw, gran)
+            extra["bound_source"] = "highs"
+    status = out["status"]
+    if status != "time_limit":  # a time-limited result may hold the stream's latest: it stays so
+        proven = _proven(best_v, bound, "max", mip_rel_gap) or best_v >= bound - 1e-9 * max(
+            1.0, bound
+        )
+        status = "optimal" if proven else ("feasible" if status == "optimal" else status)
+    return best, best_v, bound, status, method
+
+
+# ----------------------------------------------------------------------------- cover pipeline
+
+
+def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Run):
+    """Returns ``(selection or None, objective, bound, status, method, milp_out)`` on ``red``."""
+    deadline, mip_rel_gap, seed, threaded = run.deadline, run.mip_rel_gap, run.seed, run.threaded
+    progress, extra = run.progress, run.extra
+    A, w = red.A, red.w
+    n = A.shape[1]
+    conf = red.conf_matrix()
+    gran = cost_granularity(red.cost)
+    extra["cost_granularity"] = gran
+    lb = round_up_to(lb, gran)
+    search = None
+    stream = None
+    if sel is not None:
+        search = CoverSearch(
+            A,
+            w,
+            need - tol,
+            start=sel,
+            cost=red.cost,
+            conflicts=conf,
+            max_sites=max_sites,
+            seed=seed,
+            deadline=deadline,
+        )
+        stream = Stream(
+            search,
+            sense="min",
+            first=_first_rounds(n),
+            every=_EVERY,
+            patience=_PATIENCE,
+            stop_at=lb,
+            deadline=deadline,
+            free_after=_free_after(deadline),
+        )
+
+    def tick():
+        if search is not None:
+            progress.update(search.best_cost, lb)
+
+    u = None
+    nd = need if full_cover else need - tol
+    extra["bound_source"] = "knapsack"
+    if A.nnz > _LP_NNZ and sel is not None:
+        rem = _remaining(deadline)
+        u, lp_status, extra["lp_fractional"] = _timed(
+            extra,
+            "lp",
+            run_beside,
+            lambda: _lp_duals_min(
+                red, nd, full_cover, None if rem is None else _LP_SHARE * rem, seed
+            ),
+            stream,
+            threaded=threaded,
+            tick=tick,
+        )
+        extra["lp_status"] = lp_status
+    L = rc = None
+    if u is not None:
+        L, rc, _ = cover_lagrangian(A, w, nd, red.cost, u, full=full_cover)
+        extra["lagrangian_bound"] = L
+        if round_up_to(L, gran) > lb:
+            lb = round_up_to(L, gran)
+            extra["bound_source"] = "lagrangian"
+    obj = np.inf
+    if stream is not None:
+        snap = stream.at(0, wait=False) or (search.best, search.best_cost)
+        sel, obj = snap[0], snap[1]
+        stream.stop_at = lb
+        extra["search_cost_0"] = obj
+    if u is not None:
+        # Lagrangian greedy: a second, different incumbent (deterministic: it only needs u)
+        order = lagrangian_cover_heuristic(A, w, nd, red.cost, u)
+        if order is not None:
+            cand = prune_redundant(A, w, order, need - tol, cost=red.cost)
+            ok = _conflict_free(red, cand) and (max_sites is None or len(cand) <= max_sites)
+            extra["lagrangian_greedy_cost"] = float(red.cost[cand].sum())
+            if ok and red.cost[cand].sum() < obj:
+                sel, obj = cand, float(red.cost[cand].sum())
+    progress.update(obj if np.isfinite(obj) else None, lb)
+    method = "greedy+ils"
+    if sel is not None and (
+        _proven(obj, lb, "min", mip_rel_gap) or obj <= lb + 1e-9 * max(1.0, lb)
+    ):
+        return sel, obj, lb, "optimal", method, None
+    rem = _remaining(deadline)
+    if sel is not None and rem is not None and rem <= 0.05:
+        return sel, obj, lb, "time_limit", method, None
+
+    mred, upper_fix = red, np.inf
+    if rc is not None and sel is not None:
+        free, forced = _fix_and_restrict(rc, L, obj)
+        keep = free | forced
+        keep[sel] = True  # the incumbent never costs more than obj; kept for the warm start anyway
+        keep = np.flatnonzero(keep)
+        extra["fixed_by_reduced_cost"] = int(n - len(keep))
+        if len(keep) < n:
+            mred, _, colpos = sub_model(red, keep, np.empty(0, np.int64))
+            upper_fix = obj
+
+    if mred is red:
+        keep = np.arange(n)
+        colpos = np.arange(n)
+    fc = full_cover
+    mneed = need if full_cover else need - tol
+    if mred is not red and not full_cover:
+        fc = mneed >= float(mred.w.sum()) - tol
+
+    def to_x(s, colpos=colpos):
+        s = np.asarray(s, dtype=np.int64)
+        if (colpos[s] < 0).any():  # uses a column fixing removed: not a solution of that model
+            return None
+        return _min_x(mred, colpos[s], fc)
+
+    def back(x, keep=keep):
+        return keep[np.flatnonzero(x[: len(keep)] > 0.5)]
+
+    options = _root_options({}, extra, mred.A.nnz)
+    rem, start = _milp_limit(extra, deadline, mred.A.nnz)
+    if not start and search is not None:
+        _timed(extra, "search_only", _spend, stream, deadline, tick)
+        extra["milp"] = "skipped: no time for its root LP"
+        if search.best_cost < obj:
+            sel, obj = search.best, search.best_cost
+        return sel, obj, lb, "time_limit", method, None
+    feed = None
+    if stream is not None:
+        feed = _Feed(stream, threaded, to_x, lambda s: float(red.cost[s].sum()), "min", progress)
+    model = _min_model(
+        mred, float(mred.w.sum()) if fc and mred is not red else mneed, fc, max_sites
+    )
+    warm = None if sel is None else to_x(sel)
+    out, method, cands = _fed_milp(
+        run,
+        model,
+        warm,
+        gran,
+        back,
+        stream=stream,
+        feed=feed,
+        tick=tick,
+        time_limit_s=rem,
+        options=options,
+    )
+    if sel is not None:
+        cands.append(sel)
+    if out["status"] != "optimal" and search is not None:
+        cands.append(search.best)
+    best, best_c = None, np.inf
+    for c in cands:
+        c = prune_redundant(A, w, c, need - tol, cost=red.cost)
+        ok = _conflict_free(red, c) and _covered(red, c) >= red.fixed_weight + need - tol
+        ok = ok and (max_sites is None or len(c) <= max_sites)
+        if ok and (best is None or float(red.cost[c].sum()) < best_c - 1e-9 * max(1.0, best_c)):
+            best, best_c = c, float(red.cost[c].sum())
+    bound = out["dual_bound"]
+    if np.isfinite(bound):
+        # the MILP saw only the columns reduced-cost fixing left: every other solution costs more
+        # than upper_fix, so the bound holds for the whole model up to there
+        bound = min(bound, upper_fix)
+        if round_up_to(bound, gran) > lb:
+            lb = round_up_to(bound, gran)
+            extra["bound_source"] = "highs"
+    status = out["status"]
+    if status != "time_limit" and best is not None:
+        proven = _proven(best_c, lb, "min", mip_rel_gap) or best_c <= lb + 1e-9 * max(1.0, lb)
+        status = "optimal" if proven else ("feasible" if status == "optimal" else status)
+    return best, best_c, lb, status, method, out
 
 
 # ----------------------------------------------------------------------------- public
@@ -1060,14 +839,18 @@ def maximize_coverage(
     budget: float | None = None,
     fixed=None,
     conflicts=None,
-    time_limit_s: float | None = None,
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
     count_fixed: bool = False,
     method: str = "auto",
     mip_rel_gap: float = 1e-4,
     seed: int = 0,
-    threads: int = 1,
+    threads: int | None = None,
+    progress=None,
 ) -> OptimizeResult:
     """Maximal covering location (MCLP): at most ``p`` new sites (and/or a budget) covering most weight.
+
+    Anytime: the call returns within ``time_limit_s`` (plus the time to stop a running LP, typically
+    well under a second) with the best selection found, a proven upper bound and the status.
 
     Parameters
     ----------
@@ -1087,21 +870,31 @@ def maximize_coverage(
     conflicts : (k, 2) int, optional
         Candidate pairs that may not both be chosen (minimum spacing). A candidate in conflict with a
         fixed site is excluded.
-    time_limit_s : float, optional
-        Wall-time limit for the whole call [s]; None = solve to proven optimality.
+    time_limit_s : float or None
+        Wall-time limit for the whole call [s], default `DEFAULT_TIME_LIMIT_S` (60 s). None lifts it:
+        the call then runs until it proves ``mip_rel_gap`` (possibly for hours on a hard model).
     count_fixed : bool
         Whether ``p`` includes the fixed sites (see ``p``).
     method : {"auto", "milp", "greedy"}
-        ``"greedy"`` skips the MILP and reports a Lagrangian bound.
+        ``"greedy"`` is greedy + 1-swap only, with a Lagrangian bound (no local search, no MILP).
     mip_rel_gap : float
-        HiGHS stops and reports ``"optimal"`` once the relative gap is at most this [-].
-    seed, threads : int
-        HiGHS ``random_seed`` and ``threads``, fixed for reproducible runs.
+        The solve stops as ``"optimal"`` once the relative gap is at most this [-]. With integer
+        weights a gap below one unit of weight also ends it (the bound is rounded down).
+    seed : int
+        Seed of the local search and of HiGHS (``random_seed``).
+    threads : int or None
+        Cores to use: 1, or 2 (the local search beside the LP and the MILP); None = up to 2 if the
+        machine has them. A solve that ends by proof returns the same answer for any value.
+    progress : bool, callable or None
+        Draw the progress line (incumbent, bound, gap) on stderr; None = only on an interactive
+        terminal (not piped, ``CI`` unset, ``SITEPLAN_PROGRESS`` not 0). A callable draws nothing
+        and is called as ``progress(elapsed_s, incumbent, bound)`` whenever either improves.
 
     Returns
     -------
     OptimizeResult
-        ``objective = covered_weight`` (fixed sites' coverage included); ``bound`` is an upper bound.
+        ``objective = covered_weight`` (fixed sites' coverage included); ``bound`` is an upper bound;
+        ``status`` is ``"optimal"`` or ``"time_limit"`` (or another HiGHS status).
 
     Raises
     ------
@@ -1120,7 +913,8 @@ def maximize_coverage(
     """
     t0 = time.perf_counter()
     _check_common(method, time_limit_s, mip_rel_gap)
-    csr, w, cost_a, fixed_i, pairs = _validate(A, w, cost, fixed, conflicts)
+    nthreads = _threads(threads)
+    csr, w, cost_a, fixed_i, pairs = validate(A, w, cost, fixed, conflicts)
     if p is None and budget is None:
         raise ValueError(
             "maximize_coverage: give p (number of sites) or budget (total cost), or both"
@@ -1137,155 +931,73 @@ def maximize_coverage(
             p -= len(fixed_i)
     if budget is not None and not (np.isfinite(budget) and budget >= 0):
         raise ValueError(f"budget = {budget!r}: expected a finite cost >= 0")
-    red = _reduce(csr, w, cost_a, fixed_i, pairs)
+    deadline = None if time_limit_s is None else t0 + time_limit_s
+    red = reduce_model(csr, w, cost_a, fixed_i, pairs)
+    extra: dict = {"p_new": p, "budget": budget, "time_limit_s": time_limit_s, "threads": nthreads}
+    forced = np.empty(0, np.int64)
+    if method != "greedy" and budget is None and p:
+        fr = forced_max(red, p)
+        if len(fr):  # in every optimum: fix them and reduce again
+            forced = red.cols[fr]
+            red = reduce_model(csr, w, cost_a, np.union1d(fixed_i, forced), pairs)
+            p -= len(forced)
+            extra["forced_sites"] = len(forced)
+            extra["forced_cost"] = float(cost_a[forced].sum())
     n = red.A.shape[1]
-    conf = red.conf_matrix()
-    extra: dict = {"p_new": p, "budget": budget}
+
+    def done(cols, obj, bound, status, meth, gap_tol=None):
+        return _result(
+            red,
+            cols,
+            sense="max",
+            objective=obj,
+            bound=bound,
+            status=status,
+            method=meth,
+            t0=t0,
+            extra=extra,
+            gap_tol=gap_tol,
+            forced=forced,
+        )
 
     if n == 0 or (p == 0) or red.coverable_weight <= red.fixed_weight:
         obj = red.fixed_weight
-        return _result(
-            red,
-            np.empty(0, np.int64),
-            sense="max",
-            objective=obj,
-            bound=obj,
-            status="optimal",
-            method="trivial",
-            t0=t0,
-            extra=extra,
-        )
-
-    order, _ = greedy_max_coverage(red.A, red.w, p, cost=red.cost, budget=budget, conflicts=conf)
-    rem = _remaining(t0, time_limit_s)
-    sel = swap_search(
-        red.A,
-        red.w,
-        order,
-        p=p,
-        cost=red.cost,
-        budget=budget,
-        conflicts=conf,
-        time_limit_s=None if rem is None else _SWAP_SHARE * rem,
-    )
-    if not _feasible_max(red, sel, p, budget):  # pragma: no cover - swap_search keeps feasibility
-        sel = np.sort(order)
-    obj = _covered(red, sel)
-    extra["greedy_weight"] = _covered(red, order)
-    extra["swap_weight"] = obj
-    method_s = "greedy+swap"
-
-    if obj >= red.coverable_weight * (1 - 1e-12):
-        return _result(
-            red,
-            sel,
-            sense="max",
-            objective=obj,
-            bound=red.coverable_weight,
-            status="optimal",
-            method=method_s,
-            t0=t0,
-            extra=extra,
-        )
+        return done(np.empty(0, np.int64), obj, obj, "optimal", "trivial")
 
     if method == "greedy":
+        conf = red.conf_matrix()
+        order, _ = greedy_max_coverage(
+            red.A, red.w, p, cost=red.cost, budget=budget, conflicts=conf
+        )
+        sel = swap_search(
+            red.A,
+            red.w,
+            order,
+            p=p,
+            cost=red.cost,
+            budget=budget,
+            conflicts=conf,
+            time_limit_s=_remaining(deadline),
+        )
+        if not _feasible_max(
+            red, sel, p, budget
+        ):  # pragma: no cover - swap_search keeps feasibility
+            sel = np.sort(order)
+        obj = _covered(red, sel)
         ub = red.fixed_weight + coverage_upper_bound(
             red.A, red.w, p, cost=red.cost, budget=budget, lower=obj - red.fixed_weight
         )
+        ub = min(_floor_to(ub, red.fixed_weight, cost_granularity(red.w)), red.coverable_weight)
         status = "optimal" if ub <= obj * (1 + 1e-12) else "greedy_only"
-        return _result(
-            red,
-            sel,
-            sense="max",
-            objective=obj,
-            bound=ub,
-            status=status,
-            method=method_s,
-            t0=t0,
-            extra=extra,
-        )
+        return done(sel, obj, ub, status, "greedy+swap")
 
-    lp_ub = np.inf
-    if time_limit_s is not None and red.A.nnz > _DIRECT_MILP_NNZ:
-        # large model: LP bound first (is the greedy answer already good enough?), then LNS
-        lp_ub, lp_info = _lp_bound_max(
-            red,
-            p,
-            budget,
-            _remaining(t0, time_limit_s),
-            seed,
-            threads,
-            lower=obj - red.fixed_weight,
-        )
-        lp_ub += red.fixed_weight
-        extra.update(lp_info)
-        extra["lp_bound"] = lp_ub
-        if budget is None and relative_gap(obj, lp_ub, "max") > mip_rel_gap:
-            stop_at = lp_ub / (1 + mip_rel_gap) - red.fixed_weight
-            sel, lns = _lns_max(red, sel, p, t0 + time_limit_s, seed, threads, stop_at)
-            extra.update(lns)
-            obj = _covered(red, sel)
-            extra["lns_weight"] = obj
-            method_s = "greedy+swap+lns"
-        rem = _remaining(t0, time_limit_s)
-        if relative_gap(obj, lp_ub, "max") <= mip_rel_gap or rem <= 0.05:
-            status = "optimal" if relative_gap(obj, lp_ub, "max") <= mip_rel_gap else "time_limit"
-            extra["bound_source"] = "lp-lagrangian"
-            return _result(
-                red,
-                sel,
-                sense="max",
-                objective=obj,
-                bound=min(lp_ub, red.coverable_weight),
-                status=status,
-                method=f"{method_s}:highs-lp",
-                t0=t0,
-                extra=extra,
-            )
-    rem = _remaining(t0, time_limit_s)
-    out = _milp_max(
-        red, p, budget, sel, time_limit_s=rem, mip_rel_gap=mip_rel_gap, seed=seed, threads=threads
-    )
-    extra.update(
-        {
-            k: out[k]
-            for k in ("highs_status", "dual_bound", "mip_gap", "nodes", "warm_start_mismatch")
-            if k in out
-        }
-    )
-    method_s = (
-        f"{method_s}+milp:highs-{out['version']}"
-        if method_s != "greedy+swap"
-        else f"milp:highs-{out['version']}"
-    )
-    if out["x"] is not None:
-        cand = np.flatnonzero(out["x"][:n] > 0.5)
-        if _feasible_max(red, cand, p, budget):
-            c_obj = _covered(red, cand)
-            if c_obj > obj:
-                sel, obj = cand, c_obj
-    bound = out["dual_bound"]
-    if not np.isfinite(bound) and not np.isfinite(lp_ub):
-        bound = red.fixed_weight + coverage_upper_bound(
-            red.A, red.w, p, cost=red.cost, budget=budget, lower=obj - red.fixed_weight
-        )
-        extra["bound_source"] = "lagrangian"
-    else:
-        extra["bound_source"] = "highs" if bound <= lp_ub else "lp-lagrangian"
-        bound = min(bound, lp_ub)
-    bound = min(bound, red.coverable_weight)
-    return _result(
-        red,
-        sel,
-        sense="max",
-        objective=obj,
-        bound=bound,
-        status=out["status"],
-        method=method_s,
-        t0=t0,
-        extra=extra,
-        gap_tol=mip_rel_gap,
-    )
+    prog = Progress("maximize_coverage", "max", enabled=progress)
+    try:
+        run = _Run(deadline, mip_rel_gap, seed, nthreads > 1, prog, extra)
+        sel, obj, bound, status, meth = _solve_max(red, p, budget, run)
+    finally:
+        prog.close()
+    return done(sel, obj, bound, status, meth, gap_tol=max(mip_rel_gap, 1e-9))
 
 
 def minimize_sites(
@@ -1296,13 +1008,14 @@ def minimize_sites(
     cost=None,
     fixed=None,
     conflicts=None,
-    time_limit_s: float | None = None,
+    time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
     max_sites: int | None = None,
     initial=None,
     method: str = "auto",
     mip_rel_gap: float = 1e-4,
     seed: int = 0,
-    threads: int = 1,
+    threads: int | None = None,
+    progress=None,
 ) -> OptimizeResult:
     """Cheapest set of new sites covering at least ``target_fraction`` of the total weight.
 
@@ -1310,11 +1023,14 @@ def minimize_sites(
     target is a share of ALL weight, including cells no candidate can reach; the fixed sites' coverage
     counts towards it and their cost does not. A cell with zero weight never needs covering.
     Coverage meets the target when ``covered >= target_fraction * total - 1e-9 * total``.
+    Anytime, as `maximize_coverage`: returns within ``time_limit_s`` with the best cover found and a
+    proven lower bound (rounded up to the costs' common granularity).
 
     Parameters
     ----------
-    A, w, cost, fixed, conflicts, time_limit_s, method, mip_rel_gap, seed, threads
-        As in `maximize_coverage`; ``cost`` defaults to 1 per site (= fewest sites).
+    A, w, cost, fixed, conflicts, time_limit_s, method, mip_rel_gap, seed, threads, progress
+        As in `maximize_coverage`; ``cost`` defaults to 1 per site (= fewest sites);
+        ``time_limit_s`` defaults to `DEFAULT_TIME_LIMIT_S`.
     target_fraction : float
         Share of the total weight to cover, 0..1 [-].
     max_sites : int, optional
@@ -1347,18 +1063,24 @@ def minimize_sites(
     """
     t0 = time.perf_counter()
     _check_common(method, time_limit_s, mip_rel_gap)
+    nthreads = _threads(threads)
     if not (np.isfinite(target_fraction) and 0 <= target_fraction <= 1):
         raise ValueError(f"target_fraction = {target_fraction!r}: expected a share between 0 and 1")
     if max_sites is not None and (int(max_sites) != max_sites or max_sites < 0):
         raise ValueError(
             f"max_sites = {max_sites!r}: expected a non-negative integer number of new sites"
         )
-    csr, w, cost_a, fixed_i, pairs = _validate(A, w, cost, fixed, conflicts)
-    red = _reduce(csr, w, cost_a, fixed_i, pairs)
-    n = red.A.shape[1]
+    deadline = None if time_limit_s is None else t0 + time_limit_s
+    csr, w, cost_a, fixed_i, pairs = validate(A, w, cost, fixed, conflicts)
+    red = reduce_model(csr, w, cost_a, fixed_i, pairs)
     tol = 1e-9 * max(red.total_weight, 1e-300)
     target = float(target_fraction) * red.total_weight
-    extra: dict = {"target_fraction": float(target_fraction), "target_weight": target}
+    extra: dict = {
+        "target_fraction": float(target_fraction),
+        "target_weight": target,
+        "time_limit_s": time_limit_s,
+        "threads": nthreads,
+    }
     if red.coverable_weight < target - tol:
         raise InfeasibleError(
             f"target {target_fraction:.6g} of the weight is unreachable: all allowed candidates together "
@@ -1368,43 +1090,66 @@ def minimize_sites(
     extra["max_sites"] = max_sites
     if need > tol and max_sites == 0:
         raise InfeasibleError(f"target {target_fraction:.6g} needs new sites but max_sites = 0")
-    if need <= tol or n == 0:
+    forced = np.empty(0, np.int64)
+
+    def full(
+        r, nd
+    ):  # within tolerance of everything coverable: every remaining row (plain set cover)
+        return float(r.w.sum()) - float(r.w.min()) < nd - tol if len(r.w) else False
+
+    if method != "greedy" and need > tol and full(red, need):
+        fr = forced_cover(red)
+        if len(fr) and (max_sites is None or len(fr) <= max_sites):
+            forced = red.cols[fr]
+            red = reduce_model(csr, w, cost_a, np.union1d(fixed_i, forced), pairs)
+            need = target - red.fixed_weight
+            max_sites = None if max_sites is None else max_sites - len(forced)
+            extra["forced_sites"] = len(forced)
+            extra["forced_cost"] = float(cost_a[forced].sum())
+    forced_cost = float(extra.get("forced_cost", 0.0))
+    n = red.A.shape[1]
+
+    def done(cols, obj, bound, status, meth, gap_tol=None):
         return _result(
             red,
-            np.empty(0, np.int64),
+            cols,
             sense="min",
-            objective=0.0,
-            bound=0.0,
-            status="optimal",
-            method="trivial",
+            objective=obj + forced_cost,
+            bound=bound + forced_cost,
+            status=status,
+            method=meth,
             t0=t0,
             extra=extra,
+            gap_tol=gap_tol,
+            forced=forced,
         )
+
+    if need <= tol or n == 0:
+        return done(np.empty(0, np.int64), 0.0, 0.0, "optimal", "trivial")
     conf = red.conf_matrix()
-    # within tolerance of everything coverable: require every remaining row (plain set cover)
-    full_cover = float(red.w.sum()) - float(red.w.min()) < need - tol
+    full_cover = full(red, need)
     order, reached = greedy_partial_cover(red.A, red.w, need - tol, cost=red.cost, conflicts=conf)
     sel = None
     if reached:
         sel = prune_redundant(red.A, red.w, order, need - tol, cost=red.cost)
-        rem = _remaining(t0, time_limit_s)
-        sel = swap_search(
-            red.A,
-            red.w,
-            sel,
-            cost=red.cost,
-            conflicts=conf,
-            need=need - tol,
-            time_limit_s=None if rem is None else _SWAP_SHARE * rem,
-        )
-        sel = prune_redundant(red.A, red.w, sel, need - tol, cost=red.cost)
-        extra["greedy_cost"] = float(red.cost[order].sum())
+        extra["greedy_cost"] = float(red.cost[sel].sum())
+        if method == "greedy":
+            sel = swap_search(
+                red.A,
+                red.w,
+                sel,
+                cost=red.cost,
+                conflicts=conf,
+                need=need - tol,
+                time_limit_s=_remaining(deadline),
+            )
+            sel = prune_redundant(red.A, red.w, sel, need - tol, cost=red.cost)
         if max_sites is not None and len(sel) > max_sites:
             sel = None
     if initial is not None:
         colpos = np.full(red.n, -1, dtype=np.int64)
         colpos[red.cols] = np.arange(n)
-        ini = colpos[_as_indices(initial, red.n, "initial")]
+        ini = colpos[as_indices(initial, red.n, "initial")]
         ini = ini[ini >= 0]
         if (
             _conflict_free(red, ini)
@@ -1415,136 +1160,33 @@ def minimize_sites(
             if sel is None or red.cost[ini].sum() < red.cost[sel].sum():
                 sel = ini
     lb = cover_cost_lower_bound(red.A, red.w, need - tol, cost=red.cost)
-    method_s = "greedy+swap"
-    obj = float(red.cost[sel].sum()) if sel is not None else np.inf
-    if sel is not None and obj <= lb * (1 + 1e-12):
-        return _result(
-            red,
-            sel,
-            sense="min",
-            objective=obj,
-            bound=lb,
-            status="optimal",
-            method=method_s,
-            t0=t0,
-            extra=extra,
-        )
     if method == "greedy":
         if sel is None:
             raise InfeasibleError(
                 f"greedy found no selection reaching {target_fraction:.6g} of the weight under the conflicts "
                 "/ max_sites (not proven infeasible; try method='auto')"
             )
-        return _result(
-            red,
-            sel,
-            sense="min",
-            objective=obj,
-            bound=lb,
-            status="greedy_only",
-            method=method_s,
-            t0=t0,
-            extra=extra,
-        )
-    milp_red, milp_warm, fix_upper = red, sel, np.inf
-    nd = need - tol if not full_cover else need
-    if time_limit_s is not None and red.A.nnz > _DIRECT_MILP_NNZ and sel is not None:
-        # large model: certified Lagrangian bound + Lagrangian greedy + LNS, then the MILP on
-        # the columns reduced-cost fixing leaves, with the time left
-        sel, lb, big = _large_min(
-            red, sel, nd, full_cover, max_sites, lb, t0 + time_limit_s, mip_rel_gap, seed, threads
-        )
-        extra.update(big.pop("info"))
         obj = float(red.cost[sel].sum())
-        method_s = "greedy+swap+lagrangian+lns"
-        rem = _remaining(t0, time_limit_s)
-        if relative_gap(obj, lb, "min") <= mip_rel_gap or rem <= _MIN_MILP_S or not big["milp"]:
-            proven = relative_gap(obj, lb, "min") <= mip_rel_gap
-            extra["bound_source"] = "lagrangian"
-            return _result(
-                red,
-                sel,
-                sense="min",
-                objective=obj,
-                bound=lb,
-                status="optimal" if proven else "time_limit",
-                method=method_s,
-                t0=t0,
-                extra=extra,
+        lb = round_up_to(lb, cost_granularity(red.cost))
+        status = "optimal" if obj <= lb * (1 + 1e-12) else "greedy_only"
+        return done(sel, obj, lb, status, "greedy+swap")
+
+    prog = Progress("minimize_sites", "min", enabled=progress, offset=forced_cost)
+    try:
+        run = _Run(deadline, mip_rel_gap, seed, nthreads > 1, prog, extra)
+        best, obj, bound, status, meth, out = _solve_min(
+            red, need, tol, full_cover, max_sites, sel, lb, run
+        )
+    finally:
+        prog.close()
+    if best is None:
+        if out is not None and out["status"] == "infeasible":
+            raise InfeasibleError(
+                f"no selection reaches {target_fraction:.6g} of the weight without breaking a conflicts pair "
+                f"or exceeding max_sites = {max_sites} (HiGHS proved the model infeasible)"
             )
-        milp_red, milp_warm, fix_upper = big["red"], big["warm"], big["upper"]
-    rem = _remaining(t0, time_limit_s)
-    out = _milp_min(
-        milp_red,
-        nd,
-        full_cover,
-        milp_warm,
-        max_sites,
-        time_limit_s=rem,
-        mip_rel_gap=mip_rel_gap,
-        seed=seed,
-        threads=threads,
-    )
-    extra.update(
-        {
-            k: out[k]
-            for k in ("highs_status", "dual_bound", "mip_gap", "nodes", "warm_start_mismatch")
-            if k in out
-        }
-    )
-    if out["status"] == "infeasible":
-        raise InfeasibleError(
-            f"no selection reaches {target_fraction:.6g} of the weight without breaking a conflicts pair "
-            f"or exceeding max_sites = {max_sites} (HiGHS proved the model infeasible)"
-        )
-    method_s = (
-        f"milp:highs-{out['version']}"
-        if milp_red is red
-        else f"{method_s}+milp:highs-{out['version']}"
-    )
-    if out["x"] is not None:
-        cand = (
-            milp_red.cols[np.flatnonzero(out["x"][: milp_red.A.shape[1]] > 0.5)]
-            if milp_red is not red
-            else np.flatnonzero(out["x"][:n] > 0.5)
-        )
-        ok = _conflict_free(red, cand) and _covered(red, cand) >= target - tol
-        ok = ok and (max_sites is None or len(cand) <= max_sites)
-        if ok:
-            cand = prune_redundant(red.A, red.w, cand, need - tol, cost=red.cost)
-            c_obj = float(red.cost[cand].sum())
-            if sel is None or c_obj < obj:
-                sel, obj = cand, c_obj
-    if sel is None:
         raise InfeasibleError(
             f"no selection reaching {target_fraction:.6g} of the weight was found within the time limit "
-            f"(HiGHS status {out['highs_status']!r}; not proven infeasible)"
+            f"(HiGHS status {out['highs_status'] if out else 'not run'!r}; not proven infeasible)"
         )
-    bound = out["dual_bound"]
-    if milp_red is not red and np.isfinite(bound):
-        # the MILP saw only the columns reduced-cost fixing left: every other solution costs more
-        # than fix_upper, so the bound holds for the whole model up to there
-        bound = min(bound, fix_upper)
-    if np.isfinite(bound) and bound > lb:
-        extra["bound_source"] = "highs"
-        bound = round_up_to(bound, cost_granularity(red.cost))
-    else:
-        extra["bound_source"] = "knapsack" if milp_red is red else "lagrangian"
-        bound = lb
-    if milp_red is not red and out["status"] == "optimal":
-        # proven optimal on the restricted model = proven within its gap on the whole model
-        out["status"] = (
-            "optimal" if relative_gap(obj, bound, "min") <= mip_rel_gap else "time_limit"
-        )
-    return _result(
-        red,
-        sel,
-        sense="min",
-        objective=obj,
-        bound=bound,
-        status=out["status"],
-        method=method_s,
-        t0=t0,
-        extra=extra,
-        gap_tol=mip_rel_gap,
-    )
+    return done(best, obj, bound, status, meth, gap_tol=max(mip_rel_gap, 1e-9))
