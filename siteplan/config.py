@@ -284,13 +284,14 @@ class PresetOverride:
 
 
 def _default_site_types() -> dict[str, SiteTypePreset]:
+    # The bundled Hedong district's presets (district.toml says where each value comes from).
     # Macro: 64T64R AAU (192 elements), SS/PBCH in the "h65_v12" beam scenario, ~24 dBi traffic beam.
     # Micro: a lamp-pole unit with two directional 4T4R panels back to back (90 x 30 deg, 10 dBi; an omni with a
     # 30 deg vertical beam cannot exceed 5.6 dBi). Indoor: a distributed/digital indoor system head
     # (omni ceiling antenna, 3 dBi, 60 deg), 250 mW per carrier (24 dBi -> -11 dBm per RE over 273 PRB).
     return {
-        "macro": SiteTypePreset(30.0, 18.0, 17.0, (0.0, 120.0, 240.0), 65.0, 12.0, 9.0, 30.0, 2.0, 53.0, "uma",
-                                30.0, "h65_v12", 24.0, 192),
+        "macro": SiteTypePreset(30.0, 18.0, 17.0, (0.0, 120.0, 240.0), 65.0, 12.0, 10.0, 30.0, 2.0, 53.0, "uma",
+                                20.0, "h65_v12", 24.0, 192),
         "micro": SiteTypePreset(10.0, 6.0, 10.0, (0.0, 180.0), 90.0, 30.0, 4.0, 25.0, 1.0, 40.0, "umi", 20.0),
         "indoor": SiteTypePreset(3.0, -11.0, 3.0, (), 360.0, 60.0, 0.0, 0.0, 0.0, 24.0, "inh", 20.0,
                                  head_radius_m=15.0),
