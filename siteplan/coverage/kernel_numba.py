@@ -398,6 +398,17 @@ def _sector_row(pl, brg, dep, directional, prm, rx):
             rx[c] = budget - pl[c]
 
 
+@njit(**_JIT_INLINE)
+def _fold(c, v, k, lin, best, best_k, sums):
+    """Fold value ``v`` [dBm] of sector ``k`` into cell ``c``'s running best server and add ``lin`` [mW] to its
+    band's sum (ties keep the earlier, lower sector)."""
+    b = best[c]
+    u = v > b
+    best[c] = v if u else b
+    best_k[c] = k if u else best_k[c]
+    sums[c] += lin
+
+
 @njit(**_JIT)
 def _update_row(pl, brg, dep, directional, prm, kk, best, best_k, sums, pen, pen_lin, best_in, best_in_k, sums_in):
     """Fold one sector of an outdoor-type site over a row: the outdoor layer's best server and its band's linear
@@ -405,18 +416,9 @@ def _update_row(pl, brg, dep, directional, prm, kk, best, best_k, sums, pen, pen
     budget = prm[0]
     for c in range(pl.size):
         rx = _pattern_rx(pl[c], brg[c], dep[c], prm) if directional else budget - pl[c]
-        b = best[c]
-        upd = rx > b
-        best[c] = rx if upd else b
-        best_k[c] = kk if upd else best_k[c]
         lin = _db_to_lin(rx)
-        sums[c] += lin
-        v = rx - pen[c]
-        bi = best_in[c]
-        upd = v > bi
-        best_in[c] = v if upd else bi
-        best_in_k[c] = kk if upd else best_in_k[c]
-        sums_in[c] += lin * pen_lin[c]
+        _fold(c, rx, kk, lin, best, best_k, sums)
+        _fold(c, rx - pen[c], kk, lin * pen_lin[c], best_in, best_in_k, sums_in)
 
 
 @njit(**_JIT)
@@ -437,18 +439,9 @@ def _update_row3(pl, brg, dep, k0, p0, p1, p2, best, best_k, sums, pen, pen_lin,
         u = rx2 > m
         mk = k2 if u else mk
         m = rx2 if u else m
-        b = best[c]
-        u = m > b
-        best[c] = m if u else b
-        best_k[c] = mk if u else best_k[c]
         lin = (_db_to_lin(rx0) + _db_to_lin(rx1)) + _db_to_lin(rx2)
-        sums[c] += lin
-        v = m - pen[c]
-        bi = best_in[c]
-        u = v > bi
-        best_in[c] = v if u else bi
-        best_in_k[c] = mk if u else best_in_k[c]
-        sums_in[c] += lin * pen_lin[c]
+        _fold(c, m, mk, lin, best, best_k, sums)
+        _fold(c, m - pen[c], mk, lin * pen_lin[c], best_in, best_in_k, sums_in)
 
 
 @njit(**_JIT)
@@ -462,20 +455,12 @@ def _update_row_indoor_site(pl, pl_own, brg, dep, directional, prm, kk, exit_db,
     for c in range(pl.size):
         rx = _pattern_rx(pl[c], brg[c], dep[c], prm) if directional else budget - pl[c]
         v = rx - exit_db
-        b = best[c]
-        upd = v > b
-        best[c] = v if upd else b
-        best_k[c] = kk if upd else best_k[c]
         lin = _db_to_lin(v)
-        sums[c] += lin
+        _fold(c, v, kk, lin, best, best_k, sums)
         o = own[c]
         rx_own = _pattern_rx(pl_own[c], brg[c], dep[c], prm) if directional else budget - pl_own[c]
         vi = rx_own if o else v - pen[c]
-        bi = best_in[c]
-        upd = vi > bi
-        best_in[c] = vi if upd else bi
-        best_in_k[c] = kk if upd else best_in_k[c]
-        sums_in[c] += _db_to_lin(vi) if o else lin * pen_lin[c]
+        _fold(c, vi, kk, _db_to_lin(vi) if o else lin * pen_lin[c], best_in, best_in_k, sums_in)
 
 
 @njit(**_JIT)
