@@ -747,6 +747,7 @@ def _check(cfg: DistrictConfig, source: str) -> None:
         if w < 0:
             raise ConfigError(f"{source}: scenarios.{k} = {w}: expected a weight >= 0")
     _check_costs(cfg.costs, source)
+    _check_capacity(cfg, source)
     o = cfg.optimize
     if o.time_limit_s <= 0 or not 0 <= o.mip_rel_gap < 1:
         raise ConfigError(f"{source}: optimize.time_limit_s must be > 0 and optimize.mip_rel_gap in [0, 1)")
@@ -949,6 +950,35 @@ def _check_networks(cfg: DistrictConfig, source: str) -> None:
                 raise ConfigError(
                     f"{source}: networks.{key} gets {counts[key][t.id]} sites of target {t.id!r} (due {t.due}) "
                     f"but its bands carry service only from {n.available_from}; give it share 0 for that target")
+
+
+def _check_capacity(cfg: DistrictConfig, source: str) -> None:
+    c = cfg.capacity
+    for key in ("residents", "lines_per_resident", "traffic_gb_per_month", "days_per_month"):
+        v = getattr(c, key)
+        if not v >= 0 or (key == "days_per_month" and v <= 0):
+            raise ConfigError(f"{source}: capacity.{key} = {v}: expected a value >= 0" + (" (> 0)" if key ==
+                                                                                        "days_per_month" else ""))
+    for key in ("fiveg_share", "busy_hour_share", "downlink_fraction", "indoor_traffic_share", "overhead"):
+        v = getattr(c, key)
+        if not 0.0 <= v <= 1.0:
+            raise ConfigError(f"{source}: capacity.{key} = {v}: expected a share in [0, 1]")
+    if not 0.0 < c.trigger <= 1.0:
+        raise ConfigError(f"{source}: capacity.trigger = {c.trigger}: expected a PRB utilisation in (0, 1]")
+    keys = list(cfg.networks) or ["all"]
+    for k, v in c.network_share.items():
+        if k not in keys:
+            raise ConfigError(f"{source}: unknown key 'capacity.network_share.{k}': not a network; "
+                              f"{_expected(k, keys)}")
+        if not 0.0 <= v <= 1.0:
+            raise ConfigError(f"{source}: capacity.network_share.{k} = {v}: expected a share in [0, 1]")
+    for table in ("hotspot_users", "hotspot_users_by_id"):
+        for k, v in getattr(c, table).items():
+            if v < 0:
+                raise ConfigError(f"{source}: capacity.{table}.{k} = {v}: expected a number of people >= 0")
+    for k, v in c.mimo_layers.items():
+        if not 0.0 < v <= 16.0:
+            raise ConfigError(f"{source}: capacity.mimo_layers.{k} = {v}: expected 0-16 layers")
 
 
 def _check_costs(c: CostsConfig, source: str) -> None:

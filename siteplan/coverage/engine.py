@@ -217,7 +217,7 @@ class TileResult:
     """Results for a tile's inside cells, row-major (float64 [dBm, dB]; global site / sector index, -1 none).
 
     Outdoor-layer fields, then the indoor layer's: the indoor RSRP of a cell off the indoor layer (no building)
-    is -inf, its server -1 and its SINR NaN.
+    is NaN, its server -1 and its SINR NaN.
     """
 
     rsrp_dbm: np.ndarray
@@ -740,8 +740,16 @@ def _tile_kernel_numpy(tile: TileSpec, s: SectorSet, p: KernelParams) -> TileRes
         _fold(*layers[1], v_in, lin_in, gsec, gsite, band, cols)
     noise = _noise_lin(s, p)
     (b_o, k_o, site_o, band_o, sum_o), (b_i, k_i, site_i, band_i, sum_i) = layers
-    return TileResult(b_o, b_i, site_o, k_o, _sinr_db(b_o, k_o, band_o, sum_o, noise, p.neighbour_load, cols),
-                      n_pairs, site_i, k_i, _sinr_db(b_i, k_i, band_i, sum_i, noise, p.neighbour_load, cols))
+    return TileResult(b_o, _off_layer_nan(tile, b_i), site_o, k_o,
+                      _sinr_db(b_o, k_o, band_o, sum_o, noise, p.neighbour_load, cols), n_pairs, site_i, k_i,
+                      _sinr_db(b_i, k_i, band_i, sum_i, noise, p.neighbour_load, cols))
+
+
+def _off_layer_nan(tile: TileSpec, indoor_rsrp: np.ndarray) -> np.ndarray:
+    """The tile's indoor RSRP (inside cells) with NaN where a cell is not on the indoor layer."""
+    if tile.cell_class is None:
+        return indoor_rsrp
+    return np.where(tile.cell_class[tile.inside] >= 0, indoor_rsrp, np.nan)
 
 
 def _compiled_inputs(tile: TileSpec, s: SectorSet, p: KernelParams) -> dict:
@@ -795,7 +803,8 @@ def _tile_kernel_numba(tile: TileSpec, s: SectorSet, p: KernelParams) -> TileRes
     m = tile.inside
     sec, site = _server(best_k[m], s)
     sec_in, site_in = _server(best_in_k[m], s)
-    return TileResult(best[m], best_in[m], site, sec, sinr[m], int(n_pairs), site_in, sec_in, sinr_in[m])
+    return TileResult(best[m], _off_layer_nan(tile, best_in[m]), site, sec, sinr[m], int(n_pairs), site_in, sec_in,
+                      sinr_in[m])
 
 
 def tile_kernel(tile: TileSpec, sectors: SectorSet, params: KernelParams) -> TileResult:
@@ -1032,8 +1041,6 @@ def assemble_coverage(grid: Grid, sectors: SectorSet, params: KernelParams, radi
                         (res.server_site, server), (res.server_sector, server_sec),
                         (res.indoor_server_site, server_in), (res.indoor_server_sector, server_sec_in),
                         (res.indoor_sinr_db, sinr_in)))
-    # Off the indoor layer there is no indoor signal (NaN, as outside the district).
-    rsrp_in[~grid.layer_mask("indoor")] = np.nan
     thr = float(radio.rsrp_threshold_dbm)
     with np.errstate(invalid="ignore"):
         covered = grid.layer_mask("outdoor") & (rsrp >= thr)
