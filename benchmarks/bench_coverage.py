@@ -77,7 +77,7 @@ def random_sites(poly, n, seed):
 
 def dense_numpy(grid, sites, radio):
     """Every site against every cell, one site at a time: plain float64 numpy with the public functions."""
-    p = radio.site_types["macro"]
+    p = radio.preset("macro", radio.band)
     band = lb.get_band(radio.band)
     los = los_from_mode(radio.los_mode)
     x, y = grid.cell_xy()
@@ -96,7 +96,7 @@ def dense_numpy(grid, sites, radio):
         for az in p.azimuths_deg:
             rx = budget - pl + antenna.sector_pattern_db(
                 brg - az, dep, h_beamwidth_deg=p.h_beamwidth_deg, v_beamwidth_deg=p.v_beamwidth_deg,
-                tilt_deg=p.tilt_deg, am_db=p.front_to_back_db,
+                tilt_deg=p.tilt_deg, am_db=p.front_to_back_db, sla_v_db=p.sla_v_db,
             )
             better = rx > best
             best = np.where(better, rx, best)
@@ -104,7 +104,7 @@ def dense_numpy(grid, sites, radio):
             total += 10.0 ** (rx / 10.0)
     noise = 10.0 ** (lb.noise_per_re_dbm(band, noise_figure_db=radio.noise_figure_db) / 10.0)
     s = 10.0 ** (best / 10.0)
-    sinr = 10.0 * np.log10(s / (np.maximum(total - s, 0.0) + noise))
+    sinr = 10.0 * np.log10(s / (np.maximum(total - s, 0.0) * radio.neighbour_load + noise))
     return best, server, sinr
 
 

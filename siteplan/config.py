@@ -26,6 +26,8 @@ __all__ = [
     "OPERATORS",
     "AwardConfig",
     "Band",
+    "BuildingLossConfig",
+    "CapacityConfig",
     "BuildCost",
     "CostsConfig",
     "DistrictConfig",
@@ -48,6 +50,7 @@ __all__ = [
     "SiteType",
     "SiteTypePreset",
     "Target",
+    "UplinkConfig",
     "config_to_dict",
     "load_config",
     "network_target_sites",
@@ -203,7 +206,12 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class SiteTypePreset:
-    """Radio preset of one site type (macro, micro, indoor)."""
+    """Radio preset of one site type (macro, micro, indoor) on one band.
+
+    ``antenna_gain_dbi``, ``h_beamwidth_deg`` and ``v_beamwidth_deg`` describe the beam the SS-RSRP is measured
+    on (the SSB beam of a massive-MIMO unit, the panel of a passive antenna); ``traffic_beam_gain_dbi`` the
+    beam that carries data (EMF, data rates, uplink receive gain).
+    """
 
     height_m: float
     #: Transmit power per resource element (SS/PBCH EPRE) [dBm].
@@ -220,6 +228,34 @@ class SiteTypePreset:
     total_power_dbm: float = 53.0
     #: Propagation model for this type ("uma", "umi", ...).
     model: PropagationModel = "uma"
+    #: Vertical side-lobe level SLA_V of the TR 38.901 Table 7.3-1 pattern [dB] (the table's value: 30).
+    sla_v_db: float = 30.0
+    #: SSB beam scenario of a massive-MIMO unit (siteplan.radio.presets.SSB_BEAM_SCENARIOS, e.g. "h65_v12");
+    #: "" = none. A scenario sets h_beamwidth_deg and v_beamwidth_deg and adds its digital tilt to tilt_deg;
+    #: antenna_gain_dbi stays the configured SSB beam gain (checked against the beamwidths).
+    ssb_beam: str = ""
+    #: Gain of the traffic (PDSCH/PUSCH) beam [dBi]: EMF compliance distance, data rates and the uplink
+    #: receive gain; None = antenna_gain_dbi (a passive antenna has one beam).
+    traffic_beam_gain_dbi: float | None = None
+    #: Antenna elements (per polarisation) of the array, to check the traffic-beam gain; 0 = not checked.
+    n_elements: int = 0
+    #: gNB receiver noise figure [dB] in the uplink (PUSCH) budget.
+    ul_noise_figure_db: float = 3.5
+    #: Uplink interference margin [dB] in the PUSCH budget (rise over thermal of the neighbours' uplink).
+    ul_interference_margin_db: float = 2.0
+    #: Indoor systems: radius one antenna head serves [m]. In its own building an indoor-type site is evaluated
+    #: at min(distance, this), its heads being spread over the building; 0 = a single antenna.
+    head_radius_m: float = 0.0
+    #: Antenna pattern file in the MSI/Planet text format (relative to the district folder), "" = none. On load
+    #: its gain, beamwidths, front-to-back ratio, SLA_V and electrical tilt replace the preset's (the TR 38.901
+    #: pattern fitted to the file: siteplan.radio.antenna_files.fit_pattern); tilt_deg is then the mechanical
+    #: tilt added to the file's electrical tilt.
+    pattern_file: str = ""
+
+    @property
+    def traffic_gain_dbi(self) -> float:
+        """The traffic beam's gain [dBi] (``traffic_beam_gain_dbi``, else ``antenna_gain_dbi``)."""
+        return self.antenna_gain_dbi if self.traffic_beam_gain_dbi is None else float(self.traffic_beam_gain_dbi)
 
 
 @dataclass(frozen=True)
@@ -237,14 +273,88 @@ class PresetOverride:
     cable_loss_db: float | None = None
     total_power_dbm: float | None = None
     model: PropagationModel | None = None
+    sla_v_db: float | None = None
+    ssb_beam: str | None = None
+    traffic_beam_gain_dbi: float | None = None
+    n_elements: int | None = None
+    ul_noise_figure_db: float | None = None
+    ul_interference_margin_db: float | None = None
+    head_radius_m: float | None = None
+    pattern_file: str | None = None
 
 
 def _default_site_types() -> dict[str, SiteTypePreset]:
+    # The bundled Hedong district's presets (district.toml says where each value comes from).
+    # Macro: 64T64R AAU (192 elements), SS/PBCH in the "h65_v12" beam scenario, ~24 dBi traffic beam.
+    # Micro: a lamp-pole unit with two directional 4T4R panels back to back (90 x 30 deg, 10 dBi; an omni with a
+    # 30 deg vertical beam cannot exceed 5.6 dBi). Indoor: a distributed/digital indoor system head
+    # (omni ceiling antenna, 3 dBi, 60 deg), 250 mW per carrier (24 dBi -> -11 dBm per RE over 273 PRB).
     return {
-        "macro": SiteTypePreset(30.0, 18.0, 17.0, (0.0, 120.0, 240.0), 65.0, 10.0, 6.0, 30.0, 2.0, 53.0, "uma"),
-        "micro": SiteTypePreset(10.0, 6.0, 10.0, (), 360.0, 30.0, 0.0, 0.0, 1.0, 40.0, "umi"),
-        "indoor": SiteTypePreset(3.0, -5.0, 3.0, (), 360.0, 60.0, 0.0, 0.0, 0.0, 24.0, "inh"),
+        "macro": SiteTypePreset(30.0, 18.0, 17.0, (0.0, 120.0, 240.0), 65.0, 12.0, 10.0, 30.0, 2.0, 53.0, "uma",
+                                20.0, "h65_v12", 24.0, 192),
+        "micro": SiteTypePreset(10.0, 6.0, 10.0, (0.0, 180.0), 90.0, 30.0, 4.0, 25.0, 1.0, 40.0, "umi", 20.0),
+        "indoor": SiteTypePreset(3.0, -11.0, 3.0, (), 360.0, 60.0, 0.0, 0.0, 0.0, 24.0, "inh", 20.0,
+                                 head_radius_m=15.0),
     }
+
+
+#: Building uses of the ``buildings`` layer (siteplan.io.schema.BUILDING_USES).
+BuildingUse = Literal["residential", "commercial", "office", "school", "hospital", "industrial", "public", "other"]
+
+
+def _default_high_loss_share() -> dict[str, float]:
+    # ITU-R M.2412 (IMT-2020 evaluation, dense-urban and urban-macro eMBB): 20 % of buildings high-loss, 80 %
+    # low-loss. Office towers and malls with IRR-glass curtain walls: high-loss (siteplan's assumption).
+    return {"residential": 0.2, "commercial": 1.0, "office": 1.0, "school": 0.2, "hospital": 0.2,
+            "industrial": 0.2, "public": 0.2, "other": 0.2}
+
+
+@dataclass(frozen=True)
+class BuildingLossConfig:
+    """Building (O2I) penetration per building class, TR 38.901 §7.4.3 (``[radio.buildings]``).
+
+    A building's ``loss_class`` (``low``/``high``) picks the low- or high-loss model; a building without one
+    takes its use's mix of the two (mean and spread of the mixture, siteplan.radio.penetration.o2i_mixture_db).
+    """
+
+    #: Building use -> share of high-loss buildings among those of that use without their own loss_class.
+    high_loss_share: dict[BuildingUse, float] = field(default_factory=_default_high_loss_share)
+    #: Mean indoor distance d_2D-in [m]: E[min(U(0, 25), U(0, 25))] = 25/3 m (TR 38.901 Table 7.4.3-2, UMa/UMi).
+    indoor_distance_m: float = 25.0 / 3.0
+
+
+#: TDD patterns (siteplan.radio.tdd.TDD_PATTERNS) and "fdd".
+DuplexPattern = Literal["cm_n41_5ms_single", "ct_cu_n78_2p5ms_double", "dddsu_2p5ms", "fdd"]
+#: UE power classes (siteplan.radio.uplink.POWER_CLASS_DBM).
+PowerClass = Literal["PC1.5", "PC2", "PC3"]
+
+
+@dataclass(frozen=True)
+class UplinkConfig:
+    """The PUSCH budget's UE and service side (``[radio.uplink]``); the gNB side is each preset's.
+
+    A cell is covered only where the uplink carries ``edge_rate_mbps`` to its serving sector as well
+    (siteplan.radio.budgets.ul_rsrp_floor_dbm).
+    """
+
+    #: Band -> UE power class.
+    ue_power_class: dict[Band, PowerClass] = field(
+        default_factory=lambda: {"n78": "PC2", "n41": "PC2", "n79": "PC2", "n28": "PC3"})
+    #: Band -> TDD slot pattern (its uplink share), "fdd" for a paired band.
+    duplex: dict[Band, DuplexPattern] = field(
+        default_factory=lambda: {"n78": "ct_cu_n78_2p5ms_double", "n41": "cm_n41_5ms_single",
+                                 "n79": "cm_n41_5ms_single", "n28": "fdd"})
+    #: Uplink rate the cell edge must carry [Mbit/s].
+    edge_rate_mbps: float = 1.0
+    #: SINR -> spectral efficiency: "shannon" (attenuated, TR 36.942) or a TS 38.214 MCS table.
+    mapping: Literal["shannon", "mcs_64qam", "mcs_256qam"] = "shannon"
+    #: PRBs of the edge UE's allocation (20 PRB = 7.2 MHz at 30 kHz, a usual edge allocation in operators'
+    #: budgets); 0 = the allocation that maximises the MAPL (with attenuated Shannon that is a wide allocation at
+    #: SINR_min, optimistic).
+    n_prb: int = 20
+    ue_antenna_gain_dbi: float = 0.0
+    #: Body loss in the uplink [dB] (data session; the downlink's radio.body_loss_db is separate).
+    body_loss_db: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -257,8 +367,18 @@ class RadioConfig:
     rsrp_threshold_dbm: float = -105.0
     sinr_threshold_db: float = -3.0
     body_loss_db: float = 3.0
-    shadowing_margin_db: float = 6.0
-    indoor_penetration_db: float = 15.0
+    #: Share of a cell's area covered despite shadowing (Jakes): sets each model's shadowing margin from its
+    #: TR 38.901 sigma, and indoors from that sigma combined with the building's sigma_P.
+    area_reliability: float = 0.95
+    #: A fixed outdoor shadowing margin [dB] for every model instead of the one from area_reliability.
+    shadowing_margin_db: float | None = None
+    #: A fixed indoor shadowing margin [dB] (replacing the combined-sigma one) for every building class.
+    indoor_margin_db: float | None = None
+    #: A fixed building penetration loss [dB] for every building and band instead of TR 38.901's models.
+    indoor_penetration_db: float | None = None
+    #: Share of the neighbour cells' resources carrying power where the UE measures (SS/PBCH and PDSCH):
+    #: interference in SS-SINR is scaled by it (1 = every neighbour transmits all the time).
+    neighbour_load: float = 0.5
     #: Sites farther than this from a cell are not evaluated for it (their interference is ignored too).
     max_reach_m: float = 1000.0
     #: Smallest coverage gap reported [m²], and the layer gaps are found on ("outdoor" or "indoor").
@@ -268,17 +388,30 @@ class RadioConfig:
     site_types: dict[SiteType, SiteTypePreset] = field(default_factory=_default_site_types)
     #: Band -> site type -> overrides of ``site_types`` for that band (e.g. a 700 MHz 4T4R macro).
     presets: dict[Band, dict[SiteType, PresetOverride]] = field(default_factory=dict)
+    buildings: BuildingLossConfig = field(default_factory=BuildingLossConfig)
+    uplink: UplinkConfig = field(default_factory=UplinkConfig)
 
     def preset(self, site_type: str, band: str | None = None) -> SiteTypePreset:
-        """The radio preset of ``site_type`` on ``band`` (the type's preset with the band's overrides)."""
+        """The radio preset of ``site_type`` on ``band`` (the type's preset with the band's overrides), with its
+        SSB beam scenario applied (beamwidths and digital tilt)."""
         base = self.site_types[site_type]
         over = self.presets.get(str(band or "").strip().lower(), {}).get(site_type)
-        if over is None:
-            return base
-        changes = {k: v for k, v in dataclasses.asdict(over).items() if v is not None}
-        if "azimuths_deg" in changes:
-            changes["azimuths_deg"] = tuple(changes["azimuths_deg"])
-        return dataclasses.replace(base, **changes)
+        if over is not None:
+            changes = {k: v for k, v in dataclasses.asdict(over).items() if v is not None}
+            if "azimuths_deg" in changes:
+                changes["azimuths_deg"] = tuple(changes["azimuths_deg"])
+            base = dataclasses.replace(base, **changes)
+        return _with_ssb_beam(base)
+
+
+def _with_ssb_beam(p: SiteTypePreset) -> SiteTypePreset:
+    if not p.ssb_beam:
+        return p
+    from .radio.presets import SSB_BEAM_SCENARIOS
+
+    sc = SSB_BEAM_SCENARIOS[p.ssb_beam]  # checked on load
+    return dataclasses.replace(p, h_beamwidth_deg=sc.h_beamwidth_deg, v_beamwidth_deg=sc.v_beamwidth_deg,
+                               tilt_deg=p.tilt_deg + sc.tilt_deg)
 
 
 @dataclass(frozen=True)
@@ -302,6 +435,10 @@ class RulesConfig:
     )
     #: Fraction of the GB 8702-2014 public limit a single project is held to.
     emf_limit_fraction: float = 0.2
+    #: Time-averaged share of a beamforming (massive-MIMO) site's maximum power its traffic beam can hold towards
+    #: one place (the actual-maximum approach of IEC 62232:2022 / ITU-T K Suppl. 16): scales the traffic-beam EIRP
+    #: of the EMF distance of sites whose traffic beam is narrower (higher gain) than their SS/PBCH beam.
+    emf_power_factor: float = 0.25
     emf_receptors: list[Receptor] = field(default_factory=lambda: ["school", "kindergarten", "hospital"])
     #: Reuse search distance by asset kind [m].
     reuse_distance_m: dict[ReuseKind, float] = field(
@@ -386,6 +523,49 @@ class OptimizeConfig:
     fewest_sites_fractions: list[float] = field(default_factory=lambda: [0.9, 0.95])
 
 
+def _default_hotspot_users() -> dict[str, float]:
+    return {"manufacturing": 500.0, "smart_grid": 50.0, "commercial": 5000.0, "healthcare": 3000.0,
+            "education": 1500.0, "culture_tourism": 3000.0, "media": 500.0}
+
+
+@dataclass(frozen=True)
+class CapacityConfig:
+    """Busy-hour traffic and the cell-load check at hotspots (``[capacity]``; siteplan.evaluate.capacity).
+
+    Demand: ``subscribers x fiveg_share x network share x traffic_gb_per_month x 8000 / days_per_month x
+    busy_hour_share x downlink_fraction / 3600`` [Mbit/s] (siteplan.radio.capacity.busy_hour_demand_mbps), from
+    the district's residents (spread over building floor area, ``indoor_traffic_share`` of it; the rest over
+    the outdoor cells) and each hotspot's busy-hour users (on its building).
+    """
+
+    #: Residents of the district (census); 0 = no background demand.
+    residents: float = 0.0
+    #: Mobile lines per resident.
+    lines_per_resident: float = 1.0
+    traffic_gb_per_month: float = 15.2
+    fiveg_share: float = 0.333
+    busy_hour_share: float = 0.08
+    days_per_month: float = 30.0
+    downlink_fraction: float = 1.0
+    #: Share of the background traffic generated indoors (spread over floor area; the rest over outdoor cells).
+    indoor_traffic_share: float = 0.8
+    #: Network key -> share of the district's subscribers it serves; a network not listed carries no demand.
+    network_share: dict[str, float] = field(default_factory=dict)
+    #: People present at a hotspot in the busy hour, per scenario.
+    hotspot_users: dict[Scenario, float] = field(default_factory=_default_hotspot_users)
+    #: Hotspot id -> people present in the busy hour, overriding its scenario's figure.
+    hotspot_users_by_id: dict[str, float] = field(default_factory=dict)
+    #: PRB utilisation above which a cell needs more capacity (operators' expansion trigger).
+    trigger: float = 0.7
+    #: Spectral efficiency model of the PDSCH: "cqi_256qam", "cqi_64qam" (TS 38.214) or "shannon".
+    se_model: Literal["cqi_256qam", "cqi_64qam", "shannon"] = "cqi_256qam"
+    #: Share of downlink resources not carrying data (TS 38.306 §4.1.2: 0.14 in FR1).
+    overhead: float = 0.14
+    #: Average spatial layers per site type (SU/MU-MIMO).
+    mimo_layers: dict[SiteType, float] = field(
+        default_factory=lambda: {"macro": 4.0, "micro": 2.0, "indoor": 2.0})
+
+
 @dataclass(frozen=True)
 class AwardConfig:
     per_site_cny: float = 20_000.0
@@ -410,6 +590,7 @@ class DistrictConfig:
     costs: CostsConfig = field(default_factory=CostsConfig)
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)
     award: AwardConfig = field(default_factory=AwardConfig)
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
     #: The 5G networks planned, by key (e.g. "ctcu", "cm", "cbn"); empty = one network of every site.
     networks: dict[str, NetworkConfig] = field(default_factory=dict)
     #: Hotspot weight per scenario.
@@ -561,10 +742,12 @@ def _check(cfg: DistrictConfig, source: str) -> None:
         raise ConfigError(f"{source}: radio.gap_min_area_m2 must be >= 0 and radio.max_reach_m > 0")
     if not -150.0 <= r.rsrp_threshold_dbm <= -40.0:
         raise ConfigError(f"{source}: radio.rsrp_threshold_dbm = {r.rsrp_threshold_dbm}: expected -150 to -40 dBm")
+    _check_radio(cfg, source)
     for k, w in cfg.scenarios.items():
         if w < 0:
             raise ConfigError(f"{source}: scenarios.{k} = {w}: expected a weight >= 0")
     _check_costs(cfg.costs, source)
+    _check_capacity(cfg, source)
     o = cfg.optimize
     if o.time_limit_s <= 0 or not 0 <= o.mip_rel_gap < 1:
         raise ConfigError(f"{source}: optimize.time_limit_s must be > 0 and optimize.mip_rel_gap in [0, 1)")
@@ -573,6 +756,106 @@ def _check(cfg: DistrictConfig, source: str) -> None:
             raise ConfigError(f"{source}: optimize.fewest_sites_fractions: {f} is not a share in (0, 1]")
     if not 0.0 < cfg.rules.emf_limit_fraction <= 1.0:
         raise ConfigError(f"{source}: rules.emf_limit_fraction = {cfg.rules.emf_limit_fraction}: expected (0, 1]")
+    if not 0.0 < cfg.rules.emf_power_factor <= 1.0:
+        raise ConfigError(f"{source}: rules.emf_power_factor = {cfg.rules.emf_power_factor}: expected (0, 1]")
+
+
+def _preset_key(cfg: DistrictConfig, site_type: str, band: str) -> str:
+    """Where a (band, site type) preset comes from, for messages."""
+    if site_type in cfg.radio.presets.get(band, {}):
+        return f"radio.presets.{band}.{site_type}"
+    return f"radio.site_types.{site_type}"
+
+
+def _check_radio(cfg: DistrictConfig, source: str) -> None:
+    """Radio values that parse but cannot be: shares out of range, unknown beam scenarios, presets no antenna
+    or power amplifier can realise (siteplan.radio.presets.preset_problems)."""
+    from .radio.linkbudget import BANDS
+    from .radio.presets import SSB_BEAM_SCENARIOS, preset_problems
+
+    r = cfg.radio
+    for key in ("area_reliability",):
+        v = getattr(r, key)
+        if not 0.5 <= v < 1.0:
+            raise ConfigError(f"{source}: radio.{key} = {v}: expected a share in [0.5, 1), e.g. 0.95")
+    if not 0.0 < r.neighbour_load <= 1.0:
+        raise ConfigError(f"{source}: radio.neighbour_load = {r.neighbour_load}: expected a share in (0, 1]")
+    for key in ("shadowing_margin_db", "indoor_margin_db", "indoor_penetration_db"):
+        v = getattr(r, key)
+        if v is not None and not 0.0 <= v <= 60.0:
+            raise ConfigError(f"{source}: radio.{key} = {v}: expected 0-60 dB (or leave it out)")
+    for use, w in r.buildings.high_loss_share.items():
+        if not 0.0 <= w <= 1.0:
+            raise ConfigError(f"{source}: radio.buildings.high_loss_share.{use} = {w}: expected a share in [0, 1]")
+    if not 0.0 <= r.buildings.indoor_distance_m <= 100.0:
+        raise ConfigError(f"{source}: radio.buildings.indoor_distance_m = {r.buildings.indoor_distance_m}: "
+                          "expected 0-100 m")
+    u = r.uplink
+    if not 0.0 < u.edge_rate_mbps <= 1000.0:
+        raise ConfigError(f"{source}: radio.uplink.edge_rate_mbps = {u.edge_rate_mbps}: expected 0-1000 Mbit/s")
+    if not 0 <= u.n_prb <= 275:
+        raise ConfigError(f"{source}: radio.uplink.n_prb = {u.n_prb}: expected 0 (best allocation) to 275 PRBs")
+    bands = sorted({r.band, *r.presets, *(b for n in cfg.networks.values() for b in n.bands)})
+    for b in bands:
+        if b not in u.duplex or b not in u.ue_power_class:
+            missing = "duplex" if b not in u.duplex else "ue_power_class"
+            raise ConfigError(f"{source}: radio.uplink.{missing} has no entry for band {b!r}")
+        if (u.duplex[b] == "fdd") != (BANDS[b].duplex == "FDD"):
+            raise ConfigError(f"{source}: radio.uplink.duplex.{b} = {u.duplex[b]!r}: band {b} is "
+                              f"{BANDS[b].duplex}; expected " + ("'fdd'" if BANDS[b].duplex == "FDD"
+                                                                  else "a TDD pattern"))
+    for where, table in [("radio.site_types", {"": r.site_types})] + [
+            (f"radio.presets.{b}", {"": t}) for b, t in r.presets.items()]:
+        for t, p in table[""].items():
+            ssb = getattr(p, "ssb_beam", None)
+            if ssb and ssb not in SSB_BEAM_SCENARIOS:
+                raise ConfigError(f"{source}: {where}.{t}.ssb_beam = {ssb!r} is not a known beam scenario; "
+                                  f"{_expected(ssb, SSB_BEAM_SCENARIOS)}")
+    problems: dict[str, list[str]] = {}
+    for t in r.site_types:
+        for b in bands:
+            p = r.preset(t, b)
+            key = _preset_key(cfg, t, b)
+            if not 0.0 < p.sla_v_db <= 60.0:
+                raise ConfigError(f"{source}: {key}.sla_v_db = {p.sla_v_db}: expected 0-60 dB")
+            for k in ("ul_noise_figure_db", "ul_interference_margin_db"):
+                if not 0.0 <= getattr(p, k) <= 30.0:
+                    raise ConfigError(f"{source}: {key}.{k} = {getattr(p, k)}: expected 0-30 dB")
+            if not (0.0 < p.h_beamwidth_deg <= 360.0 and 0.0 < p.v_beamwidth_deg <= 180.0):
+                raise ConfigError(f"{source}: {key} (on {b}): beamwidths {p.h_beamwidth_deg:g} x "
+                                  f"{p.v_beamwidth_deg:g} deg: expected 0 < h <= 360 and 0 < v <= 180 deg")
+            for _, msg in preset_problems(
+                    key, antenna_gain_dbi=p.antenna_gain_dbi, h_beamwidth_deg=p.h_beamwidth_deg,
+                    v_beamwidth_deg=p.v_beamwidth_deg, total_power_dbm=p.total_power_dbm,
+                    tx_power_per_re_dbm=p.tx_power_per_re_dbm, n_prb=BANDS[b].n_prb,
+                    traffic_beam_gain_dbi=p.traffic_beam_gain_dbi, n_elements=p.n_elements or None):
+                problems.setdefault(msg, []).append(b)
+    if problems:
+        raise ConfigError(f"{source}: a radio preset that cannot exist: " + "; ".join(
+            f"{msg} (band {', '.join(bs)})" for msg, bs in problems.items()))
+
+
+def _resolve_pattern_files(cfg: DistrictConfig, source: str) -> DistrictConfig:
+    """Presets naming a ``pattern_file``: the file's fitted TR 38.901 parameters replace the preset's."""
+    from .radio.antenna_files import fit_pattern, read_msi
+
+    def fitted(p, where: str):
+        if not p.pattern_file:
+            return p
+        path = Path(p.pattern_file)
+        path = path if path.is_absolute() else cfg.root / path
+        if not path.is_file():
+            raise ConfigError(f"{source}: {where}.pattern_file = {p.pattern_file!r}: no such file")
+        f = fit_pattern(read_msi(path))
+        tilt = f.pop("electrical_tilt_deg")
+        base_tilt = p.tilt_deg if p.tilt_deg is not None else 0.0
+        return dataclasses.replace(p, **f, tilt_deg=base_tilt + tilt)
+
+    r = cfg.radio
+    site_types = {t: fitted(p, f"radio.site_types.{t}") for t, p in r.site_types.items()}
+    presets = {b: {t: fitted(o, f"radio.presets.{b}.{t}") if o.pattern_file else o for t, o in tt.items()}
+               for b, tt in r.presets.items()}
+    return dataclasses.replace(cfg, radio=dataclasses.replace(r, site_types=site_types, presets=presets))
 
 
 def _month(value: str, where: str, source: str) -> None:
@@ -669,6 +952,35 @@ def _check_networks(cfg: DistrictConfig, source: str) -> None:
                     f"but its bands carry service only from {n.available_from}; give it share 0 for that target")
 
 
+def _check_capacity(cfg: DistrictConfig, source: str) -> None:
+    c = cfg.capacity
+    for key in ("residents", "lines_per_resident", "traffic_gb_per_month", "days_per_month"):
+        v = getattr(c, key)
+        if not v >= 0 or (key == "days_per_month" and v <= 0):
+            raise ConfigError(f"{source}: capacity.{key} = {v}: expected a value >= 0" + (" (> 0)" if key ==
+                                                                                        "days_per_month" else ""))
+    for key in ("fiveg_share", "busy_hour_share", "downlink_fraction", "indoor_traffic_share", "overhead"):
+        v = getattr(c, key)
+        if not 0.0 <= v <= 1.0:
+            raise ConfigError(f"{source}: capacity.{key} = {v}: expected a share in [0, 1]")
+    if not 0.0 < c.trigger <= 1.0:
+        raise ConfigError(f"{source}: capacity.trigger = {c.trigger}: expected a PRB utilisation in (0, 1]")
+    keys = list(cfg.networks) or ["all"]
+    for k, v in c.network_share.items():
+        if k not in keys:
+            raise ConfigError(f"{source}: unknown key 'capacity.network_share.{k}': not a network; "
+                              f"{_expected(k, keys)}")
+        if not 0.0 <= v <= 1.0:
+            raise ConfigError(f"{source}: capacity.network_share.{k} = {v}: expected a share in [0, 1]")
+    for table in ("hotspot_users", "hotspot_users_by_id"):
+        for k, v in getattr(c, table).items():
+            if v < 0:
+                raise ConfigError(f"{source}: capacity.{table}.{k} = {v}: expected a number of people >= 0")
+    for k, v in c.mimo_layers.items():
+        if not 0.0 < v <= 16.0:
+            raise ConfigError(f"{source}: capacity.mimo_layers.{k} = {v}: expected 0-16 layers")
+
+
 def _check_costs(c: CostsConfig, source: str) -> None:
     if c.horizon_years < 1:
         raise ConfigError(f"{source}: costs.horizon_years = {c.horizon_years}: expected >= 1")
@@ -726,6 +1038,7 @@ def load_config(path: str | Path) -> DistrictConfig:
     data.setdefault("layers", {})
     cfg = _build(DistrictConfig, data, "", source)
     cfg = dataclasses.replace(cfg, root=p.parent.resolve(), targets=tuple(cfg.targets))
+    cfg = _resolve_pattern_files(cfg, source)
     _check(cfg, source)
     return cfg
 

@@ -216,8 +216,11 @@ def _toml_table(name: str, d: dict, out: list[str]) -> None:
     out.append(f"\n[{name}]")
     out.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items())
     for k, sub in tables.items():
-        for kk, vv in sub.items():
-            _toml_table(f"{name}.{_toml_key(k)}.{_toml_key(kk)}", vv, out)
+        if all(isinstance(x, dict) for x in sub.values()):  # a table of tables, e.g. site_types.macro
+            for kk, vv in sub.items():
+                _toml_table(f"{name}.{_toml_key(k)}.{_toml_key(kk)}", vv, out)
+        else:  # a table with its own keys and inline tables, e.g. radio.buildings
+            _toml_table(f"{name}.{_toml_key(k)}", sub, out)
 
 
 #: Hedong's targets (2020 work plan) and its area, all of it built up: the density sample targets scale from.

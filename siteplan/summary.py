@@ -61,7 +61,8 @@ def run_summary_lines(ctx, title: str) -> list[str]:
                 lines.append(
                     f"  {ph['id']} {key}: {ph['sites']}/{ph['target_sites']} sites, outdoor "
                     f"{format_pct(ph['coverage']['outdoor'].get('covered_share'))}, indoor "
-                    f"{format_pct(ph['coverage']['indoor'].get('covered_share'))} (RSRP+SINR) — {verdict}")
+                    f"{format_pct(ph['coverage']['indoor'].get('covered_share'))} of floor area (RSRP+SINR+uplink)"
+                    f" — {verdict}")
                 if g.get("met") is False and g.get("why"):
                     lines.append(f"      why: {'; '.join(g['why'])}")
         for ph in plan.get("phases", []):
@@ -74,6 +75,10 @@ def run_summary_lines(ctx, title: str) -> list[str]:
         lines.append(f"  award estimate CNY {(money.get('award') or {}).get('award_cny', 0):,.0f}; 10-year cost "
                      f"CNY {money.get('tco_cny', 0) or 0:,.0f}; free public property + direct supply save CNY "
                      f"{sav.get('total_cny_per_year', 0):,.0f}/year")
+        cap = plan.get("capacity") or {}
+        if cap.get("verdict"):
+            limited = cap.get("capacity_limited_hotspots") or []
+            lines.append(f"  capacity: {cap['verdict']}" + (f" ({', '.join(limited)})" if limited else ""))
         lines.append(f"  search requests: {(plan.get('search_requests') or {}).get('count', 0)}; gaps after the last "
                      f"phase: {(plan.get('gaps') or {}).get('count', 0)}; shared sites "
                      f"{format_pct((plan.get('sharing') or {}).get('share_ratio'))}")
@@ -83,7 +88,7 @@ def run_summary_lines(ctx, title: str) -> list[str]:
 
 
 def coverage_lines(cov: dict) -> list[str]:
-    """Coverage figures of each network and scenario (joint RSRP+SINR KPI), and the gaps, one line each."""
+    """Coverage figures of each network and scenario (joint RSRP + SINR + uplink KPI), and the gaps, one line each."""
     lines = []
     for key, net in (cov.get("networks") or {}).items():
         for name, sc in net.items():

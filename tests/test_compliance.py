@@ -11,6 +11,9 @@ are asserted exactly; the comments give the distances that decide each case.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,7 +24,7 @@ from shapely.geometry import Point, box
 
 from siteplan.compliance import check_candidates
 from siteplan.compliance.reasons import REASON_CODES, REASONS
-from siteplan.config import DistrictConfig, DistrictInfo, NetworkConfig, RulesConfig
+from siteplan.config import DistrictConfig, DistrictInfo, NetworkConfig, RadioConfig, RulesConfig
 
 NETWORKS = {
     "ctcu": NetworkConfig(name="CT+CU", operators=("china_telecom", "china_unicom"), bands=("n78",)),
@@ -159,14 +162,16 @@ EXPECTED = {
 }
 
 
-def toy_district(candidates=CANDIDATES, rules: RulesConfig | None = None) -> District:
-    """The hand-built district; ``candidates`` rows as in :data:`CANDIDATES`."""
+def toy_district(candidates=CANDIDATES, rules: RulesConfig | None = None, radio: RadioConfig | None = None) -> District:
+    """The hand-built district; ``candidates`` rows as in :data:`CANDIDATES`. Its presets have no separate traffic
+    beam (passive antennas), so the EMF distance is that of the stated EIRP, unless ``radio`` says otherwise."""
     from siteplan.config import _default_site_types
 
-    presets = _default_site_types()
+    presets = {k: dataclasses.replace(p, traffic_beam_gain_dbi=None) for k, p in _default_site_types().items()}
+    radio = radio or RadioConfig(site_types=presets)
     eirp_default = {k: p.total_power_dbm + p.antenna_gain_dbi - p.cable_loss_db for k, p in presets.items()}
     cfg = DistrictConfig(district=DistrictInfo(name="toy", name_zh="测试区", working_crs=CRS, sample=True),
-                         targets=(), layers={}, rules=rules or RulesConfig(), networks=NETWORKS)
+                         targets=(), layers={}, rules=rules or RulesConfig(), networks=NETWORKS, radio=radio)
     layers = {name: empty_layer(name, CRS) for name in SCHEMAS}
     layers["boundary"] = _gdf("boundary", [{"name": "toy"}], [box(0, 0, 2000, 2000)])
     layers["subdistricts"] = _gdf("subdistricts", [{"code": "120102001", "name": "大王庄街道"},
@@ -300,6 +305,19 @@ def test_emf_distance_from_eirp(checked):
     for sid, eirp in (("C19", 68.0), ("C20", 49.0), ("C30", 50.0)):
         expect = np.sqrt(10 ** ((eirp - 30) / 10) / (4 * np.pi * s))
         assert _by_id(checked, sid)["emf_distance_m"] == pytest.approx(expect, abs=0.01)
+
+
+def test_emf_distance_uses_the_traffic_beam_at_its_actual_maximum():
+    """A 64T64R preset (SS/PBCH beam 17 dBi, traffic beam 24 dBi): the EMF EIRP is the stated one + 7 dB, at the
+    time-averaged actual maximum (rules.emf_power_factor 0.25, -6.02 dB): +0.98 dB; with the factor 1, +7 dB."""
+    s = 0.2 * 3500.0 / 7500.0
+    for factor, extra_db in ((0.25, 7.0 + 10 * math.log10(0.25)), (1.0, 7.0)):
+        out = check_candidates(toy_district(rules=RulesConfig(emf_power_factor=factor), radio=RadioConfig()))
+        expect = np.sqrt(10 ** ((68.0 + extra_db - 30) / 10) / (4 * np.pi * s))
+        assert _by_id(out, "C19")["emf_distance_m"] == pytest.approx(expect, abs=0.01)
+    # A micro has one beam: its distance stays that of its stated EIRP.
+    assert _by_id(out, "C20")["emf_distance_m"] == pytest.approx(np.sqrt(10 ** ((49.0 - 30) / 10) / (4 * np.pi * s)),
+                                                                 abs=0.01)
 
 
 def test_thresholds_come_from_the_config():

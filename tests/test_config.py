@@ -114,6 +114,26 @@ def test_vocabularies_agree_with_the_code_that_uses_them():
     assert args(C.PropagationModel) == propagation.MODELS
     for mode in args(C.LosMode):
         propagation.los_from_mode(mode)
+    from siteplan.radio import tdd, uplink
+
+    assert args(C.BuildingUse) == schema.BUILDING_USES
+    assert set(args(C.DuplexPattern)) == set(tdd.TDD_PATTERNS) | {"fdd"}
+    assert set(args(C.PowerClass)) == set(uplink.POWER_CLASS_DBM)
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ("[capacity]\nnetwork_share = { alll = 0.5 }", r"unknown key 'capacity\.network_share\.alll': not a network; did you mean 'all'"),
+    ("[capacity]\ntrigger = 1.5", r"capacity\.trigger = 1\.5: expected a PRB utilisation in \(0, 1\]"),
+    ("[radio]\nneighbour_load = 0.0", r"radio\.neighbour_load = 0\.0: expected a share in \(0, 1\]"),
+    ("[radio]\narea_reliability = 1.0", r"radio\.area_reliability = 1\.0"),
+    ('[radio.uplink]\nduplex = { n78 = "fdd", n41 = "cm_n41_5ms_single", n79 = "fdd", n28 = "fdd" }',
+     r"radio\.uplink\.duplex\.n78 = 'fdd': band n78 is TDD"),
+    ('[radio.buildings]\nhigh_loss_share = { offices = 1.0 }', r"unknown key 'radio\.buildings\.high_loss_share\.offices'"),
+])
+def test_issue_11_settings_are_checked(tiny_district, toml, message):
+    _append(tiny_district, toml)
+    with pytest.raises(ConfigError, match=message):
+        load_config(tiny_district)
 
 
 def test_defaults_pass_their_own_vocabulary_check():

@@ -18,7 +18,7 @@ from siteplan.coverage.figures import coverage_figures, hotspot_coverage
 from siteplan.coverage.networks import apply_kpi, write_network_tif
 from siteplan.errors import RadioConfigError
 from siteplan.io.raster import NODATA
-from siteplan.radio import antenna
+from siteplan.radio import antenna, budgets
 from siteplan.radio import linkbudget as lb
 
 CRS = "EPSG:4548"
@@ -51,43 +51,52 @@ def test_rsrp_matches_link_budget_and_pattern():
     radio = RadioConfig()
     pos = [(300.0, 400.0), (700.0, 600.0), (500.0, 900.0)]
     types = ["macro", "micro", "macro"]
-    azs = [(30.0, 150.0, 270.0), (), (90.0, 200.0)]  # 3 and 2 sectors in one model group: the general path
-    sites = _sites(pos, site_type=types, azimuths_deg=["30;150;270", "", "90,200"])
+    rows = ["30;150;270", "", "90,200"]  # 3 and 2 sectors in one model group: the general path
+    sites = _sites(pos, site_type=types, azimuths_deg=rows)
     g = _grid()
     res = compute_coverage(g, sites, radio, tile_size=16)
     x, y = g.cell_xy()
-    # Reference: every sector computed with the public functions, float64.
+    # Reference: every sector computed with the public functions, float64, from each type's resolved preset.
     best = np.full(x.size, -np.inf)
-    for (sx, sy), t, az_list in zip(pos, types, azs):
-        p = radio.site_types[t]
+    for (sx, sy), t, row in zip(pos, types, rows):
+        p = radio.preset(t, "n78")
+        az_list = [float(a) for a in row.replace(";", ",").split(",")] if row else list(p.azimuths_deg)
         dx, dy = x - (X0 + sx), y - (Y0 + sy)
         d = np.hypot(dx, dy)
-        if not az_list:
-            best = np.maximum(best, lb.rsrp_dbm(d, preset=p, radio=radio))
         for az in az_list:
             pat = antenna.sector_pattern_db(
                 antenna.bearing_deg(dx, dy) - az, antenna.depression_deg(d, p.height_m - 1.5),
-                h_beamwidth_deg=65.0, v_beamwidth_deg=10.0, tilt_deg=6.0, am_db=30.0, sla_v_db=30.0,
+                h_beamwidth_deg=p.h_beamwidth_deg, v_beamwidth_deg=p.v_beamwidth_deg, tilt_deg=p.tilt_deg,
+                am_db=p.front_to_back_db, sla_v_db=p.sla_v_db,
             )
             best = np.maximum(best, lb.rsrp_dbm(d, preset=p, radio=radio, pattern_db=pat))
     got = res.rsrp_dbm.ravel()[g.cell_index]
     np.testing.assert_allclose(got, best, atol=2e-3)
-    np.testing.assert_allclose(res.indoor_rsrp_dbm.ravel()[g.cell_index], best - 15.0, atol=2e-3)
+    # Without a building map every cell is indoors too, in a generic building.
+    np.testing.assert_allclose(res.indoor_rsrp_dbm.ravel()[g.cell_index],
+                               best - budgets.reference_indoor_loss_db(radio, "n78"), atol=2e-3)
     assert np.isnan(res.rsrp_dbm[~g.inside]).all()
     # Same sites, uniform 3-sector macros (broadcast path).
     sites3 = _sites(pos[:1], site_type=["macro"])
     res3 = compute_coverage(g, sites3, radio)
     dx, dy = x - (X0 + 300.0), y - (Y0 + 400.0)
     d = np.hypot(dx, dy)
-    p = radio.site_types["macro"]
+    p = radio.preset("macro", "n78")
     ref = np.max([lb.rsrp_dbm(d, preset=p, radio=radio, pattern_db=antenna.sector_pattern_db(
-        antenna.bearing_deg(dx, dy) - az, antenna.depression_deg(d, 28.5), h_beamwidth_deg=65.0,
-        v_beamwidth_deg=10.0, tilt_deg=6.0)) for az in (0.0, 120.0, 240.0)], axis=0)
+        antenna.bearing_deg(dx, dy) - az, antenna.depression_deg(d, 28.5), h_beamwidth_deg=p.h_beamwidth_deg,
+        v_beamwidth_deg=p.v_beamwidth_deg, tilt_deg=p.tilt_deg, am_db=p.front_to_back_db, sla_v_db=p.sla_v_db))
+        for az in (0.0, 120.0, 240.0)], axis=0)
     np.testing.assert_allclose(res3.rsrp_dbm.ravel()[g.cell_index], ref, atol=2e-3)
 
 
+def _omni_micro(radio: RadioConfig, **changes) -> RadioConfig:
+    """``radio`` with an omni micro of 5 dBi (an omni with a 30 deg vertical beam has at most 5.6 dBi)."""
+    p = dataclasses.replace(radio.site_types["micro"], azimuths_deg=(), h_beamwidth_deg=360.0, antenna_gain_dbi=5.0)
+    return dataclasses.replace(radio, site_types={**radio.site_types, "micro": p}, **changes)
+
+
 def test_single_site_sinr_is_rsrp_over_noise():
-    radio = RadioConfig()
+    radio = _omni_micro(RadioConfig())
     res = compute_coverage(_grid(400.0), _sites([[200.0, 200.0]], site_type=["micro"]), radio)
     noise = lb.noise_per_re_dbm("n78", noise_figure_db=radio.noise_figure_db)
     inside = res.grid.inside
@@ -95,12 +104,14 @@ def test_single_site_sinr_is_rsrp_over_noise():
     assert (res.server[inside] == 0).all()
 
 
-def test_two_equal_sites_give_0_db_sinr_on_the_bisector():
-    radio = dataclasses.replace(RadioConfig(), noise_figure_db=0.0)
+@pytest.mark.parametrize(("load", "sinr_db"), [(1.0, 0.0), (0.5, 10 * math.log10(2.0)), (0.25, 10 * math.log10(4.0))])
+def test_two_equal_sites_on_the_bisector_give_the_neighbour_load_as_sinr(load, sinr_db):
+    """S / (load x I) with S = I: 0 dB fully loaded, +3.01 dB at half load (noise ~40 dB below the signal)."""
+    radio = _omni_micro(RadioConfig(), noise_figure_db=0.0, neighbour_load=load)
     res = compute_coverage(_grid(400.0, 10.0), _sites([[105.0, 205.0], [305.0, 205.0]], site_type=["micro"] * 2),
                            radio)
     r, c, _ = res.grid.rowcol(X0 + 205.0, Y0 + 105.0)
-    assert abs(float(res.sinr_db[r, c])) < 0.2  # noise per RE is ~40 dB below the signal here
+    assert float(res.sinr_db[r, c]) == pytest.approx(sinr_db, abs=0.2)
 
 
 def test_tiling_does_not_change_the_result():
@@ -164,8 +175,9 @@ def test_coverage_matrix_columns_are_single_site_coverage():
     g = _grid(res=20.0)
     m = coverage_matrix(g, sites, radio, tile_size=16)
     assert m.shape == (g.n_inside, 6) and m.dtype == bool
+    # A site alone covers a cell where its RSRP clears the threshold and its uplink holds (no SINR test).
     for j in range(6):
-        single = compute_coverage(g, sites.iloc[[j]], radio)
+        single = apply_kpi(compute_coverage(g, sites.iloc[[j]], radio), -math.inf)
         np.testing.assert_array_equal(m[:, j].toarray().ravel(), single.covered.ravel()[g.cell_index])
     full = compute_coverage(g, sites, radio)
     np.testing.assert_array_equal(np.asarray(m.sum(axis=1)).ravel() > 0, full.covered.ravel()[g.cell_index])
@@ -186,15 +198,16 @@ def test_unknown_band_and_bad_height_name_the_site():
 
 def test_sector_expansion_uses_row_azimuths_then_preset_and_eirp_offset():
     radio = RadioConfig()
-    sites = _sites([[0, 0], [5, 5], [9, 9]], site_type=["macro", "macro", "micro"], azimuths_deg=["10,200", "", ""],
-                   eirp_dbm=[71.0, np.nan, np.nan])
+    sites = _sites([[0, 0], [5, 5], [9, 9], [12, 12]], site_type=["macro", "macro", "micro", "indoor"],
+                   azimuths_deg=["10,200", "", "", ""], eirp_dbm=[71.0, np.nan, np.nan, np.nan])
     s = sectors_from_sites(sites, radio)
-    assert s.sec_site.tolist() == [0, 0, 1, 1, 1, 2]
-    assert s.azimuth_deg[:5].tolist() == [10.0, 200.0, 0.0, 120.0, 240.0] and np.isnan(s.azimuth_deg[5])
+    assert s.sec_site.tolist() == [0, 0, 1, 1, 1, 2, 2, 3]
+    # Micros are two directional panels by default, indoor systems omni.
+    assert s.azimuth_deg[:7].tolist() == [10.0, 200.0, 0.0, 120.0, 240.0, 0.0, 180.0] and np.isnan(s.azimuth_deg[7])
     # 71 dBm EIRP vs the macro preset's 53 + 17 - 2 = 68 dBm: +3 dB.
     assert s.budget_db[0] - s.budget_db[2] == pytest.approx(3.0)
     both = SectorSet.concat(s, s.subset([2]))
-    assert both.n_sites == 4 and both.sec_site[-1] == 3
+    assert both.n_sites == 5 and both.sec_site[-1] == 4 and both.ul_floor_dbm.size == both.n_sectors
 
 
 def test_figures_and_hotspots():
@@ -254,9 +267,10 @@ def test_joint_kpi_needs_rsrp_and_sinr():
     -3 dB threshold keeps it and a +3 dB threshold drops it, whatever the RSRP."""
     boundary = shapely.box(X0, Y0, X0 + 400, Y0 + 400)
     g = make_grid(boundary, CRS, 20.0)
-    sites = _sites([[100.0, 200.0], [300.0, 200.0]], site_type=["micro", "micro"])
-    loose = apply_kpi(compute_coverage(g, sites, RadioConfig()), -3.0)
-    strict = apply_kpi(compute_coverage(g, sites, RadioConfig()), 3.0)
+    sites = _sites([[110.0, 200.0], [270.0, 200.0]], site_type=["micro", "micro"])  # bisector on cell centres
+    radio = _omni_micro(RadioConfig(), neighbour_load=1.0)
+    loose = apply_kpi(compute_coverage(g, sites, radio), -3.0)
+    strict = apply_kpi(compute_coverage(g, sites, radio), 3.0)
     assert (loose.covered <= loose.rsrp_covered).all() and (strict.covered <= loose.covered).all()
     with np.errstate(invalid="ignore"):
         near_zero = g.inside & (np.abs(loose.sinr_db) < 1.0) & loose.rsrp_covered

@@ -169,4 +169,4 @@ def test_run_coverage_with_a_site_file(tmp_path, hedong_coarse):
     assert {HEADERS[c] for c in ("gap_id", "network", "area_m2", "subdistrict", "nearest_candidates", "score", "lon",
                                  "lat")} <= set(csv.columns)
     only = run_coverage(hedong_coarse, tmp_path / "ex", sites="existing")
-    assert all(list(v) == ["name", "name_zh", "upgrade"] for v in only["networks"].values())
+    assert all(list(v) == ["name", "name_zh", "upgrade", "link_budget"] for v in only["networks"].values())

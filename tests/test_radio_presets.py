@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from siteplan.config import RadioConfig
+from siteplan.config import RadioConfig, SiteTypePreset
 from siteplan.errors import RadioConfigError
 from siteplan.radio import presets as ps
 
@@ -35,31 +35,35 @@ def test_sector_directivity_kraus():
     assert float(ps.array_max_gain_dbi(96)) == pytest.approx(8 + 10 * math.log10(96))  # 27.82
 
 
-def _default_problems(name):
-    radio = RadioConfig()
-    p = radio.site_types[name]
+def _problems(name, p, n_prb=273):
     return ps.preset_problems(f"radio.site_types.{name}", antenna_gain_dbi=p.antenna_gain_dbi,
                               h_beamwidth_deg=p.h_beamwidth_deg, v_beamwidth_deg=p.v_beamwidth_deg,
                               total_power_dbm=p.total_power_dbm, tx_power_per_re_dbm=p.tx_power_per_re_dbm,
-                              n_prb=273)
+                              n_prb=n_prb, traffic_beam_gain_dbi=p.traffic_beam_gain_dbi,
+                              n_elements=p.n_elements or None)
 
 
-def test_current_macro_preset_can_exist():
-    # 17 dBi on 65 x 10 deg (bound 18.0 dBi); 53 dBm over 3276 RE = 17.85 dBm/RE vs 18 dBm.
-    assert _default_problems("macro") == []
+@pytest.mark.parametrize("name", ["macro", "micro", "indoor"])
+def test_default_presets_can_exist(name):
+    # macro: 17 dBi on the h65_v12 SSB beam (bound 17.2 dBi), 24 dBi traffic beam on 192 elements (bound 30.8);
+    # micro: two 90 x 30 deg panels of 10 dBi (bound 11.8); indoor: -11 dBm per RE of 24 dBm over 3276 RE.
+    radio = RadioConfig()
+    assert _problems(name, radio.preset(name, "n78")) == []
 
 
-def test_current_micro_omni_is_refused():
+def test_the_old_micro_omni_is_refused():
     # Issue 11: "A 10 dBi omni with a 30 deg vertical beam cannot exist (... tops out near 5.6 dBi)".
-    problems = _default_problems("micro")
+    old = SiteTypePreset(10.0, 6.0, 10.0, (), 360.0, 30.0, 0.0, 0.0, 1.0, 40.0, "umi")
+    problems = _problems("micro", old)
     assert [c for c, _ in problems] == ["OMNI_GAIN_ABOVE_DIRECTIVITY"]
     assert "radio.site_types.micro.antenna_gain_dbi = 10 dBi" in problems[0][1] and "5.6 dBi" in problems[0][1]
 
 
-def test_current_indoor_per_re_power_is_inconsistent_with_its_total():
+def test_the_old_indoor_per_re_power_is_inconsistent_with_its_total():
     # 24 dBm over 273 PRB x 12 = 3276 RE: 24 - 35.15 = -11.15 dBm per RE; -5 dBm is 6.15 dB above, beyond the
     # 6 dB boost allowance. (4 x 250 mW = 30 dBm total would make -5 dBm/RE consistent.)
-    problems = _default_problems("indoor")
+    old = SiteTypePreset(3.0, -5.0, 3.0, (), 360.0, 60.0, 0.0, 0.0, 0.0, 24.0, "inh")
+    problems = _problems("indoor", old)
     assert [c for c, _ in problems] == ["PER_RE_POWER_ABOVE_TOTAL"]
     assert "radio.site_types.indoor.tx_power_per_re_dbm" in problems[0][1]
     assert ps.preset_problems("x", antenna_gain_dbi=3.0, h_beamwidth_deg=360.0, v_beamwidth_deg=60.0,

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from siteplan.config import RadioConfig
 from siteplan.errors import RadioConfigError
+from siteplan.radio import budgets
 from siteplan.radio import dimensioning as dim
 from siteplan.radio import linkbudget as lb
 from siteplan.radio import uplink as ul
@@ -144,13 +145,14 @@ def test_mapl_falls_as_edge_rate_rises(r1, r2, mapping):
 
 def test_downlink_mapl_matches_the_existing_budget():
     radio = RadioConfig()
-    for name, p in radio.site_types.items():
+    for name in radio.site_types:
+        p = radio.preset(name, "n78")
         for indoor in (False, True):
             got = float(ul.ssb_rsrp_mapl_db(
                 tx_power_per_re_dbm=p.tx_power_per_re_dbm, antenna_gain_dbi=p.antenna_gain_dbi,
                 cable_loss_db=p.cable_loss_db, body_loss_db=radio.body_loss_db,
-                shadow_margin_db=radio.shadowing_margin_db,
-                penetration_loss_db=radio.indoor_penetration_db if indoor else 0.0,
+                shadow_margin_db=budgets.outdoor_margin_db(radio, p.model),
+                penetration_loss_db=budgets.reference_indoor_loss_db(radio, "n78") if indoor else 0.0,
                 rsrp_threshold_dbm=radio.rsrp_threshold_dbm))
             assert got == pytest.approx(lb.budget_db(p, radio, indoor=indoor) - radio.rsrp_threshold_dbm), name
 

@@ -119,6 +119,43 @@ def test_rollout_meets_or_explains_each_target(hedong_run):
 
 
 @pytest.mark.slow
+def test_summary_reports_indoor_uplink_and_capacity(hedong_run):
+    """Issue 11 on Hedong: indoor figures on building footprints (by floor area); per network the cell range and
+    inter-site distance of the downlink and uplink budgets, the limiting link and coverage on the joint
+    downlink + uplink KPI; hotspot capacity: the capacity-limited hotspots or none, with the load figures."""
+    _, out, _, _ = hedong_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    cov = summary["coverage"]
+    layer = cov["indoor_layer"]
+    assert 0 < layer["footprint_cells"] < layer["footprint_cells"] + layer["outdoor_cells"]
+    assert layer["floor_area_km2"] > 10.0  # 9,145 buildings of ~12 floors on ~10 km² of footprint
+    for key in ("ctcu", "cm", "cbn"):
+        lb = cov["networks"][key]["link_budget"]["macro"]
+        for case in ("outdoor", "indoor_low_loss", "indoor_high_loss", "indoor_district_mix"):
+            c = lb["cases"][case]
+            assert c["limiting_link"] in ("downlink", "uplink")
+            assert c["range_m"] == min(c["dl_range_m"], c["ul_range_m"]) > 0
+            assert c["isd_m"] == pytest.approx(1.5 * c["range_m"], abs=0.2)
+            assert c["ul_headroom_db"] == pytest.approx(c["ul_mapl_db"] - c["dl_mapl_db"], abs=0.02)
+        assert lb["cases"]["indoor_high_loss"]["range_m"] < lb["cases"]["indoor_low_loss"]["range_m"]
+        last = summary["plan"]["networks"][key]["phases"][-1]["coverage"]
+        for name in ("outdoor", "indoor"):
+            links = last[name]["links"]
+            assert last[name]["covered_share"] <= min(links["downlink"], links["uplink"]) + 1e-9
+            assert links["uplink_limited"] + links["downlink_limited"] + links["neither"] + last[name][
+                "covered_share"] == pytest.approx(1.0, abs=1e-5)
+    capacity = summary["plan"]["capacity"]
+    assert capacity["verdict"]
+    for key in ("ctcu", "cm"):
+        net = capacity["networks"][key]
+        assert net["demand_mbps"]["total"] > 0 and net["utilisation"]["max"] > 0
+        assert set(net["hotspot_loads"]) and set(net["capacity_limited_hotspots"]) <= set(net["hotspot_loads"])
+    flagged = [f for k in ("ctcu", "cm") for f in
+               summary["plan"]["networks"][k]["phases"][-1]["capacity"]["flagged_sectors"]]
+    assert all(f["utilisation"] > 0.7 and f["remedy"]["text"] for f in flagged)
+
+
+@pytest.mark.slow
 def test_failed_run_leaves_earlier_outputs_whole(hedong_run, tmp_path):
     district, out, _, _ = hedong_run
     before = _hashes(out)

@@ -64,12 +64,15 @@ def test_hotspot_rings_are_indoor_priority_one():
     assert r["site_type"].tolist() == ["indoor", "indoor"] and (r["priority"] == 1).all()
 
 
-def _result(g, covered_box, rsrp_box=None):
-    """A CoverageResult-like object: joint KPI covered in ``covered_box``, RSRP clear in ``rsrp_box``."""
+def _result(g, covered_box, rsrp_box=None, dl_box=None):
+    """A CoverageResult-like object: joint KPI covered in ``covered_box``, the downlink (RSRP and SINR) in
+    ``dl_box`` (default: where covered), RSRP clear in ``rsrp_box``."""
     x, y = g.cell_xy()
     cov = g.full(shapely.contains_xy(covered_box, x, y), False, bool)
-    rsrp = g.full(shapely.contains_xy(rsrp_box or covered_box, x, y), False, bool)
-    return SimpleNamespace(grid=g, covered=cov, indoor_covered=cov, rsrp_covered=rsrp, indoor_rsrp_covered=rsrp)
+    dl = g.full(shapely.contains_xy(dl_box or covered_box, x, y), False, bool)
+    rsrp = g.full(shapely.contains_xy(rsrp_box or dl_box or covered_box, x, y), False, bool)
+    return SimpleNamespace(grid=g, covered=cov, indoor_covered=cov, rsrp_covered=rsrp, indoor_rsrp_covered=rsrp,
+                           dl_covered=dl, indoor_dl_covered=dl)
 
 
 def test_goal_verdicts_say_why():
@@ -92,6 +95,10 @@ def test_goal_verdicts_say_why():
     v = evaluate_goal(_result(g, half, everything), _result(g, everything), goal, area_mask=area, hotspots=hs,
                       available=True, sites=10, target_sites=10)
     assert v["met"] is False and "interference-limited" in v["why"][0] and v["why_codes"] == ["INTERFERENCE_LIMITED"]
+    # The downlink everywhere, the uplink only on half: uplink-limited.
+    v = evaluate_goal(_result(g, half, dl_box=everything), _result(g, everything), goal, area_mask=area, hotspots=hs,
+                      available=True, sites=10, target_sites=10)
+    assert v["met"] is False and "uplink-limited" in v["why"][0] and v["why_codes"] == ["UPLINK_LIMITED"]
     # Candidates could do it, the site count could not.
     v = evaluate_goal(_result(g, half), _result(g, everything), goal, area_mask=area, hotspots=hs, available=True,
                       sites=10, target_sites=10)

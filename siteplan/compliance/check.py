@@ -33,6 +33,7 @@ __all__ = [
     "check_arrays",
     "check_candidates",
     "inputs_from_district",
+    "traffic_eirp_dbm",
 ]
 
 #: Columns the check adds to the candidates (docs/architecture.md).
@@ -102,6 +103,21 @@ def band_freq_mhz(band: np.ndarray, site_id: np.ndarray | None = None) -> np.nda
     return f.to_numpy()
 
 
+def traffic_eirp_dbm(candidates, radio, power_factor: float = 1.0) -> np.ndarray | None:
+    """EIRP [dBm] of each candidate's traffic beam for the EMF distance: its ``eirp_dbm`` (total power + SS/PBCH
+    beam gain - cable loss) plus its preset's traffic-beam gain over the SS/PBCH beam gain (64T64R: ~7 dB); for such
+    a beamforming site, times ``power_factor`` (``rules.emf_power_factor``, the time-averaged actual maximum)."""
+    if "eirp_dbm" not in candidates:
+        return None
+    eirp = candidates["eirp_dbm"].astype(float).to_numpy()
+    if not len(candidates):
+        return eirp
+    pairs = list(zip(candidates["site_type"].astype(str), candidates["band"].astype(str)))
+    table = {k: radio.preset(*k) for k in dict.fromkeys(pairs) if k[0] in radio.site_types}
+    gain = np.array([table[k].traffic_gain_dbi - table[k].antenna_gain_dbi if k in table else 0.0 for k in pairs])
+    return eirp + gain + np.where(gain > 0.0, 10.0 * np.log10(power_factor), 0.0)
+
+
 def inputs_from_district(district) -> CheckInputs:
     """Extract the arrays the rules need from a :class:`~siteplan.io.District` (working CRS)."""
     L = district.layers
@@ -118,7 +134,7 @@ def inputs_from_district(district) -> CheckInputs:
     return CheckInputs(
         x=xy[:, 0], y=xy[:, 1], site_id=site_id,
         site_type=text(c, "site_type"), operator=text(c, "operator"), band=text(c, "band"), mount=text(c, "mount"),
-        pole_id=text(c, "pole_id"), eirp_dbm=num(c, "eirp_dbm"),
+        pole_id=text(c, "pole_id"), eirp_dbm=traffic_eirp_dbm(c, district.config.radio, district.config.rules.emf_power_factor),
         freq_mhz=band_freq_mhz(text(c, "band"), site_id) if len(c) else np.empty(0),
         boundary=district.boundary,
         network=site_networks(c["operator"].to_numpy(dtype=object), c["band"].to_numpy(dtype=object), nets),

@@ -1,5 +1,6 @@
-"""Coverage: the grid, the tiled best-server engine, coverage figures and gaps."""
+"""Coverage: the grid and its building map, the tiled best-server engine, coverage figures and gaps."""
 
+from .buildings import BuildingMap, attach_buildings, building_map
 from .engine import (
     CoverageResult,
     KernelParams,
@@ -18,6 +19,7 @@ from .gaps import find_gaps
 from .grid import Grid, TileSpec, grid_for_district, make_grid
 
 __all__ = [
+    "BuildingMap",
     "CoverageResult",
     "Grid",
     "KernelParams",
@@ -25,6 +27,8 @@ __all__ = [
     "TileResult",
     "TileSpec",
     "assemble_coverage",
+    "attach_buildings",
+    "building_map",
     "compute_coverage",
     "coverage_figures",
     "coverage_matrix",

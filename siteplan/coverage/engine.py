@@ -15,19 +15,25 @@ How a raster is computed
 
 Definitions
 -----------
-- RSRP per sector: see :mod:`siteplan.radio.linkbudget`; a site's ``eirp_dbm`` (when given) shifts its power by
-  ``eirp_dbm - (total_power_dbm + antenna_gain_dbi - cable_loss_db)`` of its type preset.
-- Best server: the sector with the highest outdoor RSRP (ties: the lowest sector index); ``server`` is its site.
-- SINR [dB]: serving RSRP over (the sum of all other sectors' RSRP on the same band within reach + noise per
-  RE): a fully loaded network, interference from beyond ``max_reach_m`` ignored.
-- Indoor: outdoor RSRP minus ``radio.indoor_penetration_db`` for outdoor sites (macro, micro); indoor-type
-  sites (``site_type == "indoor"``) radiate inside buildings, so they lose the penetration loss on the outdoor
-  layer instead and none on the indoor one. The kernel returns the best RSRP of each kind of site before
-  penetration, and the indoor layer is derived from them (:func:`indoor_rsrp_dbm`), so a per-cell penetration
-  loss can replace the scalar without touching the kernel.
-- Covered: RSRP >= ``radio.rsrp_threshold_dbm`` (outdoor / indoor layer). SINR is reported, not required, so
-  adding a site can only add coverage.
-- Cells with no site within reach get RSRP = -inf, server -1, SINR NaN; cells outside the district NaN.
+- RSRP per sector: see :mod:`siteplan.radio.linkbudget` (margin per model, :mod:`siteplan.radio.budgets`); a
+  site's ``eirp_dbm`` (when given) shifts its power by ``eirp_dbm - (total_power_dbm + antenna_gain_dbi -
+  cable_loss_db)`` of its type preset.
+- Best server: the sector with the highest RSRP on the layer (ties: the lowest sector index); ``server`` is its
+  site. Each layer has its own best server.
+- SINR [dB]: serving RSRP over (``radio.neighbour_load`` x the sum of all other sectors' RSRP on the same band
+  within reach + noise per RE): the neighbours carry power on that share of the resources; interference from
+  beyond ``max_reach_m`` ignored.
+- Layers (:meth:`Grid.layer_mask`): outdoors, the cells outside building footprints; indoors, the cells in a
+  footprint. Indoors an outdoor-type site (macro, micro) loses the cell's indoor loss (its building class on the
+  site's band: TR 38.901 O2I and the extra indoor margin, ``KernelParams.indoor_loss_db``) on serving and
+  interfering signal alike. An indoor-type site (``site_type == "indoor"``, an indoor system) serves its own
+  building without loss, at the distance to its nearest antenna head (``head_radius_m`` of its preset); its
+  signal leaves the building with that building's loss (``SectorSet.exit_db``) towards the outdoor layer and
+  other buildings. Without a building map every cell is on both layers, of the generic building class.
+- Covered: RSRP >= ``radio.rsrp_threshold_dbm`` on the layer's cells (:func:`assemble_coverage`); the operators'
+  joint KPI (SINR) and the uplink are applied by :func:`siteplan.coverage.networks.apply_kpi`.
+- Cells with no site within reach get RSRP = -inf, server -1, SINR NaN; cells outside the district (and, for
+  the indoor RSRP, outside the indoor layer) NaN.
 """
 
 from __future__ import annotations
@@ -42,13 +48,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
 from ..config import RadioConfig
 from ..errors import RadioConfigError
+from ..radio import budgets as _budgets
 from ..radio import linkbudget as _lb
 from ..radio import propagation as _prop
+from .buildings import GENERIC_CLASS as _GENERIC_CLASS
 from .grid import Grid, TileSpec
 
 __all__ = [
@@ -65,8 +74,8 @@ __all__ = [
     "coverage_inputs",
     "coverage_matrix",
     "default_tile_size",
-    "indoor_rsrp_dbm",
     "kernel_params",
+    "locate_sites",
     "parse_azimuths",
     "resolve_kernel",
     "run_block",
@@ -85,12 +94,16 @@ __all__ = [
 class SectorSet:
     """Sites and their sectors as flat arrays; sectors are ordered by site, then azimuth.
 
-    Per site: ``site_id``, ``site_index`` (position in the full set; kept by :meth:`subset`), ``x_m``, ``y_m``,
-    ``h_m``, ``model``, ``band`` (index into ``bands``), ``indoor_site``.
-    Per sector: ``sec_site`` (local site position), ``sec_index`` (position in the full set), ``azimuth_deg``
-    (NaN = omni), ``budget_db`` (RSRP budget without path loss and pattern [dB]), ``h_bw_deg``, ``v_bw_deg``,
-    ``tilt_deg``, ``am_db``, ``sla_v_db`` (vertical side-lobe level SLA_V [dB]; NaN = the kernel parameters'
-    ``KernelParams.sla_v_db``).
+    Per site (:attr:`SITE_FIELDS`): ``site_id``, ``site_index`` (position in the full set; kept by :meth:`subset`),
+    ``x_m``, ``y_m``, ``h_m``, ``model``, ``band`` (index into ``bands``), ``indoor_site``, ``building`` (the
+    building an indoor-type site stands in, -1 none), ``exit_db`` (loss of leaving that building [dB]; NaN =
+    ``KernelParams.indoor_penetration_db``), ``head_m`` (radius of an indoor system's antenna heads [m], 0 = one
+    antenna), ``site_type``.
+    Per sector (:attr:`SECTOR_FIELDS`): ``sec_site`` (local site position), ``sec_index`` (position in the full
+    set), ``azimuth_deg`` (NaN = omni), ``budget_db`` (RSRP budget without path loss and pattern [dB]),
+    ``h_bw_deg``, ``v_bw_deg``, ``tilt_deg``, ``am_db``, ``sla_v_db`` (vertical side-lobe level SLA_V [dB]; NaN =
+    ``KernelParams.sla_v_db``), ``ul_floor_dbm`` (the SS-RSRP below which the sector's uplink cannot carry the edge
+    rate [dBm]; -inf = not checked).
     """
 
     site_id: np.ndarray
@@ -113,6 +126,25 @@ class SectorSet:
     sla_v_db: np.ndarray
     #: (site_id, reason) of input rows left out by ``sectors_from_sites(..., on_invalid="skip")``.
     skipped: tuple = ()
+    building: np.ndarray | None = None
+    exit_db: np.ndarray | None = None
+    head_m: np.ndarray | None = None
+    ul_floor_dbm: np.ndarray | None = None
+    site_type: np.ndarray | None = None
+
+    SITE_FIELDS = ("site_id", "site_index", "x_m", "y_m", "h_m", "model", "band", "indoor_site", "building",
+                   "exit_db", "head_m", "site_type")
+    SECTOR_FIELDS = ("sec_site", "sec_index", "azimuth_deg", "budget_db", "h_bw_deg", "v_bw_deg", "tilt_deg",
+                     "am_db", "sla_v_db", "ul_floor_dbm")
+
+    def __post_init__(self):
+        n, k = int(np.asarray(self.x_m).size), int(np.asarray(self.sec_site).size)
+        for name, size, fill, dtype in (("building", n, -1, np.int64), ("exit_db", n, np.nan, float),
+                                        ("head_m", n, 0.0, float), ("ul_floor_dbm", k, -np.inf, float)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full(size, fill, dtype=dtype))
+        if self.site_type is None:
+            object.__setattr__(self, "site_type", np.where(self.indoor_site, "indoor", "macro").astype(object))
 
     @property
     def n_sites(self) -> int:
@@ -129,13 +161,10 @@ class SectorSet:
         keep[sites] = True
         new_pos = np.cumsum(keep) - 1
         smask = keep[self.sec_site]
-        return SectorSet(
-            self.site_id[keep], self.site_index[keep], self.x_m[keep], self.y_m[keep], self.h_m[keep],
-            self.model[keep], self.band[keep], self.indoor_site[keep], self.bands,
-            new_pos[self.sec_site[smask]], self.sec_index[smask], self.azimuth_deg[smask], self.budget_db[smask],
-            self.h_bw_deg[smask], self.v_bw_deg[smask], self.tilt_deg[smask], self.am_db[smask],
-            self.sla_v_db[smask],
-        )
+        kw = {f: getattr(self, f)[keep] for f in self.SITE_FIELDS}
+        kw.update({f: getattr(self, f)[smask] for f in self.SECTOR_FIELDS})
+        kw["sec_site"] = new_pos[self.sec_site[smask]]
+        return SectorSet(bands=self.bands, **kw)
 
     @staticmethod
     def concat(a: SectorSet, b: SectorSet) -> SectorSet:
@@ -143,17 +172,12 @@ class SectorSet:
         bands = tuple(dict.fromkeys(a.bands + b.bands))
         remap_a = np.array([bands.index(x) for x in a.bands], dtype=np.int64)
         remap_b = np.array([bands.index(x) for x in b.bands], dtype=np.int64)
-        cat = np.concatenate
-        return SectorSet(
-            cat([a.site_id, b.site_id]), np.arange(a.n_sites + b.n_sites), cat([a.x_m, b.x_m]),
-            cat([a.y_m, b.y_m]), cat([a.h_m, b.h_m]), cat([a.model, b.model]),
-            cat([remap_a[a.band] if a.n_sites else a.band, remap_b[b.band] if b.n_sites else b.band]),
-            cat([a.indoor_site, b.indoor_site]), bands,
-            cat([a.sec_site, b.sec_site + a.n_sites]), np.arange(a.n_sectors + b.n_sectors),
-            cat([a.azimuth_deg, b.azimuth_deg]), cat([a.budget_db, b.budget_db]),
-            cat([a.h_bw_deg, b.h_bw_deg]), cat([a.v_bw_deg, b.v_bw_deg]), cat([a.tilt_deg, b.tilt_deg]),
-            cat([a.am_db, b.am_db]), cat([a.sla_v_db, b.sla_v_db]),
-        )
+        kw = {f: np.concatenate([getattr(a, f), getattr(b, f)]) for f in SectorSet.SITE_FIELDS + SectorSet.SECTOR_FIELDS}
+        kw["band"] = np.concatenate([remap_a[a.band] if a.n_sites else a.band, remap_b[b.band] if b.n_sites else b.band])
+        kw["site_index"] = np.arange(a.n_sites + b.n_sites)
+        kw["sec_site"] = np.concatenate([a.sec_site, b.sec_site + a.n_sites])
+        kw["sec_index"] = np.arange(a.n_sectors + b.n_sectors)
+        return SectorSet(bands=bands, **kw)
 
 
 @dataclass(frozen=True)
@@ -163,6 +187,7 @@ class KernelParams:
     ue_height_m: float
     los: object
     max_reach_m: float
+    #: Loss of leaving its building [dB] of an indoor-type site whose own ``SectorSet.exit_db`` is NaN.
     indoor_penetration_db: float
     #: Noise per RE [dBm] for each band of the SectorSet, same order as ``SectorSet.bands``.
     noise_per_re_dbm: tuple[float, ...]
@@ -179,11 +204,21 @@ class KernelParams:
     origin_xy: tuple[float, float] = (0.0, 0.0)
     #: "auto" (numba when it imports, else numpy), "numba" or "numpy" (the reference); see :func:`tile_kernel`.
     kernel: str = "auto"
+    #: Indoor loss [dB] per band (order of ``SectorSet.bands``) and building class (order of ``Grid.classes``):
+    #: the mean O2I loss plus the extra indoor margin (siteplan.radio.budgets.indoor_loss_table_db); empty = the
+    #: scalar ``indoor_penetration_db`` for every band and class.
+    indoor_loss_db: tuple[tuple[float, ...], ...] = ()
+    #: Share of the other cells' power that interferes (radio.neighbour_load); 1 = fully loaded.
+    neighbour_load: float = 1.0
 
 
 @dataclass(frozen=True)
 class TileResult:
-    """Results for a tile's inside cells, row-major (float64 [dBm, dB]; global site / sector index, -1 none)."""
+    """Results for a tile's inside cells, row-major (float64 [dBm, dB]; global site / sector index, -1 none).
+
+    Outdoor-layer fields, then the indoor layer's: the indoor RSRP of a cell off the indoor layer (no building)
+    is NaN, its server -1 and its SINR NaN.
+    """
 
     rsrp_dbm: np.ndarray
     indoor_rsrp_dbm: np.ndarray
@@ -192,10 +227,9 @@ class TileResult:
     sinr_db: np.ndarray
     #: (sector, cell) pairs within ``max_reach_m``: the evaluations that count.
     n_pairs: int
-    #: Best RSRP of outdoor-type sites (macro, micro) before any building penetration [dBm].
-    outdoor_sites_rsrp_dbm: np.ndarray | None = None
-    #: Best RSRP of indoor-type sites as radiated indoors [dBm].
-    indoor_sites_rsrp_dbm: np.ndarray | None = None
+    indoor_server_site: np.ndarray | None = None
+    indoor_server_sector: np.ndarray | None = None
+    indoor_sinr_db: np.ndarray | None = None
 
 
 @dataclass(eq=False)
@@ -216,6 +250,10 @@ class CoverageResult:
     figures: dict = field(default_factory=dict)
     #: (sector, cell) pairs evaluated.
     n_pairs: int = 0
+    #: The indoor layer's best server (site, sector) and SINR [dB]; -1 / NaN off the layer.
+    indoor_server: np.ndarray | None = None
+    indoor_server_sector: np.ndarray | None = None
+    indoor_sinr_db: np.ndarray | None = None
 
     @property
     def site_ids(self) -> np.ndarray:
@@ -331,7 +369,8 @@ def sectors_from_sites(sites, radio: RadioConfig, *, on_invalid: str = "raise") 
             raise RadioConfigError(f"site {bad!r}: band {b!r} is unknown; expected one of: {', '.join(_lb.BANDS)}")
     bands = tuple(sorted(set(band_names)))
     band_idx = np.searchsorted(np.array(bands), band_names)
-    presets = [radio.preset(t, b) for t, b in zip(stype, band_names)]  # per site, at ingestion
+    table = {k: radio.preset(*k) for k in dict.fromkeys(zip(stype, band_names))}
+    presets = [table[k] for k in zip(stype, band_names)]
     h_col = pd.to_numeric(sites["height_m"], errors="coerce").to_numpy(float) if "height_m" in sites else np.full(n, np.nan)
     h = np.where(np.isfinite(h_col), h_col, [p.height_m for p in presets])
     model = np.array([p.model for p in presets], dtype=object)
@@ -349,9 +388,13 @@ def sectors_from_sites(sites, radio: RadioConfig, *, on_invalid: str = "raise") 
     eirp = pd.to_numeric(sites["eirp_dbm"], errors="coerce").to_numpy(float) if "eirp_dbm" in sites else np.full(n, np.nan)
     preset_eirp = np.array([p.total_power_dbm + p.antenna_gain_dbi - p.cable_loss_db for p in presets])
     delta = np.where(np.isfinite(eirp), eirp - preset_eirp, 0.0)
+    # Per (site type, band): the RSRP budget and the uplink's RSRP floor above it (siteplan.radio.budgets).
+    pair_budget = {k: (_lb.budget_db(radio.preset(*k), radio), _budgets.ul_floor_offset_db(radio, radio.preset(*k),
+                                                                                            k[1]))
+                   for k in dict.fromkeys(zip(stype, band_names))}
     az_col = sites["azimuths_deg"].tolist() if "azimuths_deg" in sites else [None] * n
     # Per-site expansion (ingestion, not a hot path): one row per sector.
-    sec_site, az, budget, hbw, vbw, tilt, am, sla = [], [], [], [], [], [], [], []
+    sec_site, az, budget, hbw, vbw, tilt, am, sla, floor = [], [], [], [], [], [], [], [], []
     for i in range(n):
         p = presets[i]
         try:
@@ -360,7 +403,8 @@ def sectors_from_sites(sites, radio: RadioConfig, *, on_invalid: str = "raise") 
             raise RadioConfigError(f"site {ids[i]!r}: azimuths_deg {az_col[i]!r} is not a list of numbers") from None
         if not azs:
             azs = tuple(p.azimuths_deg)
-        b = _lb.budget_db(p, radio) + delta[i]
+        b0, ul_offset = pair_budget[(stype[i], band_names[i])]
+        b = b0 + delta[i]
         for a in azs if azs else (math.nan,):
             sec_site.append(i)
             az.append(a % 360.0)
@@ -369,8 +413,8 @@ def sectors_from_sites(sites, radio: RadioConfig, *, on_invalid: str = "raise") 
             vbw.append(p.v_beamwidth_deg)
             tilt.append(p.tilt_deg)
             am.append(p.front_to_back_db)
-            # A preset may carry its own SLA_V; NaN leaves it to KernelParams.sla_v_db.
-            sla.append(getattr(p, "sla_v_db", math.nan))
+            sla.append(p.sla_v_db)
+            floor.append(b + ul_offset)
     n_sec = len(sec_site)
     return SectorSet(
         ids, np.arange(n), x, y, h.astype(float), model, band_idx.astype(np.int64),
@@ -378,7 +422,26 @@ def sectors_from_sites(sites, radio: RadioConfig, *, on_invalid: str = "raise") 
         np.array(sec_site, dtype=np.int64), np.arange(n_sec), np.array(az, dtype=float),
         np.array(budget, dtype=float), np.array(hbw, dtype=float), np.array(vbw, dtype=float),
         np.array(tilt, dtype=float), np.array(am, dtype=float), np.array(sla, dtype=float),
+        head_m=np.array([p.head_radius_m if t == "indoor" else 0.0 for p, t in zip(presets, stype)], dtype=float),
+        ul_floor_dbm=np.array(floor, dtype=float), site_type=stype.astype(object),
     )
+
+
+def locate_sites(sectors: SectorSet, grid: Grid, params: KernelParams) -> SectorSet:
+    """``sectors`` with the building each indoor-type site stands in and its exit loss (the indoor loss of that
+    building's class on the site's band; a generic building's where it stands in none of the grid's)."""
+    if sectors.n_sites == 0:
+        return sectors
+    table = np.asarray(params.indoor_loss_db, dtype=float)
+    b = np.full(sectors.n_sites, -1, dtype=np.int64)
+    bmap = grid.buildings
+    ind = np.flatnonzero(sectors.indoor_site)
+    if bmap is not None and ind.size:
+        b[ind] = bmap.building_at(sectors.x_m[ind], sectors.y_m[ind])
+    generic = grid.classes.index(_GENERIC_CLASS)
+    cls = np.where(b >= 0, bmap.building_class[np.maximum(b, 0)] if bmap is not None else generic, generic)
+    exit_db = (table[sectors.band, cls] if table.size else np.full(sectors.n_sites, params.indoor_penetration_db))
+    return dataclasses.replace(sectors, building=b, exit_db=np.where(sectors.indoor_site, exit_db, np.nan))
 
 
 def kernel_params(
@@ -391,20 +454,25 @@ def kernel_params(
     block_pairs: int = 1 << 20,
     origin_xy: tuple[float, float] = (0.0, 0.0),
     kernel: str = "auto",
+    classes: tuple[str, ...] = (_GENERIC_CLASS,),
 ) -> KernelParams:
-    """Kernel parameters from the radio config (``max_reach_m``/``los`` override the config's)."""
+    """Kernel parameters from the radio config (``max_reach_m``/``los`` override the config's); ``classes`` are
+    the grid's building classes (:attr:`Grid.classes`)."""
     _check_kernel(kernel)
+    table = _budgets.indoor_loss_table_db(radio, classes, bands) if bands else np.zeros((0, len(classes)))
     return KernelParams(
         ue_height_m=float(radio.ue_height_m),
         los=_prop.los_from_mode(radio.los_mode) if los is None else los,
         max_reach_m=float(radio.max_reach_m if max_reach_m is None else max_reach_m),
-        indoor_penetration_db=float(radio.indoor_penetration_db),
+        indoor_penetration_db=_budgets.reference_indoor_loss_db(radio, radio.band),
         noise_per_re_dbm=tuple(_lb.noise_per_re_dbm(b, noise_figure_db=radio.noise_figure_db) for b in bands),
         freq_ghz=tuple(_lb.BANDS[b].freq_ghz for b in bands),
         sla_v_db=float(sla_v_db),
         block_pairs=int(block_pairs),
         origin_xy=(float(origin_xy[0]), float(origin_xy[1])),
         kernel=kernel,
+        indoor_loss_db=tuple(tuple(float(v) for v in row) for row in table),
+        neighbour_load=float(radio.neighbour_load),
     )
 
 
@@ -474,20 +542,6 @@ def warm_up(kernel: str = "auto") -> float:
     return time.perf_counter() - t
 
 
-def indoor_rsrp_dbm(outdoor_sites_rsrp_dbm, indoor_sites_rsrp_dbm, penetration_db):
-    """Indoor-layer RSRP [dBm]: outdoor-type sites' best less the building penetration, or the best indoor-type
-    site's, whichever is stronger.
-
-    Parameters
-    ----------
-    outdoor_sites_rsrp_dbm, indoor_sites_rsrp_dbm : array_like
-        Best RSRP of each kind of site before penetration [dBm] (``TileResult``'s fields; -inf for none).
-    penetration_db : float or array_like
-        Building penetration loss [dB]: a scalar (``radio.indoor_penetration_db``) or one per cell.
-    """
-    return np.maximum(np.asarray(outdoor_sites_rsrp_dbm) - penetration_db, indoor_sites_rsrp_dbm)
-
-
 def _relative_xy(x, y, p: KernelParams) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates [m] relative to ``p.origin_xy``, rounded to the micrometre (see ``KernelParams.origin_xy``)."""
     ox, oy = p.origin_xy
@@ -526,12 +580,16 @@ def _pattern_loss(phi, dep_rel, hscale, vscale, am, sla_v):
     return lh
 
 
-def _iter_blocks(xs: np.ndarray, ys: np.ndarray, s: SectorSet, p: KernelParams):
-    """Yield (sector rows, their local sites, chunk of sites, band, rx [dBm] (k, n), pairs within reach).
+def _iter_blocks(xs: np.ndarray, ys: np.ndarray, s: SectorSet, p: KernelParams, cell_bld=None, cell_indoor=None):
+    """Yield (sector rows, their local sites, chunk of sites, band, rx [dBm] (k, n), rx_own, own, pairs within
+    reach).
 
     The numpy reference kernel's blocks, float64. Pairs beyond ``max_reach_m`` are -inf. Sites are grouped by
     (model, band) so each group is one call of the model's vectorized formula; within a group, chunks of sites
-    keep (sectors x cells) under ``block_pairs``. RSRP = (budget - path loss) - pattern loss.
+    keep (sectors x cells) under ``block_pairs``. RSRP = (budget - path loss) - pattern loss. With ``cell_bld``
+    (building of each cell, -1 none) and ``cell_indoor`` (cells on the indoor layer): ``own`` (k, n) marks the
+    cells in an indoor-type sector's own building and ``rx_own`` its RSRP there at its nearest head
+    (``SectorSet.head_m``); both None for a block without such cells.
     """
     n = xs.size
     if n == 0 or s.n_sites == 0:
@@ -595,50 +653,103 @@ def _iter_blocks(xs: np.ndarray, ys: np.ndarray, s: SectorSet, p: KernelParams):
                 bl = back[loc[kd]]
                 rx[kd] -= _pattern_loss(bearing[bl] - az[g, None], dep[bl] - tilt[g, None], hscale[g, None],
                                         vscale[g, None], am[g, None], sla[g, None])
-            yield secs, loc, chunk, band, rx, n_pairs
+            rx_own = own = None
+            if cell_bld is not None and s.indoor_site[chunk].any():
+                own_site = ((cell_bld[None, :] == s.building[chunk, None]) & cell_indoor[None, :]
+                            & s.indoor_site[chunk, None])
+                if own_site.any():
+                    head = np.where(s.building[chunk] >= 0, s.head_m[chunk], 0.0)[:, None]
+                    d_own = np.where(own_site & (head > 0.0), np.minimum(d2, head), d2)
+                    pl_own = func(d_own, freq_ghz=p.freq_ghz[band], h_bs_m=sh[chunk, None], h_ut_m=p.ue_height_m,
+                                  los=p.los)
+                    pl_own = np.where(within, pl_own, np.inf)
+                    own = own_site[loc]
+                    with np.errstate(invalid="ignore"):
+                        rx_own = np.where(own, rx + (pl[loc] - pl_own[loc]), -np.inf)
+            yield secs, loc, chunk, band, rx, rx_own, own, n_pairs
+
+
+def _exit_db(s: SectorSet, p: KernelParams) -> np.ndarray:
+    """Exit loss [dB] of each site: its own for indoor-type sites (NaN: ``p.indoor_penetration_db``), 0 others."""
+    e = np.where(np.isfinite(s.exit_db), s.exit_db, p.indoor_penetration_db)
+    return np.where(s.indoor_site, e, 0.0)
+
+
+def _indoor_cells(tile: TileSpec, p: KernelParams, n_bands: int, *, rect: bool):
+    """Indoor loss per band of the tile's cells [dB] (+inf off the indoor layer), its linear factor, and the
+    building of each cell: (bands, rows, cols) arrays over the rectangle (``rect``) or (bands, inside cells)."""
+    shape = tile.inside.shape
+    cls = tile.cell_class if tile.cell_class is not None else np.zeros(shape, dtype=np.int16)
+    bld = tile.cell_building if tile.cell_building is not None else np.full(shape, -1, dtype=np.int32)
+    if not rect:
+        cls, bld = cls[tile.inside], bld[tile.inside]
+    table = (np.asarray(p.indoor_loss_db, dtype=float) if p.indoor_loss_db
+             else np.full((max(n_bands, 1), 1), p.indoor_penetration_db))
+    pen = np.where(cls >= 0, table[:, np.maximum(cls, 0)], np.inf) if table.size else np.full((1, *cls.shape), np.inf)
+    pen_lin = np.where(np.isfinite(pen), np.power(10.0, -pen / 10.0), 0.0)
+    return np.ascontiguousarray(pen), np.ascontiguousarray(pen_lin), np.ascontiguousarray(bld, dtype=np.int64)
+
+
+def _fold(best, best_sec, best_site, best_band, sums, v, lin, gsec, gsite, band, cols):
+    """Fold a block's (sectors x cells) values into a layer's running best server and linear sums, ties to the
+    lowest sector index as the compiled kernel."""
+    k = v.argmax(axis=0)
+    top = v[k, cols]
+    g = gsec[k]
+    upd = (top > best) | ((top == best) & (g < best_sec) & (best_sec >= 0))
+    best[:] = np.where(upd, top, best)
+    best_sec[:] = np.where(upd, g, best_sec)
+    best_site[:] = np.where(upd, gsite[k], best_site)
+    best_band[:] = np.where(upd, band, best_band)
+    sums[band] += lin.sum(axis=0)
+
+
+def _sinr_db(best, best_sec, best_band, sums, noise_lin, load, cols) -> np.ndarray:
+    has = best_sec >= 0
+    # The serving term exactly as it entered the sum, so it cancels without residue.
+    s_lin = np.exp(best * _LN10_10)
+    interf = np.maximum(sums[best_band, cols] - s_lin, 0.0) * load
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(has, 10.0 * np.log10(s_lin / (interf + noise_lin[best_band])), np.nan)
 
 
 def _tile_kernel_numpy(tile: TileSpec, s: SectorSet, p: KernelParams) -> TileResult:
     """The reference kernel: blocks of numpy arrays (:func:`_iter_blocks`)."""
     xs, ys = tile.cell_xy()
     n = xs.size
-    best = np.full(n, -np.inf)
-    best_sec = np.full(n, -1, dtype=np.int64)
-    best_site = np.full(n, -1, dtype=np.int64)
-    best_band = np.zeros(n, dtype=np.int64)
-    rx_out = np.full(n, -np.inf)
-    rx_in = np.full(n, -np.inf)
-    sum_lin = np.zeros((max(1, len(s.bands)), n))
-    pen = p.indoor_penetration_db
+    nb = max(1, len(s.bands))
+    layers = []
+    for _ in range(2):  # outdoor, indoor: best, best sector, best site, best band, linear sums
+        layers.append((np.full(n, -np.inf), np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64),
+                       np.zeros(n, dtype=np.int64), np.zeros((nb, n))))
+    pen, pen_lin, bld = _indoor_cells(tile, p, len(s.bands), rect=False)
+    exit_db = _exit_db(s, p)
     cols = np.arange(n)
     n_pairs = 0
-    for secs, loc, chunk, band, rx, n_blk in _iter_blocks(xs, ys, s, p):
+    for secs, loc, chunk, band, rx, rx_own, own, n_blk in _iter_blocks(xs, ys, s, p, bld, np.isfinite(pen[0])):
         n_pairs += n_blk
-        ind = s.indoor_site[chunk[loc]]
-        if ind.any():
-            rx_in = np.maximum(rx_in, rx[ind].max(axis=0))
-            out = rx - np.where(ind, pen, 0.0)[:, None]
-        else:
-            out = rx
-        if not ind.all():
-            rx_out = np.maximum(rx_out, rx[~ind].max(axis=0))
-        k = out.argmax(axis=0)
-        v = out[k, cols]
-        gsec = s.sec_index[secs[k]]
-        # Ties go to the lowest sector index, as in the compiled kernel (which sees sectors in index order).
-        upd = (v > best) | ((v == best) & (gsec < best_sec) & (best_sec >= 0))
-        best = np.where(upd, v, best)
-        best_sec = np.where(upd, gsec, best_sec)
-        best_site = np.where(upd, s.site_index[chunk[loc[k]]], best_site)
-        best_band = np.where(upd, band, best_band)
-        sum_lin[band] += np.exp(out * _LN10_10).sum(axis=0)
-    has = best_sec >= 0
-    # The serving term exactly as it entered the sum, so it cancels without residue.
-    s_lin = np.exp(best * _LN10_10)
-    interf = np.maximum(sum_lin[best_band, cols] - s_lin, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sinr = np.where(has, 10.0 * np.log10(s_lin / (interf + _noise_lin(s, p)[best_band])), np.nan)
-    return TileResult(best, indoor_rsrp_dbm(rx_out, rx_in, pen), best_site, best_sec, sinr, n_pairs, rx_out, rx_in)
+        out = rx - exit_db[chunk[loc]][:, None]
+        lin = np.exp(out * _LN10_10)
+        gsec, gsite = s.sec_index[secs], s.site_index[chunk[loc]]
+        _fold(*layers[0], out, lin, gsec, gsite, band, cols)
+        v_in = out - pen[band][None, :]
+        lin_in = lin * pen_lin[band][None, :]
+        if own is not None:
+            v_in = np.where(own, rx_own, v_in)
+            lin_in = np.where(own, np.exp(rx_own * _LN10_10), lin_in)
+        _fold(*layers[1], v_in, lin_in, gsec, gsite, band, cols)
+    noise = _noise_lin(s, p)
+    (b_o, k_o, site_o, band_o, sum_o), (b_i, k_i, site_i, band_i, sum_i) = layers
+    return TileResult(b_o, _off_layer_nan(tile, b_i), site_o, k_o,
+                      _sinr_db(b_o, k_o, band_o, sum_o, noise, p.neighbour_load, cols), n_pairs, site_i, k_i,
+                      _sinr_db(b_i, k_i, band_i, sum_i, noise, p.neighbour_load, cols))
+
+
+def _off_layer_nan(tile: TileSpec, indoor_rsrp: np.ndarray) -> np.ndarray:
+    """The tile's indoor RSRP (inside cells) with NaN where a cell is not on the indoor layer."""
+    if tile.cell_class is None:
+        return indoor_rsrp
+    return np.where(tile.cell_class[tile.inside] >= 0, indoor_rsrp, np.nan)
 
 
 def _compiled_inputs(tile: TileSpec, s: SectorSet, p: KernelParams) -> dict:
@@ -656,10 +767,13 @@ def _compiled_inputs(tile: TileSpec, s: SectorSet, p: KernelParams) -> dict:
     band = s.band.astype(np.int64)
     fc = np.asarray(p.freq_ghz, dtype=float)[band] if s.n_sites else np.zeros(0)
     h = s.h_m.astype(float)
+    pen, pen_lin, bld = _indoor_cells(tile, p, len(s.bands), rect=True)
     return {
         "col_x": col_x, "row_y": row_y, "res": float(res), "row_lo": row_lo, "row_hi": row_hi, "inside": inside,
+        "cell_pen": pen, "cell_pen_lin": pen_lin, "cell_bld": bld,
         "site_x": sx, "site_y": sy, "site_model": model, "site_band": band,
-        "site_indoor": s.indoor_site.astype(np.bool_),
+        "site_indoor": s.indoor_site.astype(np.bool_), "site_bld": s.building.astype(np.int64),
+        "site_exit": _exit_db(s, p).astype(float), "site_head": s.head_m.astype(float),
         "site_k": kn.site_constants_all(model, fc, h, float(p.ue_height_m)),
         "site_dh": h - p.ue_height_m,
         "sec_start": np.searchsorted(s.sec_site, np.arange(s.n_sites + 1)).astype(np.int64),
@@ -667,29 +781,34 @@ def _compiled_inputs(tile: TileSpec, s: SectorSet, p: KernelParams) -> dict:
         "sec_budget": s.budget_db.astype(float), "sec_az": s.azimuth_deg.astype(float),
         "sec_hscale": _SQRT12 / s.h_bw_deg, "sec_vscale": _SQRT12 / s.v_bw_deg,
         "sec_tilt": s.tilt_deg.astype(float), "sec_am": s.am_db.astype(float), "sec_sla": _sector_sla_db(s, p),
-        "reach": float(p.max_reach_m), "penetration_db": float(p.indoor_penetration_db),
-        "los": kn.LOS_CODES[p.los],
+        "reach": float(p.max_reach_m), "los": kn.LOS_CODES[p.los],
     }
+
+
+def _server(k: np.ndarray, s: SectorSet) -> tuple[np.ndarray, np.ndarray]:
+    """Global (sector, site) of local sector indices ``k`` (-1 none)."""
+    has = k >= 0
+    kk = np.where(has, k, 0)
+    if not s.n_sectors:
+        return np.full(k.shape, -1), np.full(k.shape, -1)
+    return np.where(has, s.sec_index[kk], -1), np.where(has, s.site_index[s.sec_site[kk]], -1)
 
 
 def _tile_kernel_numba(tile: TileSpec, s: SectorSet, p: KernelParams) -> TileResult:
     """The compiled kernel (:func:`siteplan.coverage.kernel_numba.rect_kernel`) on the tile's rectangle."""
     kn = _compiled()
     args = _compiled_inputs(tile, s, p)
-    best, best_k, rx_out, rx_in, sinr, n_pairs = kn.rect_kernel(**args, noise_lin=_noise_lin(s, p))
+    best, best_k, sinr, best_in, best_in_k, sinr_in, n_pairs = kn.rect_kernel(
+        **args, noise_lin=_noise_lin(s, p), load=float(p.neighbour_load))
     m = tile.inside
-    k = best_k[m]
-    has = k >= 0
-    kk = np.where(has, k, 0)
-    server_sector = np.where(has, s.sec_index[kk] if s.n_sectors else -1, -1)
-    server_site = np.where(has, s.site_index[s.sec_site[kk]] if s.n_sectors else -1, -1)
-    rx_out, rx_in = rx_out[m], rx_in[m]
-    return TileResult(best[m], indoor_rsrp_dbm(rx_out, rx_in, p.indoor_penetration_db), server_site,
-                      server_sector, sinr[m], int(n_pairs), rx_out, rx_in)
+    sec, site = _server(best_k[m], s)
+    sec_in, site_in = _server(best_in_k[m], s)
+    return TileResult(best[m], _off_layer_nan(tile, best_in[m]), site, sec, sinr[m], int(n_pairs), site_in, sec_in,
+                      sinr_in[m])
 
 
 def tile_kernel(tile: TileSpec, sectors: SectorSet, params: KernelParams) -> TileResult:
-    """Best RSRP (outdoor, indoor), best server and SINR for one tile's inside cells. Pure.
+    """Best RSRP, best server and SINR for one tile's inside cells, outdoors and indoors. Pure.
 
     ``params.kernel`` picks the implementation ("auto": the compiled one when numba imports); both compute the
     same float64 arithmetic and agree to ~1e-12 dB.
@@ -697,7 +816,7 @@ def tile_kernel(tile: TileSpec, sectors: SectorSet, params: KernelParams) -> Til
     Parameters
     ----------
     tile : TileSpec
-        The cells.
+        The cells (with their slice of the building map).
     sectors : SectorSet
         The sectors that may reach the tile (any superset of them gives the same result).
     params : KernelParams
@@ -706,6 +825,11 @@ def tile_kernel(tile: TileSpec, sectors: SectorSet, params: KernelParams) -> Til
     if resolve_kernel(params.kernel) == "numba":
         return _tile_kernel_numba(tile, sectors, params)
     return _tile_kernel_numpy(tile, sectors, params)
+
+
+def _sector_floor_dbm(s: SectorSet, threshold_dbm: float) -> np.ndarray:
+    """The RSRP [dBm] a sector must give to cover a cell: the threshold, or its uplink floor when higher."""
+    return np.maximum(float(threshold_dbm), s.ul_floor_dbm)
 
 
 def tile_site_coverage(
@@ -717,40 +841,49 @@ def tile_site_coverage(
     layer: str = "outdoor",
     site_reach_m: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(tile inside-cell position, global site index) pairs where the site alone clears the threshold. Pure.
+    """(tile inside-cell position, global site index) pairs where the site alone covers the cell on ``layer``. Pure.
 
-    ``site_reach_m`` (one per site of ``sectors``, e.g. from :func:`site_ranges_m`) bounds how far each site
-    can clear the threshold; the compiled kernel skips cells beyond it. Path loss is non-decreasing in distance,
-    so a true bound changes nothing.
+    A site covers a cell when one of its sectors gives RSRP >= ``threshold_dbm`` there and at least its uplink
+    floor (``SectorSet.ul_floor_dbm``): downlink and uplink hold, with the same indoor model as
+    :func:`tile_kernel`. ``site_reach_m`` (one per site of ``sectors``, e.g. from :func:`site_ranges_m`) bounds how
+    far each site can clear the threshold; the compiled kernel skips cells beyond it. Path loss is
+    non-decreasing in distance, so a true bound changes nothing.
     """
     if layer not in ("outdoor", "indoor"):
         raise ValueError(f"layer = {layer!r}: expected 'outdoor' or 'indoor'")
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    floor = _sector_floor_dbm(sectors, threshold_dbm)
     if resolve_kernel(params.kernel) == "numba":
         if sectors.n_sites == 0 or not tile.inside.any():
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            return none
         args = _compiled_inputs(tile, sectors, params)
-        del args["site_band"]
+        del args["cell_pen_lin"]
         reach = np.full(sectors.n_sites, params.max_reach_m) if site_reach_m is None else site_reach_m
         flat, loc = _compiled().rect_site_coverage(
-            **args, site_reach=np.minimum(np.asarray(reach, dtype=float), params.max_reach_m),
-            indoor_layer=layer == "indoor", threshold_dbm=float(threshold_dbm))
+            **args, sec_floor=floor, site_reach=np.minimum(np.asarray(reach, dtype=float), params.max_reach_m),
+            indoor_layer=layer == "indoor")
         position = np.cumsum(tile.inside.ravel()) - 1
         return position[flat], sectors.site_index[loc]
     xs, ys = tile.cell_xy()
     cells, sites = [], []
-    pen = params.indoor_penetration_db
-    for secs, loc, chunk, _band, rx, _n in _iter_blocks(xs, ys, sectors, params):
-        ind = sectors.indoor_site[chunk[loc]]
-        off = np.where(ind, pen, 0.0) if layer == "outdoor" else np.where(ind, 0.0, pen)
-        rx = rx - off[:, None]
+    pen, _, bld = _indoor_cells(tile, params, len(sectors.bands), rect=False)
+    exit_db = _exit_db(sectors, params)
+    for secs, loc, chunk, band, rx, rx_own, own, _n in _iter_blocks(xs, ys, sectors, params, bld,
+                                                                     np.isfinite(pen[0])):
+        v = rx - exit_db[chunk[loc]][:, None]
+        if layer == "indoor":
+            v = v - pen[band][None, :]
+            if own is not None:
+                v = np.where(own, rx_own, v)
+        v = v - floor[secs][:, None]
         # Sectors are contiguous per site: reduce each site's sectors to its best.
         starts = np.flatnonzero(np.r_[True, loc[1:] != loc[:-1]])
-        per_site = np.maximum.reduceat(rx, starts, axis=0)
-        r, c = np.nonzero(per_site >= threshold_dbm)
+        per_site = np.maximum.reduceat(v, starts, axis=0)
+        r, c = np.nonzero(per_site >= 0.0)
         cells.append(c)
         sites.append(sectors.site_index[chunk[loc[starts[r]]]])
     if not cells:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return none
     return np.concatenate(cells), np.concatenate(sites)
 
 
@@ -768,8 +901,8 @@ def coverage_inputs(grid: Grid, sites, radio: RadioConfig, *, max_reach_m: float
     there; ``tile_size`` None: :func:`default_tile_size`)."""
     s = _as_sectors(sites, radio)
     p = kernel_params(radio, s.bands, max_reach_m=max_reach_m, los=los, sla_v_db=sla_v_db, block_pairs=block_pairs,
-                      origin_xy=(grid.transform.c, grid.transform.f), kernel=kernel)
-    return s, p, default_tile_size(kernel) if tile_size is None else int(tile_size)
+                      origin_xy=(grid.transform.c, grid.transform.f), kernel=kernel, classes=grid.classes)
+    return locate_sites(s, grid, p), p, default_tile_size(kernel) if tile_size is None else int(tile_size)
 
 
 def _scatter(tile: TileSpec, pairs) -> None:
@@ -890,48 +1023,66 @@ def run_block(tiles: list[TileSpec], sectors: SectorSet, params: KernelParams) -
 
 def assemble_coverage(grid: Grid, sectors: SectorSet, params: KernelParams, radio: RadioConfig, results,
                       *, tile_size: int) -> CoverageResult:
-    """Scatter ``(tile, TileResult)`` pairs, in any order, into a :class:`CoverageResult`."""
+    """Scatter ``(tile, TileResult)`` pairs, in any order, into a :class:`CoverageResult`.
+
+    ``covered`` / ``indoor_covered`` are RSRP >= threshold on each layer's cells (:meth:`Grid.layer_mask`);
+    :func:`siteplan.coverage.networks.apply_kpi` adds SINR and the uplink.
+    """
     p = params
     s = sectors
-    rsrp = np.full(grid.shape, np.nan, dtype=np.float32)
-    rsrp_in = np.full(grid.shape, np.nan, dtype=np.float32)
-    sinr = np.full(grid.shape, np.nan, dtype=np.float32)
-    server = np.full(grid.shape, -1, dtype=np.int32)
-    server_sec = np.full(grid.shape, -1, dtype=np.int32)
+    f32 = lambda: np.full(grid.shape, np.nan, dtype=np.float32)  # noqa: E731
+    i32 = lambda: np.full(grid.shape, -1, dtype=np.int32)  # noqa: E731
+    rsrp, rsrp_in, sinr, sinr_in = f32(), f32(), f32(), f32()
+    server, server_sec, server_in, server_sec_in = i32(), i32(), i32(), i32()
     n_pairs = 0
     for tile, res in results:
         n_pairs += res.n_pairs
         _scatter(tile, ((res.rsrp_dbm, rsrp), (res.indoor_rsrp_dbm, rsrp_in), (res.sinr_db, sinr),
-                        (res.server_site, server), (res.server_sector, server_sec)))
+                        (res.server_site, server), (res.server_sector, server_sec),
+                        (res.indoor_server_site, server_in), (res.indoor_server_sector, server_sec_in),
+                        (res.indoor_sinr_db, sinr_in)))
     thr = float(radio.rsrp_threshold_dbm)
     with np.errstate(invalid="ignore"):
-        covered = grid.inside & (rsrp >= thr)
-        covered_in = grid.inside & (rsrp_in >= thr)
+        covered = grid.layer_mask("outdoor") & (rsrp >= thr)
+        covered_in = grid.layer_mask("indoor") & (rsrp_in >= thr)
     params = {
         "max_reach_m": p.max_reach_m,
         "los": p.los,
         "tile_size": tile_size,
         "sla_v_db": p.sla_v_db,
+        "neighbour_load": p.neighbour_load,
         "resolution_m": grid.resolution_m,
         "bands": list(s.bands),
         "noise_per_re_dbm": dict(zip(s.bands, p.noise_per_re_dbm)),
+        "indoor_loss_db": {b: dict(zip(grid.classes, row)) for b, row in zip(s.bands, p.indoor_loss_db)},
         "radio": _lb.radio_parameters(radio),
     }
     return CoverageResult(grid, rsrp, rsrp_in, server, server_sec, sinr, covered, covered_in, s, thr, params,
-                          n_pairs=n_pairs)
+                          n_pairs=n_pairs, indoor_server=server_in, indoor_server_sector=server_sec_in,
+                          indoor_sinr_db=sinr_in)
 
 
 def site_ranges_m(sectors: SectorSet, radio: RadioConfig, *, threshold_dbm: float, layer: str = "outdoor",
-                  los=None) -> np.ndarray:
-    """Per-site range [m] at which its best sector's peak-gain RSRP falls to ``threshold_dbm``."""
+                  los=None, params: KernelParams | None = None) -> np.ndarray:
+    """Per-site range [m] beyond which none of its sectors' peak-gain RSRP on ``layer`` reaches ``threshold_dbm``.
+
+    An upper bound: the layer's smallest loss is used (indoors the lightest building class of the band for
+    outdoor-type sites, none for indoor-type sites in their own building; outdoors an indoor-type site's exit
+    loss), from ``params`` (default: the generic building of :func:`kernel_params`).
+    """
     out = np.zeros(sectors.n_sites)
     if sectors.n_sites == 0:
         return out
+    p = params if params is not None else kernel_params(radio, sectors.bands)
     los_ = _prop.los_from_mode(radio.los_mode) if los is None else los
     peak = np.full(sectors.n_sites, -np.inf)
     np.maximum.at(peak, sectors.sec_site, sectors.budget_db)
-    pen = radio.indoor_penetration_db
-    peak = peak - np.where(sectors.indoor_site == (layer == "outdoor"), pen, 0.0)
+    table = np.asarray(p.indoor_loss_db, dtype=float)
+    lightest = table.min(axis=1) if table.size else np.full(len(sectors.bands), p.indoor_penetration_db)
+    if layer == "indoor":
+        peak = peak - np.where(sectors.indoor_site, 0.0, lightest[sectors.band])
+    else:
+        peak = peak - _exit_db(sectors, p)
     for m in sorted(set(sectors.model)):
         for b in sorted(set(sectors.band)):
             sel = np.flatnonzero((sectors.model == m) & (sectors.band == b))
@@ -940,6 +1091,21 @@ def site_ranges_m(sectors: SectorSet, radio: RadioConfig, *, threshold_dbm: floa
                     peak[sel], threshold_dbm=threshold_dbm, model=m, freq_ghz=_lb.BANDS[sectors.bands[b]].freq_ghz,
                     h_bs_m=sectors.h_m[sel], h_ut_m=radio.ue_height_m, los=los_, tol_m=0.5,
                 )
+    return out
+
+
+def _own_building_reach_m(sectors: SectorSet, grid: Grid) -> np.ndarray:
+    """Distance [m] from each indoor-type site with antenna heads to the farthest corner of its building's
+    bounding box (its heads serve the whole building; 0 for other sites)."""
+    out = np.zeros(sectors.n_sites)
+    b = grid.buildings
+    sel = np.flatnonzero(sectors.indoor_site & (sectors.building >= 0) & (sectors.head_m > 0.0))
+    if b is None or sel.size == 0:
+        return out
+    box = shapely.bounds(b.geometries[sectors.building[sel]])
+    dx = np.maximum(np.abs(box[:, 0] - sectors.x_m[sel]), np.abs(box[:, 2] - sectors.x_m[sel]))
+    dy = np.maximum(np.abs(box[:, 1] - sectors.y_m[sel]), np.abs(box[:, 3] - sectors.y_m[sel]))
+    out[sel] = np.hypot(dx, dy) + grid.resolution_m
     return out
 
 
@@ -983,7 +1149,9 @@ def site_coverage_tasks(grid: Grid, sectors: SectorSet, params: KernelParams, ra
         raise ValueError(f"layer = {layer!r}: expected 'outdoor' or 'indoor'")
     if sectors.n_sites == 0:
         return []
-    ranges = site_ranges_m(sectors, radio, threshold_dbm=threshold_dbm, layer=layer, los=params.los)
+    ranges = site_ranges_m(sectors, radio, threshold_dbm=threshold_dbm, layer=layer, los=params.los, params=params)
+    if layer == "indoor":
+        ranges = np.maximum(ranges, _own_building_reach_m(sectors, grid))
     # + 1 m: the bisection's tolerance (0.5 m) and rounding; beyond it a site cannot clear the threshold.
     reach = np.minimum(ranges + 1.0, params.max_reach_m)
     tree = cKDTree(np.column_stack([sectors.x_m, sectors.y_m]))

@@ -72,7 +72,7 @@ def find_gaps(
     g = result.grid
     crs = g.crs
     covered = result.covered if layer == "outdoor" else result.indoor_covered
-    mask = g.inside & ~covered
+    mask = g.layer_mask(layer) & ~covered
     if not mask.any():
         return _empty(crs)
     labels, n_lab = ndimage.label(mask)  # 4-connectivity, as rasterio.features.shapes

@@ -3,6 +3,10 @@
 A cell belongs to the district when its centre lies inside the boundary. Cells are addressed row-major
 (row 0 at the north edge); "inside cells" are numbered in that order (:attr:`Grid.cell_index`), which is the
 row order of :func:`siteplan.coverage.coverage_matrix`.
+
+Layers: with a building map (:mod:`siteplan.coverage.buildings`), the **indoor** layer is the inside cells in a
+building footprint, weighted by floor area, and the **outdoor** layer the other inside cells, weighted by area
+(:meth:`Grid.layer_mask`, :meth:`Grid.layer_weight_m2`); without one, both layers are every inside cell.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ class TileSpec:
     y0_m: float
     resolution_m: float
     inside: np.ndarray
+    #: The tile's slice of the building map: class (-1 off the indoor layer) and building (-1 none) of each cell;
+    #: None without a building map (every cell indoor-capable, generic class 0, no building).
+    cell_class: np.ndarray | None = None
+    cell_building: np.ndarray | None = None
 
     def cell_xy(self) -> tuple[np.ndarray, np.ndarray]:
         """Centres [m] of the tile's inside cells, row-major."""
@@ -66,12 +74,39 @@ class Grid:
         (rows, cols).
     inside : numpy.ndarray
         Bool mask of cells whose centre is inside the district.
+    buildings : BuildingMap, optional
+        Building footprints on the grid (:func:`siteplan.coverage.buildings.attach_buildings`).
     """
 
     transform: Affine
     crs: str
     shape: tuple[int, int]
     inside: np.ndarray
+    buildings: object | None = None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Building classes of the indoor layer (the generic class alone without a building map)."""
+        from .buildings import GENERIC_CLASS
+
+        return self.buildings.classes if self.buildings is not None else (GENERIC_CLASS,)
+
+    def layer_mask(self, layer: str) -> np.ndarray:
+        """Bool grid of the cells on ``layer``: "outdoor" (inside, no building) or "indoor" (inside, in one)."""
+        if layer not in ("outdoor", "indoor"):
+            raise ValueError(f"layer = {layer!r}: expected 'outdoor' or 'indoor'")
+        if self.buildings is None:
+            return self.inside
+        bld = self.buildings.cell_building >= 0
+        return self.inside & (bld if layer == "indoor" else ~bld)
+
+    def layer_weight_m2(self, layer: str) -> np.ndarray:
+        """Weight of each cell on ``layer`` [m²]: area outdoors, floor area indoors (without a building map,
+        the cell's area on both); 0 off the layer."""
+        mask = self.layer_mask(layer)
+        if layer == "indoor" and self.buildings is not None:
+            return np.where(mask, self.buildings.cell_floor_area_m2, 0.0)
+        return np.where(mask, self.cell_area_m2, 0.0)
 
     @property
     def resolution_m(self) -> float:
@@ -121,10 +156,14 @@ class Grid:
                 sub = self.inside[r0 : r0 + tile_size, c0 : c0 + tile_size]
                 if not sub.any():
                     continue
+                b = self.buildings
+                win = (slice(r0, r0 + tile_size), slice(c0, c0 + tile_size))
                 out.append(
                     TileSpec(
                         r0, c0, sub.shape[0], sub.shape[1],
                         float(self.col_x(c0)), float(self.row_y(r0)), res, sub.copy(),
+                        None if b is None else b.cell_class[win].copy(),
+                        None if b is None else b.cell_building[win].copy(),
                     )
                 )
         return out
@@ -155,6 +194,9 @@ def make_grid(boundary, crs: str, resolution_m: float) -> Grid:
 
 
 def grid_for_district(district, resolution_m: float | None = None) -> Grid:
-    """Grid of a loaded district at ``resolution_m`` (default ``config.radio.grid_resolution_m``)."""
+    """Grid of a loaded district at ``resolution_m`` (default ``config.radio.grid_resolution_m``), with the
+    building map of its ``buildings`` layer when it has one."""
+    from .buildings import attach_buildings
+
     res = district.config.radio.grid_resolution_m if resolution_m is None else resolution_m
-    return make_grid(district.boundary, district.crs, res)
+    return attach_buildings(make_grid(district.boundary, district.crs, res), district.layers.get("buildings"))

@@ -398,51 +398,87 @@ def _sector_row(pl, brg, dep, directional, prm, rx):
             rx[c] = budget - pl[c]
 
 
+@njit(**_JIT_INLINE)
+def _fold(c, v, k, lin, best, best_k, sums):
+    """Fold value ``v`` [dBm] of sector ``k`` into cell ``c``'s running best server and add ``lin`` [mW] to its
+    band's sum (ties keep the earlier, lower sector)."""
+    b = best[c]
+    u = v > b
+    best[c] = v if u else b
+    best_k[c] = k if u else best_k[c]
+    sums[c] += lin
+
+
 @njit(**_JIT)
-def _update_row(pl, brg, dep, directional, prm, off, kk, best, best_k, sums, tgt):
-    """Fold one sector's RSRP over a row into the best server, its band's linear sum and the site kind's best."""
+def _update_row(pl, brg, dep, directional, prm, kk, best, best_k, sums, pen, pen_lin, best_in, best_in_k, sums_in):
+    """Fold one sector of an outdoor-type site over a row: the outdoor layer's best server and its band's linear
+    sum, and the indoor layer's (less each cell's building loss ``pen``, ``pen_lin`` = 10^(-pen/10))."""
     budget = prm[0]
     for c in range(pl.size):
         rx = _pattern_rx(pl[c], brg[c], dep[c], prm) if directional else budget - pl[c]
-        v = rx - off
-        b = best[c]
-        upd = v > b
-        best[c] = v if upd else b
-        best_k[c] = kk if upd else best_k[c]
-        t = tgt[c]
-        tgt[c] = rx if rx > t else t
-        sums[c] += _db_to_lin(v)
+        lin = _db_to_lin(rx)
+        _fold(c, rx, kk, lin, best, best_k, sums)
+        _fold(c, rx - pen[c], kk, lin * pen_lin[c], best_in, best_in_k, sums_in)
 
 
 @njit(**_JIT)
-def _update_row3(pl, brg, dep, k0, p0, p1, p2, off, best, best_k, sums, tgt):
-    """Fold a site's three directional sectors k0, k0 + 1, k0 + 2 (parameters ``p0``-``p2``) into a row in one
-    pass: the running best is loaded once instead of three times. The sectors' linear powers are added as
-    (l0 + l1) + l2, the same for a cell whatever the tiling."""
+def _update_row3(pl, brg, dep, k0, p0, p1, p2, best, best_k, sums, pen, pen_lin, best_in, best_in_k, sums_in):
+    """Fold an outdoor-type site's three directional sectors k0, k0 + 1, k0 + 2 (parameters ``p0``-``p2``) into a
+    row in one pass (the running bests are loaded once). The sectors' linear powers are added as (l0 + l1) + l2,
+    the same for a cell whatever the tiling; indoors the building loss scales that sum."""
     k1, k2 = k0 + 1, k0 + 2
     for c in range(pl.size):
         p, br, de = pl[c], brg[c], dep[c]
         rx0 = _pattern_rx(p, br, de, p0)
         rx1 = _pattern_rx(p, br, de, p1)
         rx2 = _pattern_rx(p, br, de, p2)
-        v0, v1, v2 = rx0 - off, rx1 - off, rx2 - off
-        b, bk = best[c], best_k[c]
-        u = v0 > b
-        bk = k0 if u else bk
-        b = v0 if u else b
-        u = v1 > b
-        bk = k1 if u else bk
-        b = v1 if u else b
-        u = v2 > b
-        bk = k2 if u else bk
-        b = v2 if u else b
-        best[c] = b
-        best_k[c] = bk
-        t = tgt[c]
-        t = rx0 if rx0 > t else t
-        t = rx1 if rx1 > t else t
-        tgt[c] = rx2 if rx2 > t else t
-        sums[c] += (_db_to_lin(v0) + _db_to_lin(v1)) + _db_to_lin(v2)
+        m, mk = rx0, k0
+        u = rx1 > m
+        mk = k1 if u else mk
+        m = rx1 if u else m
+        u = rx2 > m
+        mk = k2 if u else mk
+        m = rx2 if u else m
+        lin = (_db_to_lin(rx0) + _db_to_lin(rx1)) + _db_to_lin(rx2)
+        _fold(c, m, mk, lin, best, best_k, sums)
+        _fold(c, m - pen[c], mk, lin * pen_lin[c], best_in, best_in_k, sums_in)
+
+
+@njit(**_JIT)
+def _update_row_indoor_site(pl, pl_own, brg, dep, directional, prm, kk, exit_db, own, best, best_k, sums, pen,
+                            pen_lin, best_in, best_in_k, sums_in):
+    """Fold one sector of an indoor-type site (an indoor system) over a row. Outdoors and in other buildings its
+    signal leaves its building (``exit_db``), and enters the other building (``pen``); in its own building
+    (``own``) it serves without building loss, at the path loss ``pl_own`` of its nearest antenna head (that of
+    its single antenna when its building is unknown)."""
+    budget = prm[0]
+    for c in range(pl.size):
+        rx = _pattern_rx(pl[c], brg[c], dep[c], prm) if directional else budget - pl[c]
+        v = rx - exit_db
+        lin = _db_to_lin(v)
+        _fold(c, v, kk, lin, best, best_k, sums)
+        o = own[c]
+        rx_own = _pattern_rx(pl_own[c], brg[c], dep[c], prm) if directional else budget - pl_own[c]
+        vi = rx_own if o else v - pen[c]
+        _fold(c, vi, kk, _db_to_lin(vi) if o else lin * pen_lin[c], best_in, best_in_k, sums_in)
+
+
+@njit(**_JIT)
+def _own_building_row(cell_bld, pen, site_bld, own):
+    """Cells of a row in the site's own building (on the indoor layer); returns whether there is any."""
+    anyown = False
+    for c in range(own.size):
+        o = cell_bld[c] == site_bld and pen[c] < np.inf
+        own[c] = o
+        anyown = anyown or o
+    return anyown
+
+
+@njit(**_JIT)
+def _head_distance_row(d, own, head_radius, d_own):
+    """Distance [m] to the nearest antenna head of an indoor system in its own building: min(d, head radius)."""
+    for c in range(d.size):
+        d_own[c] = min(d[c], head_radius) if own[c] and head_radius > 0.0 else d[c]
 
 
 @njit(**_JIT)
@@ -454,10 +490,27 @@ def _is_directional(sec_dir, s0, s1):
 
 
 @njit(**_JIT)
-def rect_kernel(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y, site_model, site_band, site_indoor,
-                site_k, site_dh, sec_start, sec_dir, sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am,
-                sec_sla, reach, penetration_db, los, noise_lin):
-    """Best server, RSRP and SINR over a tile's rectangle (see :func:`siteplan.coverage.engine.tile_kernel`).
+def _sinr(best, best_k, sums, sec_band, noise_lin, load, out):
+    """SINR [dB] of the best server over a band's summed power: S / (load x (sum - S) + N); NaN without server."""
+    h, w = best.shape
+    for r in range(h):
+        for c in range(w):
+            kk = best_k[r, c]
+            if kk >= 0:
+                bd = sec_band[kk]
+                # the serving term exactly as it entered the sum, so it cancels without residue
+                s_lin = _db_to_lin(best[r, c])
+                interf = max(sums[bd, r, c] - s_lin, 0.0) * load
+                out[r, c] = 10.0 * math.log10(s_lin / (interf + noise_lin[bd]))
+
+
+@njit(**_JIT)
+def rect_kernel(col_x, row_y, res, row_lo, row_hi, inside, cell_pen, cell_pen_lin, cell_bld, site_x, site_y,
+                site_model, site_band, site_indoor, site_bld, site_exit, site_head, site_k, site_dh, sec_start,
+                sec_dir, sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla, reach, los,
+                noise_lin, load):
+    """Best server, RSRP and SINR over a tile's rectangle, outdoors and indoors
+    (see :func:`siteplan.coverage.engine.tile_kernel`).
 
     Parameters
     ----------
@@ -469,52 +522,59 @@ def rect_kernel(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y, site_
         Per row, the columns [lo, hi) spanning its inside cells (lo = hi = 0 for none).
     inside : uint8 2-D array
         Inside-cell mask (counts evaluated pairs).
+    cell_pen, cell_pen_lin : float64 arrays (bands, rows, cols)
+        Indoor loss [dB] of each cell per band (+inf: the cell is not on the indoor layer) and 10^(-loss/10).
+    cell_bld : int64 2-D array
+        Building of each cell (-1 none).
     site_* : arrays over the tile's sites
-        Relative position [m], model code, band index, indoor-type flag, path-loss constants
-        (:func:`site_constants`), height above the UE [m].
+        Relative position [m], model code, band index, indoor-type flag, building (-1 none), exit loss [dB] and
+        antenna-head radius [m] of indoor-type sites, path-loss constants (:func:`site_constants`), height above
+        the UE [m].
     sec_start : int64 array
         Sector range of each site (sectors are contiguous per site); ``sec_*`` per sector: directional flag,
         budget [dB], azimuth [deg], sqrt(12)/beamwidths [1/deg], tilt [deg], Am, SLA_V [dB].
-    reach, penetration_db : float
-        ``max_reach_m`` [m]; building penetration [dB] of indoor-type sites on the outdoor layer.
+    reach : float
+        ``max_reach_m`` [m].
     los : int
         :data:`LOS_CODES` value.
     noise_lin : float64 array
         Noise per RE of each band [mW].
+    load : float
+        Neighbour load: the share of the other cells' power that interferes.
 
     Returns
     -------
-    best_dbm, best_sector, outdoor_sites_dbm, indoor_sites_dbm, sinr_db, n_pairs
-        2-D over the rectangle: best outdoor-layer RSRP, its local sector (-1 none), the best RSRP of
-        outdoor-type and of indoor-type sites before penetration, SINR [dB] (NaN without server); and the
-        (sector, inside cell) pairs within reach.
+    best_dbm, best_sector, sinr_db, best_in_dbm, best_in_sector, sinr_in_db, n_pairs
+        2-D over the rectangle, outdoor layer then indoor layer: best RSRP, its local sector (-1 none), SINR [dB]
+        (NaN without server); and the (sector, inside cell) pairs within reach.
     """
     h, w = inside.shape
     n_bands = noise_lin.size
     best = np.full((h, w), -np.inf)
     best_k = np.full((h, w), -1, dtype=np.int64)
-    rx_out = np.full((h, w), -np.inf)
-    rx_in = np.full((h, w), -np.inf)
+    best_in = np.full((h, w), -np.inf)
+    best_in_k = np.full((h, w), -1, dtype=np.int64)
     sums = np.zeros((n_bands, h, w))
+    sums_in = np.zeros((n_bands, h, w))
     d_row = np.empty(w)
     pl_row = np.empty(w)
+    d_own_row = np.empty(w)
+    pl_own_row = np.empty(w)
+    own_row = np.zeros(w, dtype=np.bool_)
     t1_row, t2_row, t3_row = np.empty(w), np.empty(w), np.empty(w)
     brg_row = np.zeros(w)
     dep_row = np.zeros(w)
     n_pairs = 0
+    prm_arrays = (sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla)
     for i in range(site_x.size):
         s0, s1 = sec_start[i], sec_start[i + 1]
         directional = _is_directional(sec_dir, s0, s1)
         # The usual macro site, three directional sectors, is folded in one pass per row.
-        three = s1 - s0 == 3 and sec_dir[s0] and sec_dir[s0 + 1] and sec_dir[s0 + 2]
-        prm_arrays = (sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla)
+        three = s1 - s0 == 3 and sec_dir[s0] and sec_dir[s0 + 1] and sec_dir[s0 + 2] and not site_indoor[i]
         p0 = _sector_params(s0, *prm_arrays)
         p1 = _sector_params(min(s0 + 1, s1 - 1), *prm_arrays)
         p2 = _sector_params(min(s0 + 2, s1 - 1), *prm_arrays)
         band = site_band[i]
-        indoor = site_indoor[i]
-        off = penetration_db if indoor else 0.0
-        tgt = rx_in if indoor else rx_out
         for r in range(h):
             dy = row_y[r] - site_y[i]
             if abs(dy) > reach:
@@ -529,41 +589,56 @@ def rect_kernel(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y, site_
             if cnt == 0:
                 continue
             n_pairs += cnt * (s1 - s0)
-            _fill_path_loss(site_model[i], los, d, pl, reach, site_k[i], t1_row[lo:hi], t2_row[lo:hi], t3_row[lo:hi])
+            t1, t2, t3 = t1_row[lo:hi], t2_row[lo:hi], t3_row[lo:hi]
+            _fill_path_loss(site_model[i], los, d, pl, reach, site_k[i], t1, t2, t3)
+            pen, pen_lin = cell_pen[band, r, lo:hi], cell_pen_lin[band, r, lo:hi]
             if three:
-                _update_row3(pl, brg, dep, s0, p0, p1, p2, off, best[r, lo:hi], best_k[r, lo:hi],
-                             sums[band, r, lo:hi], tgt[r, lo:hi])
+                _update_row3(pl, brg, dep, s0, p0, p1, p2, best[r, lo:hi], best_k[r, lo:hi], sums[band, r, lo:hi],
+                             pen, pen_lin, best_in[r, lo:hi], best_in_k[r, lo:hi], sums_in[band, r, lo:hi])
+                continue
+            if site_indoor[i]:
+                own, pl_own = own_row[lo:hi], pl_own_row[lo:hi]
+                if _own_building_row(cell_bld[r, lo:hi], pen, site_bld[i], own) and site_head[i] > 0.0 and \
+                        site_bld[i] >= 0:
+                    d_own = d_own_row[lo:hi]
+                    _head_distance_row(d, own, site_head[i], d_own)
+                    _fill_path_loss(site_model[i], los, d_own, pl_own, reach, site_k[i], t1, t2, t3)
+                else:
+                    pl_own[:] = pl
+                for kk in range(s0, s1):
+                    _update_row_indoor_site(pl, pl_own, brg, dep, sec_dir[kk], _sector_params(kk, *prm_arrays), kk,
+                                            site_exit[i], own, best[r, lo:hi], best_k[r, lo:hi],
+                                            sums[band, r, lo:hi], pen, pen_lin, best_in[r, lo:hi],
+                                            best_in_k[r, lo:hi], sums_in[band, r, lo:hi])
                 continue
             for kk in range(s0, s1):
-                prm = _sector_params(kk, *prm_arrays)
-                _update_row(pl, brg, dep, sec_dir[kk], prm, off, kk, best[r, lo:hi], best_k[r, lo:hi],
-                            sums[band, r, lo:hi], tgt[r, lo:hi])
-    sinr = np.full((h, w), np.nan)
+                _update_row(pl, brg, dep, sec_dir[kk], _sector_params(kk, *prm_arrays), kk, best[r, lo:hi],
+                            best_k[r, lo:hi], sums[band, r, lo:hi], pen, pen_lin, best_in[r, lo:hi],
+                            best_in_k[r, lo:hi], sums_in[band, r, lo:hi])
     sec_band = np.empty(sec_dir.size, dtype=np.int64)
     for i in range(site_x.size):
         for kk in range(sec_start[i], sec_start[i + 1]):
             sec_band[kk] = site_band[i]
-    for r in range(h):
-        for c in range(w):
-            kk = best_k[r, c]
-            if kk >= 0:
-                bd = sec_band[kk]
-                # the serving term exactly as it entered the sum, so it cancels without residue
-                s_lin = _db_to_lin(best[r, c])
-                interf = max(sums[bd, r, c] - s_lin, 0.0)
-                sinr[r, c] = 10.0 * math.log10(s_lin / (interf + noise_lin[bd]))
-    return best, best_k, rx_out, rx_in, sinr, n_pairs
+    sinr = np.full((h, w), np.nan)
+    sinr_in = np.full((h, w), np.nan)
+    _sinr(best, best_k, sums, sec_band, noise_lin, load, sinr)
+    _sinr(best_in, best_in_k, sums_in, sec_band, noise_lin, load, sinr_in)
+    return best, best_k, sinr, best_in, best_in_k, sinr_in, n_pairs
 
 
 @njit(**_JIT)
-def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y, site_model, site_indoor, site_k,
-                       site_dh, sec_start, sec_dir, sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am,
-                       sec_sla, reach, penetration_db, los, site_reach, indoor_layer, threshold_dbm):
-    """(flat rectangle cell, local site) pairs where a site's best sector alone reaches ``threshold_dbm``.
+def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, cell_pen, cell_bld, site_x, site_y, site_model,
+                       site_band, site_indoor, site_bld, site_exit, site_head, site_k, site_dh, sec_start, sec_dir,
+                       sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla, sec_floor, reach, los,
+                       site_reach, indoor_layer):
+    """(flat rectangle cell, local site) pairs where a site's best sector alone clears its floor.
 
-    The layer offset per site: outdoor layer, penetration for indoor-type sites; indoor layer
-    (``indoor_layer``), penetration for outdoor-type sites. ``site_reach`` [m] (<= ``reach``) bounds where each
-    site can clear the threshold; cells beyond it are skipped. Other arguments as :func:`rect_kernel`.
+    A sector covers a cell when its RSRP on the layer reaches ``sec_floor`` [dBm] (the RSRP threshold, or the
+    uplink's floor where that is higher). Outdoor layer: indoor-type sites lose their exit loss. Indoor layer
+    (``indoor_layer``): outdoor-type sites lose each cell's building loss ``cell_pen`` (+inf off the layer);
+    indoor-type sites serve their own building without loss at their nearest head, other buildings through both
+    walls. ``site_reach`` [m] (<= ``reach``) bounds where each site can clear its floors; cells beyond it are
+    skipped. Other arguments as :func:`rect_kernel`.
     """
     h, w = inside.shape
     # The per-site, per-row skeleton below is also rect_kernel's; written out in both, since a shared helper
@@ -574,18 +649,22 @@ def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y
     n = 0
     d_row = np.empty(w)
     pl_row = np.empty(w)
+    d_own_row = np.empty(w)
+    pl_own_row = np.empty(w)
+    own_row = np.zeros(w, dtype=np.bool_)
     rx_row = np.empty(w)
+    rx_own_row = np.empty(w)
     t1_row, t2_row, t3_row = np.empty(w), np.empty(w), np.empty(w)
     brg_row = np.zeros(w)
     dep_row = np.zeros(w)
     best_row = np.empty(w)
+    prm_arrays = (sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla)
     for i in range(site_x.size):
         s0, s1 = sec_start[i], sec_start[i + 1]
         directional = _is_directional(sec_dir, s0, s1)
-        off = (0.0 if site_indoor[i] else penetration_db) if indoor_layer else (
-            penetration_db if site_indoor[i] else 0.0)
+        band = site_band[i]
+        indoor_site = site_indoor[i]
         reach_i = min(site_reach[i], reach)
-        prm_arrays = (sec_budget, sec_az, sec_hscale, sec_vscale, sec_tilt, sec_am, sec_sla)
         for r in range(h):
             dy = row_y[r] - site_y[i]
             if abs(dy) > reach_i:
@@ -598,17 +677,38 @@ def rect_site_coverage(col_x, row_y, res, row_lo, row_hi, inside, site_x, site_y
             if _site_row(col_x[lo:hi], dy, site_x[i], site_dh[i], directional, reach_i, inside[r, lo:hi], d, brg,
                          dep) == 0:
                 continue
-            _fill_path_loss(site_model[i], los, d, pl, reach_i, site_k[i], t1_row[lo:hi], t2_row[lo:hi],
-                            t3_row[lo:hi])
+            t1, t2, t3 = t1_row[lo:hi], t2_row[lo:hi], t3_row[lo:hi]
+            _fill_path_loss(site_model[i], los, d, pl, reach_i, site_k[i], t1, t2, t3)
+            pen = cell_pen[band, r, lo:hi]
+            own, pl_own, rx_own = own_row[lo:hi], pl_own_row[lo:hi], rx_own_row[lo:hi]
+            anyown = False
+            if indoor_site and indoor_layer:
+                anyown = _own_building_row(cell_bld[r, lo:hi], pen, site_bld[i], own)
+                if anyown and site_head[i] > 0.0 and site_bld[i] >= 0:
+                    d_own = d_own_row[lo:hi]
+                    _head_distance_row(d, own, site_head[i], d_own)
+                    _fill_path_loss(site_model[i], los, d_own, pl_own, reach_i, site_k[i], t1, t2, t3)
             site_best[:] = -np.inf
             for kk in range(s0, s1):
-                _sector_row(pl, brg, dep, sec_dir[kk], _sector_params(kk, *prm_arrays), rx)
+                prm = _sector_params(kk, *prm_arrays)
+                floor = sec_floor[kk]
+                _sector_row(pl, brg, dep, sec_dir[kk], prm, rx)
+                if anyown and site_head[i] > 0.0 and site_bld[i] >= 0:
+                    _sector_row(pl_own, brg, dep, sec_dir[kk], prm, rx_own)
+                elif anyown:
+                    _sector_row(pl, brg, dep, sec_dir[kk], prm, rx_own)
                 for c in range(rx.size):
-                    v = rx[c] - off
+                    if indoor_layer:
+                        if indoor_site:
+                            v = (rx_own[c] if anyown and own[c] else rx[c] - site_exit[i] - pen[c]) - floor
+                        else:
+                            v = rx[c] - pen[c] - floor
+                    else:
+                        v = rx[c] - (site_exit[i] if indoor_site else 0.0) - floor
                     sb = site_best[c]
                     site_best[c] = v if v > sb else sb
             for c in range(site_best.size):
-                if site_best[c] >= threshold_dbm and inside[r, lo + c]:
+                if site_best[c] >= 0.0 and inside[r, lo + c]:
                     if n == cap:
                         cap *= 2
                         grown_c = np.empty(cap, dtype=np.int64)

@@ -4,8 +4,9 @@ A subscriber is served by its own network only: best server and interference (SI
 network's own sites (:func:`network_coverage` evaluates one network's sites alone; cells of another network are on
 another carrier and neither serve nor interfere). A cell is **covered** when the network's best server gives
 SS-RSRP >= ``radio.rsrp_threshold_dbm`` **and** SS-SINR >= ``radio.sinr_threshold_db`` (the operators' drive-test
-KPI); the RSRP-only share is reported beside it. Indoors the same SINR is used (building loss attenuates serving
-and interfering cells alike).
+KPI), and the uplink carries ``radio.uplink.edge_rate_mbps`` to that server (:func:`apply_kpi`); the RSRP-only
+share is reported beside it, and which link limits where (:func:`link_figures`). Outdoor figures are shares of
+the cells outside buildings, indoor ones of building floor area (:meth:`siteplan.coverage.Grid.layer_mask`).
 
 District views (:func:`district_views`) answer two different questions and are labelled as such:
 ``every_network`` (a subscriber of any network is covered) and ``any_network`` (at least one network covers).
@@ -26,6 +27,7 @@ __all__ = [
     "NO_SIGNAL_DBM",
     "apply_kpi",
     "district_views",
+    "link_figures",
     "network_coverage",
     "share",
     "write_network_tif",
@@ -36,7 +38,9 @@ NO_SIGNAL_DBM = -200.0
 
 KPI_DEFINITION = ("covered = the network's own best server gives SS-RSRP >= radio.rsrp_threshold_dbm and "
                   "SS-SINR >= radio.sinr_threshold_db (interference from the network's own co-channel cells within "
-                  "radio.max_reach_m, fully loaded); other networks neither serve nor interfere")
+                  "radio.max_reach_m at radio.neighbour_load), and its uplink carries radio.uplink.edge_rate_mbps "
+                  "to that server; outdoors on the cells outside buildings, indoors on building footprints "
+                  "weighted by floor area; other networks neither serve nor interfere")
 
 
 def share(mask: np.ndarray, weight: np.ndarray | None = None) -> float | None:
@@ -49,20 +53,64 @@ def share(mask: np.ndarray, weight: np.ndarray | None = None) -> float | None:
     return round(float(weight[mask].sum()) / total, 6) if total > 0 else None
 
 
+def _ul_ok(rsrp: np.ndarray, server_sector: np.ndarray, ul_floor_dbm: np.ndarray) -> np.ndarray:
+    """Cells whose serving sector's uplink carries the edge rate: RSRP >= that sector's uplink floor."""
+    has = server_sector >= 0
+    floor = np.where(has, ul_floor_dbm[np.maximum(server_sector, 0)] if ul_floor_dbm.size else -np.inf, np.inf)
+    with np.errstate(invalid="ignore"):
+        return has & (np.nan_to_num(rsrp, nan=-np.inf) >= floor)
+
+
 def apply_kpi(result: CoverageResult, sinr_threshold_db: float) -> CoverageResult:
-    """Turn ``covered`` / ``indoor_covered`` into the joint RSRP + SINR KPI; keep the RSRP-only masks as
-    ``rsrp_covered`` / ``indoor_rsrp_covered``. Returns the same object."""
+    """Turn ``covered`` / ``indoor_covered`` into the joint KPI: RSRP, SINR and the uplink all hold.
+
+    Keeps the RSRP-only masks as ``rsrp_covered`` / ``indoor_rsrp_covered``, the downlink's (RSRP and SINR) as
+    ``dl_covered`` / ``indoor_dl_covered`` and where the uplink holds as ``ul_ok`` / ``indoor_ul_ok`` (each on its
+    layer's cells). Returns the same object.
+    """
     if getattr(result, "kpi_applied", False):
         return result
-    with np.errstate(invalid="ignore"):
-        sinr_ok = np.nan_to_num(result.sinr_db, nan=-np.inf) >= sinr_threshold_db
-    result.rsrp_covered = result.covered
-    result.indoor_rsrp_covered = result.indoor_covered
-    result.covered = result.covered & sinr_ok
-    result.indoor_covered = result.indoor_covered & sinr_ok
+    g = result.grid
+    floors = result.sectors.ul_floor_dbm
+    for prefix, rsrp, sinr, srv in (("", result.rsrp_dbm, result.sinr_db, result.server_sector),
+                                    ("indoor_", result.indoor_rsrp_dbm, result.indoor_sinr_db,
+                                     result.indoor_server_sector)):
+        layer = g.layer_mask("indoor" if prefix else "outdoor")
+        covered = getattr(result, f"{prefix}covered")
+        with np.errstate(invalid="ignore"):
+            sinr_ok = np.nan_to_num(sinr, nan=-np.inf) >= sinr_threshold_db
+        setattr(result, f"{prefix}rsrp_covered", covered)
+        setattr(result, f"{prefix}dl_covered", covered & sinr_ok)
+        setattr(result, f"{prefix}ul_ok", layer & _ul_ok(rsrp, srv, floors))
+        setattr(result, f"{prefix}covered", covered & sinr_ok & getattr(result, f"{prefix}ul_ok"))
     result.sinr_threshold_db = float(sinr_threshold_db)
     result.kpi_applied = True
     return result
+
+
+def link_figures(result: CoverageResult, layer: str) -> dict:
+    """Which link limits where on ``layer`` (shares of the layer, weighted as :meth:`Grid.layer_weight_m2`):
+    ``downlink`` (RSRP and SINR hold), ``uplink`` (the uplink holds), ``uplink_limited`` (the downlink holds, the
+    uplink not), ``downlink_limited`` (the reverse), ``neither``; and the SINR distribution of the layer's served
+    cells (p5, p50, p95 [dB], share below the SINR threshold)."""
+    g = result.grid
+    pre = "indoor_" if layer == "indoor" else ""
+    mask = g.layer_mask(layer)
+    w = g.layer_weight_m2(layer)[mask]
+    dl = getattr(result, f"{pre}dl_covered")[mask]
+    ul = getattr(result, f"{pre}ul_ok")[mask]
+    sinr = (result.indoor_sinr_db if pre else result.sinr_db)[mask]
+    served = np.isfinite(sinr)
+    out = {
+        "downlink": share(dl, w), "uplink": share(ul, w),
+        "uplink_limited": share(dl & ~ul, w), "downlink_limited": share(~dl & ul, w), "neither": share(~dl & ~ul, w),
+    }
+    if served.any():
+        p5, p50, p95 = np.percentile(sinr[served].astype(float), [5, 50, 95])
+        out["sinr_db"] = {"p5": round(float(p5), 2), "p50": round(float(p50), 2), "p95": round(float(p95), 2),
+                          "below_threshold_share": share(sinr[served] < getattr(result, "sinr_threshold_db", -3.0),
+                                                         w[served])}
+    return out
 
 
 def network_coverage(district, grid, sites, *, progress: Callable | None = None,
@@ -81,9 +129,12 @@ def network_coverage(district, grid, sites, *, progress: Callable | None = None,
     res.figures = coverage_figures(res, subdistricts=district.layers.get("subdistricts"),
                                    hotspots=district.layers.get("hotspots"), polygon_rule=polygon_rule,
                                    sinr_threshold_db=radio.sinr_threshold_db)
-    inside = grid.inside
-    for layer, mask in (("outdoor", res.rsrp_covered), ("indoor", res.indoor_rsrp_covered)):
-        res.figures[layer]["rsrp_share"] = share(mask[inside])
+    for layer in ("outdoor", "indoor"):
+        mask = grid.layer_mask(layer)
+        pre = "indoor_" if layer == "indoor" else ""
+        res.figures[layer]["rsrp_share"] = share(getattr(res, f"{pre}rsrp_covered")[mask],
+                                                 grid.layer_weight_m2(layer)[mask])
+        res.figures[layer]["links"] = link_figures(res, layer)
     return res
 
 
@@ -96,11 +147,13 @@ def district_views(results: dict[str, CoverageResult]) -> dict:
     if not results:
         return {}
     first = next(iter(results.values()))
-    inside = first.grid.inside
+    g = first.grid
     out: dict = {"networks": sorted(results)}
     for layer, attr in (("outdoor", "covered"), ("indoor", "indoor_covered")):
-        stack = np.stack([getattr(r, attr)[inside] for r in results.values()])
-        out[layer] = {"every_network": share(stack.all(axis=0)), "any_network": share(stack.any(axis=0))}
+        mask = g.layer_mask(layer)
+        w = g.layer_weight_m2(layer)[mask]
+        stack = np.stack([getattr(r, attr)[mask] for r in results.values()])
+        out[layer] = {"every_network": share(stack.all(axis=0), w), "any_network": share(stack.any(axis=0), w)}
     out["definition"] = ("every_network: a subscriber of each listed network is covered by its own network; "
                          "any_network: at least one listed network covers the cell")
     return out

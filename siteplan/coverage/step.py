@@ -35,14 +35,15 @@ from ..errors import InputFileError
 from ..io import District, provenance, read_district, read_layer, write_csv, write_geojson, write_json
 from ..io.writers import provenance_tags
 from ..networks import ALL, eligible_statuses, network_table, networks_of, site_networks
+from ..radio import budgets as _budgets
 from ..radio import linkbudget as _lb
 from .engine import CoverageResult
 from .gaps import find_gaps
 from .grid import Grid, grid_for_district
 from .networks import KPI_DEFINITION, NO_SIGNAL_DBM, district_views, network_coverage, write_network_tif
 
-__all__ = ["HOTSPOT_POLYGON_RULE", "NO_SIGNAL_DBM", "NetworkCoverage", "clean_json", "gaps_table", "run",
-           "run_coverage", "scenario_sites"]
+__all__ = ["HOTSPOT_POLYGON_RULE", "NO_SIGNAL_DBM", "NetworkCoverage", "clean_json", "gaps_table",
+           "indoor_cases_db", "link_budgets", "run", "run_coverage", "scenario_sites"]
 
 #: How a polygon hotspot counts as covered (see siteplan.coverage.figures).
 HOTSPOT_POLYGON_RULE = "majority"
@@ -114,10 +115,36 @@ def scenario_sites(district: District, candidates: gpd.GeoDataFrame | None) -> d
     return out
 
 
-def _network_figures(nc: NetworkCoverage, district: District) -> dict:
+def indoor_cases_db(grid: Grid, radio, band: str) -> dict[str, float]:
+    """Indoor losses [dB] a planner dimensions with on ``band`` (building loss + extra indoor margin): TR 38.901
+    low- and high-loss buildings, and the district's own mix (its classes weighted by floor area)."""
+    table = _budgets.indoor_loss_table_db(radio, ["low", "high"], [band])[0]
+    out = {"indoor_low_loss": float(table[0]), "indoor_high_loss": float(table[1])}
+    b = grid.buildings
+    if b is not None and b.n_buildings:
+        per_class = _budgets.indoor_loss_table_db(radio, b.classes, [band])[0]
+        cls = b.cell_class[grid.layer_mask("indoor")]
+        w = b.cell_floor_area_m2[grid.layer_mask("indoor")]
+        # The mix as one loss: the floor-area-weighted mean of the classes' linear attenuation.
+        lin = np.average(10.0 ** (-per_class[cls] / 10.0), weights=w)
+        out["indoor_district_mix"] = float(-10.0 * np.log10(lin))
+    return out
+
+
+def link_budgets(district: District, grid: Grid, network, site_types) -> dict:
+    """The planner's dimensioning of a network on its primary band for each site type it builds
+    (siteplan.radio.budgets.dimensioning): DL and UL MAPL, ranges, ISD, limiting link, sites for the district."""
+    radio = district.config.radio
+    band = network.primary_band or radio.band
+    cases = indoor_cases_db(grid, radio, band)
+    return {t: _budgets.dimensioning(radio, t, band, area_km2=round(district.area_km2, 4), indoor_losses=cases)
+            for t in site_types if t in radio.site_types}
+
+
+def _network_figures(nc: NetworkCoverage, district: District, scenario_sites: dict | None = None) -> dict:
     nets = networks_of(district.config)
     scenarios = sorted({s for v in nc.results.values() for s in v})
-    return {
+    out = {
         "kpi": KPI_DEFINITION,
         "networks": {
             k: {"name": nets[k].name, "name_zh": nets[k].name_zh,
@@ -126,6 +153,13 @@ def _network_figures(nc: NetworkCoverage, district: District) -> dict:
         },
         "district": {s: district_views(nc.scenario(s)) for s in scenarios},
     }
+    for k, net in nets.items():
+        types = ["macro"]
+        for frame in (scenario_sites or {}).get(k, {}).values():
+            if "site_type" in frame:
+                types += sorted(set(frame["site_type"].astype(str)) - set(types))
+        out["networks"][k]["link_budget"] = link_budgets(district, nc.grid, net, types)
+    return out
 
 
 def _compute(district: District, scenarios: dict[str, dict[str, object]], progress=None) -> tuple[NetworkCoverage, dict]:
@@ -141,12 +175,19 @@ def _compute(district: District, scenarios: dict[str, dict[str, object]], progre
             nc.results[net][name] = network_coverage(district, grid, sites, progress=progress,
                                                      polygon_rule=HOTSPOT_POLYGON_RULE)
             timing[f"{net}.{name}"] = round(time.perf_counter() - t0, 2)
-    summary = _network_figures(nc, district)
+    summary = _network_figures(nc, district, scenarios)
     summary.update({
         "grid": {"resolution_m": grid.resolution_m, "shape": list(grid.shape), "cells_inside": grid.n_inside,
                  "crs": grid.crs, "transform": list(grid.transform)[:6]},
         "radio": _lb.radio_parameters(radio),
-        "indoor_definition": "outdoor RSRP minus radio.indoor_penetration_db (indoor-type sites: the reverse)",
+        "indoor_definition": ("indoors = building footprints (cells whose centre is in one, weighted by floor area); "
+                              "RSRP of outdoor-type sites less the cell's building loss on the band (TR 38.901 "
+                              "low/high-loss O2I per building class) and the extra indoor margin; indoor systems "
+                              "serve their own building without it (siteplan.coverage.engine)"),
+        "building_classes": list(nc.grid.classes),
+        "indoor_layer": {"floor_area_km2": round(float(nc.grid.layer_weight_m2("indoor").sum()) / 1e6, 4),
+                         "footprint_cells": int(nc.grid.layer_mask("indoor").sum()),
+                         "outdoor_cells": int(nc.grid.layer_mask("outdoor").sum())},
         "hotspot_polygon_rule": HOTSPOT_POLYGON_RULE,
         "no_signal_dbm": NO_SIGNAL_DBM,
         "skipped_sites": [{"network": net, "scenario": s, "site_id": sid, "reason": why}

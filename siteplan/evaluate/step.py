@@ -39,6 +39,7 @@ from ..io.schema import SAMPLE_NOTICE
 from ..networks import ALL, networks_of, site_networks
 from ..optimize.step import demand_weights, goal_area_mask
 from ..radio import linkbudget as _lb
+from .capacity import network_capacity
 from .search import SEARCH_COLUMNS, hotspot_rings, search_rings
 
 __all__ = ["PlanEvaluation", "evaluate_goal", "plan_award_eligible", "run"]
@@ -62,13 +63,19 @@ def _layer_mask(res, layer: str, rsrp_only: bool = False) -> np.ndarray:
     return a.ravel()[g.cell_index]
 
 
+def _wshare(mask: np.ndarray, weight: np.ndarray) -> float | None:
+    total = float(weight.sum())
+    return round(float(weight[mask].sum()) / total, 6) if total > 0 else None
+
+
 def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDataFrame, available: bool,
                   sites: int, target_sites: int, optimizer_share: dict | None = None) -> dict:
     """Whether a network's plan at a phase meets the phase's goal on the joint KPI, and why not.
 
     ``pool`` is the network's coverage with every eligible candidate (its RSRP-only masks say what no candidate
-    can reach). Returns ``met``, the shares reached (joint KPI, RSRP-only, the pool's reach), hotspot counts, and
-    ``why``: a list of plain reasons.
+    can reach). Shares are of the goal area's cells on the goal's layer, weighted by area outdoors and floor area
+    indoors. Returns ``met``, the shares reached (joint KPI, downlink only, RSRP only, the pool's reach), hotspot
+    counts, and ``why``: a list of plain reasons.
     """
     out: dict = {"met": True, "why": [], "why_codes": []}
     if goal is None:
@@ -77,12 +84,17 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
     out["goal"] = {"layer": goal.layer, "area": goal.area, "share": goal.share,
                    "hotspot_scenarios": list(goal.hotspot_scenarios), "hotspot_layer": goal.hotspot_layer,
                    "hotspot_share": goal.hotspot_share}
+    g = res.grid
+    weight = g.layer_weight_m2(goal.layer).ravel()[g.cell_index][area_mask]
+    pre = "indoor_" if goal.layer == "indoor" else ""
     cov = _layer_mask(res, goal.layer)[area_mask]
     rsrp = _layer_mask(res, goal.layer, True)[area_mask]
+    dl = getattr(res, f"{pre}dl_covered").ravel()[g.cell_index][area_mask]
     reach = _layer_mask(pool, goal.layer, True)[area_mask] if pool is not None else np.zeros_like(cov)
-    out["area_share"] = share(cov)
-    out["area_rsrp_share"] = share(rsrp)
-    out["pool_rsrp_share"] = share(reach)
+    out["area_share"] = _wshare(cov, weight)
+    out["area_dl_share"] = _wshare(dl, weight)
+    out["area_rsrp_share"] = _wshare(rsrp, weight)
+    out["pool_rsrp_share"] = _wshare(reach, weight)
     met_area = (out["area_share"] or 0.0) + 1e-9 >= goal.share
     why = out["why"]
     codes = out.setdefault("why_codes", [])
@@ -101,8 +113,14 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
                 f"目标区域有 {1 - pool_share:.1%} 无任何候选站址可覆盖（候选最多覆盖 {pool_share:.1%}），已生成站址需求",
                 f"no candidate can cover {1 - pool_share:.1%} of the goal area: the pool reaches at most "
                 f"{pool_share:.1%} (RSRP) — candidate search requests issued")
-        if (out["area_rsrp_share"] or 0.0) + 1e-9 >= goal.share:
-            lost = out["area_rsrp_share"] - out["area_share"]
+        if (out["area_dl_share"] or 0.0) + 1e-9 >= goal.share:
+            lost = out["area_dl_share"] - out["area_share"]
+            say("UPLINK_LIMITED",
+                f"下行覆盖 {out['area_dl_share']:.1%}，但目标区域 {lost:.1%} 的上行不达标（上行受限）",
+                f"the downlink reaches {out['area_dl_share']:.1%} but the uplink fails on {lost:.1%} of the goal "
+                "area: uplink-limited")
+        elif (out["area_rsrp_share"] or 0.0) + 1e-9 >= goal.share:
+            lost = out["area_rsrp_share"] - out["area_dl_share"]
             say("INTERFERENCE_LIMITED",
                 f"RSRP 达标 {out['area_rsrp_share']:.1%}，但目标区域 {lost:.1%} 的 SS-SINR 低于门限（干扰受限）",
                 f"RSRP reaches {out['area_rsrp_share']:.1%} but SS-SINR < threshold on {lost:.1%} of the goal area: "
@@ -121,9 +139,8 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
     met_hot = True
     if goal.hotspot_scenarios:
         hs = hotspots[hotspots["scenario"].isin(list(goal.hotspot_scenarios))] if len(hotspots) else hotspots
-        g = res.grid
         layer_plan = res.covered if goal.hotspot_layer == "outdoor" else res.indoor_covered
-        plan_h = hotspot_coverage(g, layer_plan, hs, polygon_rule=HOTSPOT_POLYGON_RULE)
+        plan_h = hotspot_coverage(g, layer_plan, hs, polygon_rule=HOTSPOT_POLYGON_RULE, layer=goal.hotspot_layer)
         on = plan_h["on_grid"].to_numpy(dtype=bool) if len(plan_h) else np.zeros(0, bool)
         n_on = int(on.sum())
         n_cov = int(plan_h["covered"].to_numpy(dtype=bool)[on].sum()) if n_on else 0
@@ -132,7 +149,7 @@ def evaluate_goal(res, pool, goal, *, area_mask: np.ndarray, hotspots: gpd.GeoDa
         out["hotspot_share"] = round(n_cov / n_on, 6) if n_on else None
         if pool is not None and n_on:
             pl = pool.rsrp_covered if goal.hotspot_layer == "outdoor" else pool.indoor_rsrp_covered
-            pool_h = hotspot_coverage(g, pl, hs, polygon_rule=HOTSPOT_POLYGON_RULE)
+            pool_h = hotspot_coverage(g, pl, hs, polygon_rule=HOTSPOT_POLYGON_RULE, layer=goal.hotspot_layer)
             out["hotspots_reachable"] = int(pool_h["covered"].to_numpy(dtype=bool)[on].sum())
             unreach = on & ~pool_h["covered"].to_numpy(dtype=bool) & ~plan_h["covered"].to_numpy(dtype=bool)
             out["hotspots_unreachable"] = plan_h.loc[unreach, "hotspot_id"].astype(str).tolist()
@@ -252,7 +269,8 @@ def run(ctx) -> None:
     per_net: dict[str, dict] = {}
     requests = []
     gap_frames = []
-    w_demand = demand_weights(grid, hotspots, cfg.scenarios, cfg.optimize.hotspot_radius_m)
+    w_demand = {layer: demand_weights(grid, hotspots, cfg.scenarios, cfg.optimize.hotspot_radius_m, layer)
+                for layer in ("outdoor", "indoor")}
     core = goal_area_mask(grid, d, next((t.goal for t in cfg.targets if t.goal and t.goal.area == "core"), None))
     for key, net in nets.items():
         mine = table[table["network"] == key]
@@ -272,6 +290,7 @@ def run(ctx) -> None:
             if not available and int(counts[key][t.id]) == 0:
                 verdict = _not_due(verdict)
             new = mine[mine["phase"] == t.id]
+            cap = network_capacity(d, res, key)
             phases.append({
                 "id": t.id, "due": t.due, "available": available, "target_sites": int(counts[key][t.id]),
                 "sites": len(upto), "new_sites": len(new),
@@ -279,6 +298,7 @@ def run(ctx) -> None:
                              "sinr_median_db": res.figures.get("sinr_median_db"),
                              "by_subdistrict": res.figures["by_subdistrict"], "hotspots": res.figures["hotspots"]},
                 "goal": verdict,
+                "capacity": cap,
                 "tco_cny": round(float(new["tco_cny"].astype(float).sum()), 0),
                 "capex_cny": round(float(new["capex_cny"].astype(float).sum()), 0),
                 "by_build_kind": {k: int(v) for k, v in new["build_kind"].value_counts().sort_index().items()},
@@ -286,12 +306,14 @@ def run(ctx) -> None:
             if available and verdict["met"] is False and pool is not None and t.goal is not None:
                 plan_cov = _layer_mask(res, t.goal.layer)
                 reach = _layer_mask(pool, t.goal.layer, True)
-                unc = mask & ~plan_cov & ~reach
+                on_layer = grid.layer_mask(t.goal.layer).ravel()[grid.cell_index]
+                unc = mask & on_layer & ~plan_cov & ~reach
                 reason = (f"phase {t.id} goal {t.goal.share:.0%} {t.goal.layer} of the {t.goal.area}: no eligible "
                           f"candidate of the network covers this area")
                 rings = search_rings(grid, unc, network=key, phase=t.id,
                                      site_radius_m=_site_radius_m(radio, net.primary_band, t.goal.layer),
-                                     min_area_m2=float(radio.gap_min_area_m2), weight=w_demand, high_priority=core,
+                                     min_area_m2=float(radio.gap_min_area_m2), weight=w_demand[t.goal.layer],
+                                     high_priority=core,
                                      reason=reason)
                 requests.append(rings)
                 bad = verdict.get("hotspots_unreachable", [])
@@ -395,12 +417,39 @@ def run(ctx) -> None:
         "phases": district_phases,
         "money": money_summary,
         "sharing": sharing,
+        "capacity": _capacity_summary(per_net, cfg),
         "search_requests": {"count": len(req),
                             "by_network": req.groupby("network").size().to_dict() if len(req) else {}},
         "gaps": {"count": len(gaps), "layer": radio.gap_layer, "phase": phase_ids[-1] if phase_ids else None,
                  "by_network": gaps.groupby("network").size().to_dict() if len(gaps) else {},
                  "area_km2": round(float(gaps["area_m2"].astype(float).sum()) / 1e6, 4) if len(gaps) else 0.0},
     })
+
+
+def _capacity_summary(per_net: dict, cfg) -> dict:
+    """The capacity check of each network's last phase: capacity-limited hotspots (or none) with the load figures."""
+    c = cfg.capacity
+    out = {"trigger": c.trigger, "definition": "a sector is over the trigger when its busy-hour demand needs more "
+           "than capacity.trigger of its PRB-time (siteplan.evaluate.capacity)", "networks": {}}
+    for key, v in per_net.items():
+        if not v["phases"]:
+            continue
+        last = v["phases"][-1]
+        cap = last.get("capacity", {})
+        out["networks"][key] = {
+            "phase": last["id"],
+            "capacity_limited_hotspots": cap.get("capacity_limited_hotspots", []),
+            "sectors_over_trigger": cap.get("sectors_over_trigger"),
+            "utilisation": cap.get("utilisation"),
+            "demand_mbps": cap.get("demand_mbps"),
+            "hotspot_loads": {h["hotspot_id"]: h.get("max_utilisation") for h in cap.get("hotspots", [])
+                              if h.get("on_grid")},
+        }
+    limited = sorted({h for v in out["networks"].values() for h in v["capacity_limited_hotspots"]})
+    out["capacity_limited_hotspots"] = limited
+    out["verdict"] = (f"{len(limited)} hotspot(s) capacity-limited at the last phase" if limited else
+                      "no hotspot is capacity-limited at the last phase (loads per hotspot in networks.*.hotspot_loads)")
+    return out
 
 
 def _rollout_table(per_net: dict, nets: dict, district_phases: list[dict], award_by: dict) -> pd.DataFrame:

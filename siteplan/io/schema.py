@@ -107,7 +107,7 @@ SCHEMAS: dict[str, LayerSchema] = {
         boolean=("free_access",),
     ),
     "hotspots": LayerSchema(
-        _ANY, "hotspot_id", ("hotspot_id", "scenario"), {"name": "", "weight": None, "receptor": ""},
+        _ANY, "hotspot_id", ("hotspot_id", "scenario"), {"name": "", "weight": None, "receptor": "", "building_id": ""},
         numeric=("weight",), enums={"scenario": SCENARIO_KEYS, "receptor": RECEPTORS},
         ranges={"weight": (0.0, 1e6, "")},
     ),

@@ -271,10 +271,12 @@ def build_map(
             if res is None or not np.isfinite(res.rsrp_dbm).any() or not np.isfinite(res.rsrp_dbm[res.grid.inside]).any():
                 continue
             rasters[key][pid] = {}
-            for layer, attr in (("outdoor", "rsrp_dbm"), ("indoor", "indoor_rsrp_dbm")):
+            for layer, attr, sinr_attr in (("outdoor", "rsrp_dbm", "sinr_db"),
+                                           ("indoor", "indoor_rsrp_dbm", "indoor_sinr_db")):
                 arr = getattr(res, attr)
+                sinr = getattr(res, sinr_attr, None)
                 rasters[key][pid][layer] = add(coverage_overlay(
-                    arr, res.sinr_db, res.grid.transform, str(res.grid.crs or crs), threshold_dbm=threshold,
+                    arr, res.sinr_db if sinr is None else sinr, res.grid.transform, str(res.grid.crs or crs), threshold_dbm=threshold,
                     sinr_threshold_db=sinr_thr, name=f"{net_labels.get(key, key)} {pid} {layer}", frame=frame,
                     pane=_RASTER_PANE))
 

@@ -604,7 +604,7 @@ def summary_panel_html(summary: Mapping | None, *, targets: Sequence = (), sampl
             + _cell(_get(ph, "views", "indoor", "any_network"), f"{k}.indoor.any_network", "pct")
             + _cell(None, None) * 3 + "</tr>"
         )
-    parts.append("<h4>分期与各网络 Phases by network (RSRP+SINR)</h4>")
+    parts.append("<h4>分期与各网络 Phases by network (RSRP+SINR+上行 uplink; 室内按建筑面积 indoor by floor area)</h4>")
     if rows:
         parts.append(f'<table class="sp-targets">{head}{"".join(rows)}</table>')
     else:

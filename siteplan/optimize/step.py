@@ -5,8 +5,10 @@ For each network (``[networks.*]``): its eligible candidates (compliant, and con
 coverage matrix per layer (a candidate covers the cells where its own RSRP clears the threshold), costs as the
 ten-year cost of ownership (:mod:`siteplan.costs`), and per phase the network's share of the target site count
 and the target's goal (:mod:`siteplan.optimize.phased`). A phase takes only candidates whose band carries 5G
-service by its due date. Demand for filling a phase is the district grid's cells (``optimize.demand`` layer)
-weighted by area and by the scenario weights of the hotspots within ``optimize.hotspot_radius_m``.
+service by its due date. Demand for filling a phase is the district grid's cells on the ``optimize.demand`` layer
+(outdoors the cells outside buildings by area, indoors building cells by floor area) weighted by the scenario
+weights of the hotspots within ``optimize.hotspot_radius_m``. A candidate covers a cell where its own RSRP clears
+the threshold and its uplink floor, with the same indoor model as the evaluation (siteplan.coverage.engine).
 
 The selection's coverage on the operators' joint KPI (RSRP and SINR), the goal verdicts, gaps, candidate search
 requests and money are the ``evaluate`` step's. Writes ``selected_sites.csv/.xlsx/.geojson``.
@@ -26,8 +28,8 @@ from scipy.spatial import cKDTree
 from ..io import provenance, write_csv, write_geojson, write_xlsx
 from ..io.schema import SAMPLE_NOTE, SAMPLE_NOTICE
 
-__all__ = ["SELECTED_COLUMNS", "cell_zones", "demand_weights", "fixed_from_registry", "goal_area_mask", "hotspot_rows",
-           "run", "spacing_conflicts", "write_selected"]
+__all__ = ["SELECTED_COLUMNS", "cell_zones", "demand_weights", "fixed_from_registry", "goal_area_mask",
+           "goal_area_weights", "hotspot_rows", "run", "spacing_conflicts", "write_selected"]
 
 #: Registry states whose sites exist or are committed (fixed in the rollout).
 COMMITTED_STATES = ("approved", "approved_with_changes", "under_construction", "in_service")
@@ -36,10 +38,12 @@ COMMITTED_STATES = ("approved", "approved_with_changes", "under_construction", "
 _HEADERS = {"rank": "建设顺序 Build rank"}
 
 
-def demand_weights(grid, hotspots: gpd.GeoDataFrame, scenario_weights: dict[str, float], radius_m: float) -> np.ndarray:
-    """Weight of each inside cell: its area x (1 + the weights of hotspots within ``radius_m``) [m²]."""
+def demand_weights(grid, hotspots: gpd.GeoDataFrame, scenario_weights: dict[str, float], radius_m: float,
+                   layer: str = "outdoor") -> np.ndarray:
+    """Weight of each inside cell on ``layer``: its area outdoors, its floor area indoors (0 off the layer;
+    :meth:`~siteplan.coverage.Grid.layer_weight_m2`), x (1 + the weights of hotspots within ``radius_m``) [m²]."""
     x, y = grid.cell_xy()
-    w = np.full(x.size, grid.cell_area_m2)
+    w = grid.layer_weight_m2(layer).ravel()[grid.cell_index]
     if len(hotspots) == 0:
         return w
     tree = cKDTree(np.column_stack([x, y]))
@@ -122,17 +126,17 @@ def _marginal_area(A: sparse.csc_matrix, order: np.ndarray, area: np.ndarray, st
     return gains
 
 
-def _hotspot_cells(grid, hotspots: gpd.GeoDataFrame) -> np.ndarray:
-    """Inside-cell ordinal of each hotspot's representative point (-1 off the grid)."""
+def _hotspot_cells(grid, hotspots: gpd.GeoDataFrame, layer: str = "outdoor") -> np.ndarray:
+    """Inside-cell ordinal of each hotspot's cell on ``layer`` (siteplan.coverage.figures.hotspot_cells; -1 off
+    the grid)."""
+    from ..coverage.figures import hotspot_cells
+
     if len(hotspots) == 0:
         return np.zeros(0, dtype=np.int64)
-    pts = shapely.get_coordinates(shapely.point_on_surface(hotspots.geometry.values))
-    r, c, ok = grid.rowcol(pts[:, 0], pts[:, 1])
-    ordinal = np.full(grid.shape, -1, dtype=np.int64)
-    ordinal.ravel()[grid.cell_index] = np.arange(grid.n_inside)
-    return np.where(ok, ordinal[np.clip(r, 0, None), np.clip(c, 0, None)], -1)
-
-
+    flat = hotspot_cells(grid, hotspots, layer)
+    ordinal = np.full(grid.shape[0] * grid.shape[1], -1, dtype=np.int64)
+    ordinal[grid.cell_index] = np.arange(grid.n_inside)
+    return np.where(flat >= 0, ordinal[np.maximum(flat, 0)], -1)
 
 
 def goal_area_mask(grid, district, goal) -> np.ndarray:
@@ -144,12 +148,19 @@ def goal_area_mask(grid, district, goal) -> np.ndarray:
     return np.isin(zone, list(codes))
 
 
-def hotspot_rows(grid, hotspots: gpd.GeoDataFrame, scenarios) -> np.ndarray:
-    """Inside-cell ordinals of the hotspots of ``scenarios`` (their representative points), on the grid."""
+def goal_area_weights(grid, district, goal) -> np.ndarray:
+    """Weight of each inside cell in the goal's area share: its layer weight (area outdoors, floor area
+    indoors) inside the goal's area, 0 elsewhere [m²]."""
+    layer = goal.layer if goal is not None else "outdoor"
+    return grid.layer_weight_m2(layer).ravel()[grid.cell_index] * goal_area_mask(grid, district, goal)
+
+
+def hotspot_rows(grid, hotspots: gpd.GeoDataFrame, scenarios, layer: str = "outdoor") -> np.ndarray:
+    """Inside-cell ordinals of the hotspots of ``scenarios`` on ``layer`` (their cells), on the grid."""
     if not len(scenarios) or len(hotspots) == 0:
         return np.zeros(0, dtype=np.int64)
     sel = hotspots[hotspots["scenario"].isin(list(scenarios))]
-    cells = _hotspot_cells(grid, sel)
+    cells = _hotspot_cells(grid, sel, layer)
     return cells[cells >= 0]
 
 
@@ -179,8 +190,10 @@ def run(ctx) -> None:
     eligible[fixed_all] = True  # an approved site stays in the plan whatever today's check says
     eligible &= (check["network"] != "").to_numpy()
 
-    area = np.full(grid.n_inside, grid.cell_area_m2)
-    w_demand = demand_weights(grid, d.layers["hotspots"], cfg.scenarios, o.hotspot_radius_m)
+    w_layer = {layer: demand_weights(grid, d.layers["hotspots"], cfg.scenarios, o.hotspot_radius_m, layer)
+               for layer in ("outdoor", "indoor")}
+    area = {layer: grid.layer_weight_m2(layer).ravel()[grid.cell_index] for layer in ("outdoor", "indoor")}
+    w_demand = np.concatenate([w_layer["outdoor"], w_layer["indoor"]]) if o.demand == "both" else w_layer[o.demand]
     layers = ["outdoor", "indoor"]
     rows, net_summary, results = [], {}, {}
     for key, net in nets.items():
@@ -191,16 +204,16 @@ def run(ctx) -> None:
                 for layer in layers}
         if o.demand == "both":
             fill_A = sparse.vstack([mats["outdoor"], mats["indoor"]]).tocsr()
-            fill_w = np.concatenate([w_demand, w_demand])
         else:
-            fill_A, fill_w = mats[o.demand], w_demand
+            fill_A = mats[o.demand]
+        fill_w = w_demand
         specs = []
         for t in cfg.targets:
             goals = []
             g = t.goal
             if g is not None:
-                goals.append(GoalPart("area", mats[g.layer], area * goal_area_mask(grid, d, g), g.share))
-                hr = hotspot_rows(grid, d.layers["hotspots"], g.hotspot_scenarios)
+                goals.append(GoalPart("area", mats[g.layer], goal_area_weights(grid, d, g), g.share))
+                hr = hotspot_rows(grid, d.layers["hotspots"], g.hotspot_scenarios, g.hotspot_layer)
                 if hr.size:
                     goals.append(GoalPart("hotspots", mats[g.hotspot_layer][hr].tocsr(), np.ones(hr.size),
                                           g.hotspot_share))
@@ -218,8 +231,9 @@ def run(ctx) -> None:
         phase_out = []
         start = fixed.copy()
         for t, ph in zip(cfg.targets, phases):
-            gains = _marginal_area(mats[o.demand if o.demand != "both" else "indoor"].tocsc(), ph.new_sites, area,
-                                   _covered(mats[o.demand if o.demand != "both" else "indoor"], start))
+            gain_layer = o.demand if o.demand != "both" else "indoor"
+            gains = _marginal_area(mats[gain_layer].tocsc(), ph.new_sites, area[gain_layer],
+                                   _covered(mats[gain_layer], start))
             for k, j in enumerate(ph.new_sites):
                 rank += 1
                 rows.append({"network": key, "idx": int(j), "phase": ph.id, "rank": rank, "phase_rank": k + 1,
@@ -251,8 +265,9 @@ def run(ctx) -> None:
                    "total_weight": float(w_demand.sum())},
         "cost_measure": "ten-year cost of ownership (siteplan.costs): site capex + RAN equipment + horizon x "
                         "(rent + tower lease after sharing discount + electricity)",
-        "coverage_model": "optimizer view: a candidate covers the cells where its own RSRP clears the threshold "
-                          "(the joint RSRP+SINR KPI of the result is the evaluate step's)",
+        "coverage_model": "optimizer view: a candidate covers the cells of a layer where its own RSRP clears the "
+                          "threshold and its uplink floor, with the evaluation's indoor model (building loss per "
+                          "class and band); the joint KPI with SINR is the evaluate step's",
         "networks": net_summary,
     }
 

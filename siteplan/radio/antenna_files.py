@@ -46,6 +46,7 @@ __all__ = [
     "DBD_TO_DBI",
     "AntennaFileError",
     "AntennaPattern",
+    "fit_pattern",
     "msi_attenuation_db",
     "msi_gain_dbi",
     "parse_msi",
@@ -246,3 +247,63 @@ def msi_gain_dbi(pattern: AntennaPattern, phi_deg, depression_deg_, *, mechanica
     """Antenna gain towards (azimuth offset [deg], depression [deg]) [dBi]: peak gain minus the attenuation."""
     return pattern.gain_dbi - msi_attenuation_db(pattern, phi_deg, depression_deg_,
                                                  mechanical_tilt_deg=mechanical_tilt_deg)
+
+
+def _half_power_width_deg(angles_deg: np.ndarray, loss_db: np.ndarray, centre_deg: float) -> float:
+    """Width [deg] of the lobe around ``centre_deg`` down to 3 dB below the peak, by linear interpolation on a
+    1/16-degree scan of the periodic cut."""
+    step = 1.0 / 16.0
+    off = np.arange(0.0, 180.0 + step, step)
+    right = _interp_periodic(centre_deg + off, angles_deg, loss_db)
+    left = _interp_periodic(centre_deg - off, angles_deg, loss_db)
+    base = float(_interp_periodic(centre_deg, angles_deg, loss_db))
+    width = 0.0
+    for side in (right, left):
+        over = np.flatnonzero(side - base >= 3.0)
+        if over.size == 0:
+            return 360.0
+        k = int(over[0])
+        a0, a1 = off[k - 1], off[k]
+        l0, l1 = side[k - 1] - base, side[k] - base
+        width += a0 + (3.0 - l0) * (a1 - a0) / (l1 - l0) if l1 > l0 else a1
+    return float(width)
+
+
+def fit_pattern(pattern: AntennaPattern) -> dict[str, float]:
+    """The TR 38.901 Table 7.3-1 pattern parameters closest to a pattern file's cuts.
+
+    Returns a dict of preset fields:
+
+    - ``antenna_gain_dbi``: the file's peak gain;
+    - ``h_beamwidth_deg``, ``v_beamwidth_deg``: half-power widths of the horizontal cut around boresight and
+      of the vertical cut around its peak (360 for a cut that never falls 3 dB);
+    - ``front_to_back_db`` (A_m): the horizontal attenuation at 180 deg;
+    - ``sla_v_db``: the strongest vertical side lobe, i.e. the least attenuation of the front half of the
+      vertical cut (depressions -90..90 deg) farther than two beamwidths from the peak (the parabola of the
+      TR 38.901 pattern is capped there); the largest attenuation of the cut when there is no such angle;
+    - ``electrical_tilt_deg``: the depression of the vertical cut's peak (front half), which is the file's
+      built-in tilt whatever its header says.
+
+    Examples
+    --------
+    >>> p = parse_msi("GAIN 17 dBi\\nHORIZONTAL 4\\n0 0\\n90 12\\n180 25\\n270 12\\n"
+    ...               "VERTICAL 4\\n0 0\\n90 20\\n180 25\\n270 20")
+    >>> f = fit_pattern(p)
+    >>> round(f["h_beamwidth_deg"], 1), f["front_to_back_db"]
+    (45.0, 25.0)
+    """
+    front_v = np.arange(-90.0, 90.0 + 0.25, 0.25)
+    v_front = _interp_periodic(front_v, pattern.v_angles_deg, pattern.v_loss_db)
+    peak = float(front_v[int(np.argmin(v_front))])
+    v_bw = _half_power_width_deg(pattern.v_angles_deg, pattern.v_loss_db, peak)
+    h_bw = _half_power_width_deg(pattern.h_angles_deg, pattern.h_loss_db, 0.0)
+    far = np.abs(front_v - peak) > 2.0 * v_bw
+    sla = float(v_front[far].min()) if far.any() else float(pattern.v_loss_db.max())
+    return {
+        "antenna_gain_dbi": float(pattern.gain_dbi),
+        "h_beamwidth_deg": round(h_bw, 3),
+        "v_beamwidth_deg": round(min(v_bw, 180.0), 3),
+        "front_to_back_db": float(_interp_periodic(180.0, pattern.h_angles_deg, pattern.h_loss_db)),
+        "sla_v_db": round(max(sla, 0.0), 3),
+        "electrical_tilt_deg": peak,
+    }

@@ -4,9 +4,10 @@ SS-RSRP of a sector at a UE [dBm] (per resource element, as RSRP is defined)::
 
     RSRP = P_RE + G_peak + A(pattern) - L_cable - PL(d) - L_body - M_shadow [- L_penetration for indoor]
 
-with ``P_RE`` (``tx_power_per_re_dbm``), ``G_peak`` (``antenna_gain_dbi``) and ``L_cable`` from the site type's
-:class:`~siteplan.config.SiteTypePreset`, and body loss, shadowing margin and building penetration from
-:class:`~siteplan.config.RadioConfig`. Noise per RE is ``kT0 * SCS * NF``.
+with ``P_RE`` (``tx_power_per_re_dbm``), ``G_peak`` (``antenna_gain_dbi``, the SS/PBCH beam) and ``L_cable`` from
+the site type's :class:`~siteplan.config.SiteTypePreset`, body loss from :class:`~siteplan.config.RadioConfig`,
+and the shadowing margin and building loss from :mod:`siteplan.radio.budgets` (per model, per building class
+and band). Noise per RE is ``kT0 * SCS * NF``.
 
 Examples
 --------
@@ -107,12 +108,21 @@ def noise_per_re_dbm(band: str | Band, *, noise_figure_db: float) -> float:
     return 10.0 * math.log10(_K_BOLTZMANN * _T0_K * scs_hz * 1e3) + float(noise_figure_db)
 
 
-def budget_db(preset: SiteTypePreset, radio: RadioConfig, *, indoor: bool = False) -> float:
-    """Everything in the RSRP budget except path loss and the antenna pattern [dB]."""
+def budget_db(preset: SiteTypePreset, radio: RadioConfig, *, indoor: bool = False, band: str | Band | None = None,
+              penetration_db: float | None = None) -> float:
+    """Everything in the RSRP budget except path loss and the antenna pattern [dB].
+
+    ``P_RE + G - L_cable - L_body - M_shadow(model)`` (:func:`siteplan.radio.budgets.outdoor_margin_db`); with
+    ``indoor``, minus ``penetration_db`` or, when None, the indoor loss of a generic building on ``band``
+    (default ``radio.band``; :func:`siteplan.radio.budgets.reference_indoor_loss_db`).
+    """
+    from .budgets import outdoor_margin_db, reference_indoor_loss_db
+
     b = preset.tx_power_per_re_dbm + preset.antenna_gain_dbi - preset.cable_loss_db
-    b -= radio.body_loss_db + radio.shadowing_margin_db
+    b -= radio.body_loss_db + outdoor_margin_db(radio, preset.model)
     if indoor:
-        b -= radio.indoor_penetration_db
+        band_name = get_band(band if band is not None else radio.band).name
+        b -= reference_indoor_loss_db(radio, band_name) if penetration_db is None else penetration_db
     return float(b)
 
 
@@ -142,7 +152,7 @@ def rsrp_dbm(
     pattern_db : float or array_like
         Antenna pattern towards the UE relative to peak [dB] (0 for omni / boresight).
     indoor : bool
-        Subtract ``radio.indoor_penetration_db``.
+        Subtract a generic building's indoor loss on the band (see :func:`budget_db`).
     los : bool or str, optional
         LOS state; default from ``radio.los_mode``.
     """
@@ -150,7 +160,7 @@ def rsrp_dbm(
     h = preset.height_m if h_bs_m is None else h_bs_m
     los_ = _prop.los_from_mode(radio.los_mode) if los is None else los
     pl = _prop.path_loss(preset.model, distance_2d_m, freq_ghz=b.freq_ghz, h_bs_m=h, h_ut_m=radio.ue_height_m, los=los_)
-    return budget_db(preset, radio, indoor=indoor) + np.asarray(pattern_db, dtype=float) - pl
+    return budget_db(preset, radio, indoor=indoor, band=b) + np.asarray(pattern_db, dtype=float) - pl
 
 
 def max_range_from_budget_m(
@@ -214,7 +224,7 @@ def max_range_m(
     los_ = _prop.los_from_mode(radio.los_mode) if los is None else los
     thr = radio.rsrp_threshold_dbm if threshold_dbm is None else threshold_dbm
     return max_range_from_budget_m(
-        budget_db(preset, radio, indoor=indoor),
+        budget_db(preset, radio, indoor=indoor, band=b),
         threshold_dbm=thr,
         model=preset.model,
         freq_ghz=b.freq_ghz,
@@ -270,8 +280,11 @@ def check_radio(radio: RadioConfig, *, bands=()) -> None:
         if b.strip().lower() not in BANDS:
             raise RadioConfigError(f"site band {b!r}: unknown band; expected one of: {', '.join(BANDS)}")
     _prop.los_from_mode(radio.los_mode)
-    for key in ("body_loss_db", "shadowing_margin_db", "indoor_penetration_db", "noise_figure_db"):
+    for key in ("body_loss_db", "shadowing_margin_db", "indoor_margin_db", "indoor_penetration_db",
+                "noise_figure_db"):
         v = getattr(radio, key)
+        if v is None and key != "body_loss_db" and key != "noise_figure_db":
+            continue
         if not (math.isfinite(v) and v >= 0.0):
             raise RadioConfigError(f"radio.{key} = {v!r}: expected a loss/margin >= 0 dB")
     if not radio.max_reach_m > 0.0:
