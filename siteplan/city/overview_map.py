@@ -95,12 +95,19 @@ _JS = r"""
       control.addOverlay(images[n.key], n.imageLabel);
     });
     control.addTo(map);
+    function restyle() {
+      /* the aggregated coverage shows through when it is on the map; the districts keep their colour as a rim */
+      var under = Object.keys(images).some(function (k) { return map.hasLayer(images[k]); });
+      group.eachLayer(function (l) {
+        l.setStyle({ fillColor: l.spDistrict.colours[state.mode], fillOpacity: under ? 0.12 : 0.55 });
+      });
+    }
     function apply() {
-      group.eachLayer(function (l) { l.setStyle({ fillColor: l.spDistrict.colours[state.mode] }); });
       var net = state.mode.indexOf("cov:") === 0 ? state.mode.slice(4) : null;
       Object.keys(images).forEach(function (k) {
         if (k === net) { images[k].addTo(map); } else if (map.hasLayer(images[k])) { map.removeLayer(images[k]); }
       });
+      restyle();
       group.bringToFront();
       var legends = document.querySelectorAll(".sp-city-legend");
       for (var i = 0; i < legends.length; i++) {
@@ -128,6 +135,7 @@ _JS = r"""
       tr.appendChild(td);
       tr.appendChild(el("td", null, data.progressLabels[d.progress]));
     });
+    map.on("overlayadd overlayremove", restyle);
     w.siteplanSetCityMode = function (mode) { state.mode = mode; apply(); };
     apply();
     map.fitBounds(group.getBounds());
@@ -213,7 +221,7 @@ def build_city_map(summary: dict, outlines: gpd.GeoDataFrame, *, aggregates: dic
         img = _image(aggregates[k], crs) if aggregates and k in aggregates else None
         net_rows.append({"key": k, "label": v.get("short_zh") or v.get("name_zh") or k, "image": img,
                          "imageLabel": f"汇总覆盖 {v.get('short_zh') or k} aggregated coverage "
-                                       f"({summary.get('overview_resolution_m', '')} m)"})
+                                       f"({summary.get('overview_resolution_m', 0):g} m)"})
     data = {"districts": districts, "networks": net_rows, "districtLayer": "区县 Districts",
             "modes": [{"key": f"cov:{n['key']}", "label": f"{n['label']} 室外覆盖 outdoor coverage"}
                       for n in net_rows] + [{"key": "progress", "label": "目标进度 progress against targets"}],
