@@ -12,6 +12,8 @@
     centre = [117.2, 39.12]          # WGS 84: centroid of the smallest division (old core)
     district_template = "siteplan-default"
     sample = false
+    grid_resolution_m = 50.0         # city-wide coverage rasters of a city run
+    overview_resolution_m = 500.0    # their coarse aggregate (overview map), a multiple of the above
 
     [[districts]]
     folder = "districts/120101"
