@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from ..cities import CityConfig, load_city
-from ..errors import CityRunError, ConfigError, OutputError
+from ..errors import CityRunError, ConfigError
 from ..progress import progress as _progress
 from ..progress import status
 
@@ -114,18 +114,6 @@ def _plan_districts(city: CityConfig, out: Path, steps: tuple[str, ...]) -> list
     if not runs:
         raise ConfigError(f"{city.root / 'city.toml'}: lists no [[districts]]")
     return runs
-
-
-def _check_city_out(out: Path) -> None:
-    """Refuse an output folder holding files a city run did not write."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise OutputError(f"{out}: is a file, not an output folder; choose another --out")
-    names = sorted(p.name for p in out.iterdir())
-    if names and not {"city_summary.json", DISTRICTS_DIR, "runs"} & set(names):
-        raise OutputError(f"{out}: holds files siteplan did not write (e.g. {names[0]!r}), which a city run would "
-                          "replace; choose a new or empty folder with --out")
 
 
 def _run_districts(client, todo: list[CityDistrictRun], out: Path, steps, progress) -> tuple[list[dict], list[str]]:
@@ -246,8 +234,9 @@ def run_city(city, out_dir, *, client=None, scheduler: str | None = None, n_work
     """
     from ..distributed import dask_client
     from ..io import write_json
-    from ..io.outfolder import clean_leftovers, lock_output
+    from ..io.outfolder import check_replaceable, clean_leftovers, lock_output
     from ..pipeline import DEFAULT_STEPS
+    from .records import RECORDS_DIR, is_finished
 
     t_start = time.perf_counter()
     cfg = city if isinstance(city, CityConfig) else load_city(city)
@@ -262,9 +251,7 @@ def run_city(city, out_dir, *, client=None, scheduler: str | None = None, n_work
     with lock_output(out) as target, contextlib.ExitStack() as stack:
         out = target
         clean_leftovers(out)
-        _check_city_out(out)
-        from .records import is_finished
-
+        check_replaceable(out, ours=("city_summary.json", DISTRICTS_DIR, RECORDS_DIR))
         done = [r for r in runs if resume and is_finished(out, r.code, r.key, r.out)]
         todo = [r for r in runs if r not in done]
         status(f"city {cfg.name_zh}: {len(runs)} districts, {len(done)} finished earlier, {len(todo)} to run")

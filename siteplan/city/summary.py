@@ -86,13 +86,12 @@ def city_summary(city, districts: list[dict], borders: Mapping[str, Mapping], re
                            "indoor_cells_lost": b.get("indoor", {}).get("lost", 0),
                            "border_sites": len(b.get("border_sites", [])), "removable_sites": len(removed)},
             }
-            t = totals.setdefault(key, {"cells": 0.0, "alone": 0.0, "city": 0.0, "sites": 0, "target": 0,
-                                        "area_m2": 0.0})
+            t = totals.setdefault(key, {"alone": 0.0, "city": 0.0, "sites": 0, "target": 0, "area_m2": 0.0})
             if cells and alone["outdoor"] is not None:
-                t["cells"] += cells
-                t["alone"] += alone["outdoor"] * cells * b.get("cell_area_m2", 0) / 1.0
-                t["city"] += city_share["outdoor"] * cells * b.get("cell_area_m2", 0)
-                t["area_m2"] += cells * b.get("cell_area_m2", 0)
+                area = cells * b.get("cell_area_m2", 0)
+                t["alone"] += alone["outdoor"] * area
+                t["city"] += city_share["outdoor"] * area
+                t["area_m2"] += area
             t["sites"] += int(per[key]["sites"] or 0)
             t["target"] += int(per[key]["target_sites"] or 0)
         for key, net in s.get("optimize", {}).get("networks", {}).items():
