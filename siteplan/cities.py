@@ -12,6 +12,8 @@
     centre = [117.2, 39.12]          # WGS 84: centroid of the smallest division (old core)
     district_template = "siteplan-default"
     sample = false
+    grid_resolution_m = 50.0         # city-wide coverage rasters of a city run
+    overview_resolution_m = 500.0    # their coarse aggregate (overview map), a multiple of the above
 
     [[districts]]
     folder = "districts/120101"
@@ -52,6 +54,10 @@ class CityConfig:
     centre: tuple[float, ...] = ()
     district_template: str = "siteplan-default"
     sample: bool = False
+    #: Resolution of the city-wide coverage rasters (``coverage_<network>.tif`` of a city run) [m].
+    grid_resolution_m: float = 50.0
+    #: Resolution of the coarse coverage aggregate of the overview map (a multiple of ``grid_resolution_m``) [m].
+    overview_resolution_m: float = 500.0
     districts: tuple[CityDistrict, ...] = ()
     root: Path = field(default=Path("."), compare=False)
 
@@ -88,6 +94,19 @@ def load_city(path) -> CityConfig:
                               f"{', '.join(CHARACTERS)}")
         ds.append(CityDistrict(**d))
     city["centre"] = tuple(city.get("centre", ()))
+    for k in ("grid_resolution_m", "overview_resolution_m"):
+        v = city.get(k, getattr(CityConfig, k))
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 1.0 <= v <= 10_000.0:
+            raise ConfigError(f"{p}: city.{k} = {v!r}: expected a number of metres, 1-10000")
+        city[k] = float(v)
+    ratio = city["overview_resolution_m"] / city["grid_resolution_m"]
+    if ratio < 1 or abs(ratio - round(ratio)) > 1e-9:
+        raise ConfigError(f"{p}: city.overview_resolution_m = {city['overview_resolution_m']:g} must be a whole "
+                          f"multiple of city.grid_resolution_m = {city['grid_resolution_m']:g}")
+    codes = [d.code or d.folder for d in ds]
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        raise ConfigError(f"{p}: district {dup[0]!r} is listed twice; each [[districts]] needs its own code")
     return CityConfig(**city, districts=tuple(ds), root=p.parent.resolve())
 
 
@@ -158,7 +177,11 @@ def init_city(name: str, dest, *, only: list[str] | None = None, working_crs: st
              "# decides each sub-area's urban character by the distance to it.",
              f"centre = [{centre[0]:.6f}, {centre[1]:.6f}]",
              'district_template = "siteplan-default"   # the district.toml template of `siteplan district init`',
-             "sample = false", ""]
+             "sample = false",
+             "# A city run (`siteplan run <city folder>`) writes each network's city-wide coverage raster at this",
+             "# resolution (each district's own raster keeps its district's grid) and a coarse aggregate at",
+             "# overview_resolution_m (a whole multiple) for the overview map.",
+             "grid_resolution_m = 50.0", "overview_resolution_m = 500.0", ""]
     for folder, c, nm, area in rows:
         lines += ["[[districts]]", f"folder = {q(folder)}", f"code = {q(c)}", f"name_zh = {q(nm)}",
                   f"area_km2 = {area}", 'character = "auto"', ""]

@@ -95,13 +95,35 @@ def _run_steps(district: Path, out_dir: Path | None, steps: list[str] | None, ti
 @cli.command("run")
 @district_arg
 @out_opt
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="City folders: a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: "
+                   "DASK_SCHEDULER_ADDRESS, else a local cluster sized to this machine).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="City folders: worker processes of the local cluster (default: one per CPU).")
 @_handle_errors
-def run_cmd(district: Path, out_dir: Path | None) -> None:
+def run_cmd(district: Path, out_dir: Path | None, scheduler: str | None, workers: int | None) -> None:
     """The main job: check, coverage, site selection and map, with summary.json.
 
-    The output folder is replaced whole when the run succeeds, so it always holds one complete run. The review
-    workbook is written by `siteplan review export`, since it registers sites in the district's registry.
+    DISTRICT is a district folder, or a city folder (city.toml): then every district runs on Dask and the
+    city-wide results are added (city_summary.json, city_map.html, coverage rasters and lists); a run that was
+    interrupted resumes from the districts it finished. The output folder is replaced whole when the run
+    succeeds, so it always holds one complete run. The review workbook is written by `siteplan review export`,
+    per district, since it registers sites in the district's registry.
     """
+    from .city import is_city_folder
+
+    if is_city_folder(district):
+        from .city import run_city, summary_lines
+
+        res = run_city(district, _default_out(district, out_dir), scheduler=scheduler, n_workers=workers)
+        for line in summary_lines(res.summary, res.timings):
+            click.echo(line)
+        click.echo("Wrote:")
+        _print_written([*res.written, *(res.out_dir / d["folder"] for d in res.summary["districts"])])
+        return
+    if scheduler or workers:
+        raise SiteplanError(f"{district}: --scheduler and --workers are for city folders (with city.toml); a "
+                            "district runs in this process")
     _run_steps(district, out_dir, None, "run")
 
 

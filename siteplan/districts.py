@@ -271,6 +271,12 @@ hotspot_share = 0.90
 """
 
 
+_RESOLUTION_COMMENT = (
+    "# Coverage grid [m], by the district's urban character (siteplan.sample.character.grid_resolution_m): 20 in an\n"
+    "# urban core, 30 in a suburban ring, 50 in a rural county or port district (a tenth or less of the 4G\n"
+    "# inter-site distance there). A finer grid costs memory and time in proportion to its cells.")
+
+
 def _district_toml(cfg: DistrictConfig, div: Division, area_km2: float, built_up_km2: float) -> str:
     from ._district_template import COSTS_TOML, NETWORKS_TOML, PRESETS_TOML
 
@@ -294,7 +300,11 @@ def _district_toml(cfg: DistrictConfig, div: Division, area_km2: float, built_up
         _toml_table(f"layers.{name}", spec, lines)
     for section, body in d.items():
         if isinstance(body, dict):
+            at = len(lines)
             _toml_table(section, body, lines)
+            if section == "radio":
+                i = next(i for i in range(at, len(lines)) if lines[i].startswith("grid_resolution_m ="))
+                lines.insert(i, _RESOLUTION_COMMENT)
         else:
             lines.append(f"{_toml_key(section)} = {_toml_value(body)}")
         if section == "radio":
@@ -319,16 +329,23 @@ def city_centre_wgs84(div: Division, provider=None) -> tuple[float, float]:
     return float(lon[0]), float(lat[0])
 
 
-def estimate_built_up_km2(boundary_wgs84, crs: str, name_zh: str, centre_wgs84: tuple[float, float] | None) -> float:
-    """Built-up area [km²] of a district by the sample generator's urban-character rule."""
-    from .sample.character import built_up_km2, classify
+def _character_map(boundary_wgs84, crs: str, name_zh: str, centre_wgs84: tuple[float, float] | None):
+    """The sample generator's urban-character map of a district (:func:`siteplan.sample.character.classify`)."""
+    from .sample.character import classify
 
     proj = shapely.transform(boundary_wgs84, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1], "WGS84", crs)))
     centre = None
     if centre_wgs84 is not None:
         x, y = convert(np.array([centre_wgs84[0]]), np.array([centre_wgs84[1]]), "WGS84", crs)
         centre = (float(x[0]), float(y[0]))
-    return built_up_km2(classify(proj, centre_xy=centre, name_zh=name_zh))
+    return classify(proj, centre_xy=centre, name_zh=name_zh)
+
+
+def estimate_built_up_km2(boundary_wgs84, crs: str, name_zh: str, centre_wgs84: tuple[float, float] | None) -> float:
+    """Built-up area [km²] of a district by the sample generator's urban-character rule."""
+    from .sample.character import built_up_km2
+
+    return built_up_km2(_character_map(boundary_wgs84, crs, name_zh, centre_wgs84))
 
 
 def _licence_text() -> str | None:
@@ -379,8 +396,9 @@ def init_district(division: str, dest: Path, *, working_crs: str | None = None,
     """
     import geopandas as gpd
 
-    from .config import load_config
+    from .config import RadioConfig, load_config
     from .io.writers import write_geojson
+    from .sample.character import built_up_km2, grid_resolution_m
 
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
@@ -401,12 +419,15 @@ def init_district(division: str, dest: Path, *, working_crs: str | None = None,
     projected = gpd.GeoSeries([wgs], crs="EPSG:4326").to_crs(crs)
     area_km2 = float(projected.area.iloc[0]) / 1e6
 
+    centre = centre_wgs84 or city_centre_wgs84(div, provider)
+    cmap = _character_map(wgs, crs, div.name, centre)
     cfg = DistrictConfig(
         district=DistrictInfo(
             name=_slug(dest), name_zh=div.name, code=div.code, working_crs=crs, sample=False
         ),
         targets=(),
         layers={"boundary": LayerSpec(file="boundary.geojson", frame="WGS84")},
+        radio=RadioConfig(grid_resolution_m=grid_resolution_m(cmap)),
     )
     dest.mkdir(parents=True, exist_ok=True)
     gdf = gpd.GeoDataFrame(
@@ -419,8 +440,7 @@ def init_district(division: str, dest: Path, *, working_crs: str | None = None,
         crs="EPSG:4326",
     )
     write_geojson(gdf, dest / "boundary.geojson", precision=10)
-    centre = centre_wgs84 or city_centre_wgs84(div, provider)
-    built_up = estimate_built_up_km2(wgs, crs, div.name, centre)
+    built_up = built_up_km2(cmap)
     (dest / "district.toml").write_text(_district_toml(cfg, div, area_km2, built_up), encoding="utf-8")
     licence = _licence_text()
     if licence:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "CRSError",
+    "CityRunError",
     "ConfigError",
     "GeometryError",
     "InfeasibleError",
@@ -22,6 +23,11 @@ class SiteplanError(Exception):
 
 class InputFileError(SiteplanError):
     """A file is missing, unreadable, not a local file, or of an unsupported format."""
+
+
+class CityRunError(SiteplanError):
+    """A city run could not finish: a district failed (its error is named) or a worker was lost. Finished
+    districts keep their outputs; running the same command again resumes from them."""
 
 
 class OutputError(SiteplanError):

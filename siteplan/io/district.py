@@ -26,7 +26,7 @@ from .frames import FrameEvidence, boundary_frame_evidence, layer_frame_evidence
 from .readers import clean_column, clean_text, read_table_or_vector, refuse_non_local, row_name, sha256_file, to_numbers
 from .schema import BOOL_FALSE, BOOL_TRUE, SCHEMAS, VALUE_ALIASES, LayerSchema
 
-__all__ = ["District", "empty_layer", "read_district", "read_layer"]
+__all__ = ["District", "empty_layer", "input_hashes", "read_district", "read_layer"]
 
 #: Points farther than this from the district's extent are taken as a frame or lon/lat mistake.
 _FAR_OUTSIDE_M = 20_000.0
@@ -412,7 +412,6 @@ def read_district(path: str | Path) -> District:
     """
     cfg = load_config(path)
     working = normalize_frame(cfg.district.working_crs)
-    hashes: dict[str, str] = {"district.toml": sha256_file(cfg.root / "district.toml")}
     warnings: list[dict] = []
     layers: dict[str, gpd.GeoDataFrame] = {}
     box = extent = None
@@ -423,7 +422,6 @@ def read_district(path: str | Path) -> District:
             continue
         file = _layer_path(cfg, name, spec)
         gdf = read_layer(spec, name, cfg, district_box=box, extent_lonlat=extent)
-        hashes[spec.file] = sha256_file(file)
         if len(gdf) == 0 and name in _ROWS_REQUIRED:
             raise SchemaError(f"{file}: layer {name!r} has no rows (only a header, or an empty layer): expected at "
                               f"least one {'feature' if name == 'boundary' else 'row'}"
@@ -436,4 +434,15 @@ def read_district(path: str | Path) -> District:
             lon, lat = convert(*shapely.get_coordinates(box).T, working, "WGS84")
             extent = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
     warnings += _frame_warnings(cfg, layers)
-    return District(config=cfg, layers=layers, input_hashes=dict(sorted(hashes.items())), warnings=warnings)
+    return District(config=cfg, layers=layers, input_hashes=input_hashes(cfg), warnings=warnings)
+
+
+def input_hashes(cfg: DistrictConfig) -> dict[str, str]:
+    """sha256 of ``district.toml`` and of each declared layer file, by path relative to the district folder
+    (sorted): what :func:`read_district` records as ``District.input_hashes``, without reading any layer."""
+    hashes = {"district.toml": sha256_file(cfg.root / "district.toml")}
+    for name in LAYER_NAMES:
+        spec = cfg.layers.get(name)
+        if spec is not None:
+            hashes[spec.file] = sha256_file(_layer_path(cfg, name, spec))
+    return dict(sorted(hashes.items()))

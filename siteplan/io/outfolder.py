@@ -34,7 +34,7 @@ try:  # POSIX; elsewhere runs are not locked against each other
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["clean_leftovers", "lock_output", "output_folder"]
+__all__ = ["check_replaceable", "clean_leftovers", "lock_output", "output_folder"]
 
 #: Files that mark a folder as siteplan's outputs, so a run may replace it.
 _OURS = ("summary.json", "coverage.json")
@@ -95,13 +95,14 @@ def clean_leftovers(out: str | Path) -> list[Path]:
     return removed
 
 
-def _check_replaceable(out: Path) -> None:
+def check_replaceable(out: Path, ours: tuple[str, ...] = _OURS) -> None:
+    """Raise :class:`OutputError` unless ``out`` is absent, empty, or holds one of ``ours`` (siteplan's marks)."""
     if not out.exists():
         return
     if not out.is_dir():
         raise OutputError(f"{out}: is a file, not an output folder; choose another --out")
     names = sorted(p.name for p in out.iterdir())
-    if names and not any(n in names for n in _OURS):
+    if names and not any(n in names for n in ours):
         raise OutputError(
             f"{out}: holds files siteplan did not write (e.g. {names[0]!r}), which a run would replace; "
             "choose a new or empty folder with --out"
@@ -149,7 +150,7 @@ def output_folder(out: str | Path) -> Iterator[Path]:
     """
     with lock_output(out) as target:
         clean_leftovers(target)
-        _check_replaceable(target)
+        check_replaceable(target)
         staging = target.parent / f".{target.name}.staging-{os.getpid()}-{secrets.token_hex(4)}"
         staging.mkdir()
         try:

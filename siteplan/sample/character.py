@@ -53,6 +53,7 @@ __all__ = [
     "Profile",
     "built_up_km2",
     "classify",
+    "grid_resolution_m",
     "is_port_division",
 ]
 
@@ -98,6 +99,9 @@ class Profile:
     micro_points_per_km2: float
     #: Lowest building (floors) that carries a rooftop macro.
     rooftop_min_floors: int = 6
+    #: Coverage grid resolution a district of this character is planned on [m] (:func:`grid_resolution_m`): a
+    #: tenth or less of the character's 4G inter-site distance, so a cell is small against a site's reach.
+    grid_resolution_m: float = 20.0
 
 
 PROFILES: dict[str, Profile] = {
@@ -115,7 +119,7 @@ PROFILES: dict[str, Profile] = {
          "industrial": 0.25, "public": 0.05, "park": 0.07},
         {"tower": 0.45, "walkup": 0.25, "lowrise": 0.30},
         {"china_mobile": 2.4, "china_telecom": 1.3, "china_unicom": 1.5},
-        0.45, 650.0, 3.0,
+        0.45, 650.0, 3.0, grid_resolution_m=30.0,
     ),
     "port": Profile(
         "port", "港口/工业区", 0.35, 1, 0.8, 0.45,
@@ -123,14 +127,14 @@ PROFILES: dict[str, Profile] = {
          "park": 0.04},
         {"dorm": 0.7, "midrise": 0.3},
         {"china_mobile": 0.9, "china_telecom": 0.45, "china_unicom": 0.5},
-        0.2, 1100.0, 0.6, rooftop_min_floors=3,
+        0.2, 1100.0, 0.6, rooftop_min_floors=3, grid_resolution_m=50.0,
     ),
     "rural": Profile(
         "rural", "农村", 0.06, 0, 0.3, 0.06,
         {"residential": 0.88, "industrial": 0.06, "school": 0.03, "public": 0.03},
         {"village": 1.0},
         {"china_mobile": 0.30, "china_telecom": 0.13, "china_unicom": 0.16},
-        0.1, 1800.0, 0.15, rooftop_min_floors=3,
+        0.1, 1800.0, 0.15, rooftop_min_floors=3, grid_resolution_m=50.0,
     ),
 }
 
@@ -276,3 +280,24 @@ def classify(
 def built_up_km2(cmap: CharacterMap) -> float:
     """Built-up area of a district [km²]: land of each character times its profile's ``built_up_share``."""
     return sum(PROFILES[k].built_up_share * a for k, a in cmap.land_km2_by_character().items())
+
+
+#: Share of a district's land a character must hold for its grid resolution to count (:func:`grid_resolution_m`).
+RESOLUTION_MIN_SHARE = 0.25
+
+
+def grid_resolution_m(cmap: CharacterMap, *, min_share: float = RESOLUTION_MIN_SHARE) -> float:
+    """Coverage grid resolution for a district [m]: the finest ``Profile.grid_resolution_m`` among the characters
+    holding at least ``min_share`` of its land (an urban core 20 m, a suburban ring 30 m, a rural county or a port
+    district 50 m), so a large rural or port district is not planned on an urban core's 20 m grid.
+
+    >>> import shapely
+    >>> grid_resolution_m(classify(shapely.box(0, 0, 5000, 5000), override="rural"))
+    50.0
+    """
+    land = cmap.land_km2_by_character()
+    total = sum(land.values())
+    if total <= 0:
+        return PROFILES[CHARACTERS[cmap.dominant]].grid_resolution_m
+    counted = [k for k, a in land.items() if a >= min_share * total or a == max(land.values())]
+    return min(PROFILES[k].grid_resolution_m for k in counted)
