@@ -128,7 +128,9 @@ def test_district_results_equal_its_standalone_run_except_across_the_border(city
             if len(xy) else np.zeros(rows.size, bool)
         far = ~near
         np.testing.assert_array_equal(city_rsrp[rows[far], cols[far]], rsrp[rows[far], cols[far]])
-        np.testing.assert_array_equal(city_sinr[rows[far], cols[far]], sinr[rows[far], cols[far]])
+        # SINR sums the other sectors' power in float32; the city's blocks hold a different site list, so the sum
+        # may round differently in its last bit (seen: 2e-6 dB). RSRP (a maximum) is exact.
+        np.testing.assert_allclose(city_sinr[rows[far], cols[far]], sinr[rows[far], cols[far]], rtol=0, atol=1e-4)
         assert int(near.sum()) == fig["border"]["cells"]
         # Near the border: what changed on the joint KPI is what the city summary counts.
         ok_alone = (rsrp >= -105) & (sinr >= -3) & inside
