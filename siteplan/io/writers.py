@@ -513,11 +513,14 @@ def write_json(obj: Any, path: str | Path) -> Path:
 
 
 def write_gpkg_layers(path: str | Path, layers: dict[str, gpd.GeoDataFrame], *,
-                      metadata: dict[str, str] | None = None, styles: dict[str, str] | None = None) -> Path:
+                      metadata: dict[str, str] | None = None, styles: dict[str, str] | None = None,
+                      spatial_index: bool = True) -> Path:
     """Write several layers into one GeoPackage 1.2 atomically (the old file stays whole if any layer fails).
 
     Parameters
     ----------
+    spatial_index
+        Write GDAL's R-tree per layer (False: a smaller file, for data read whole, like a committed sample).
     metadata
         Dataset metadata (e.g. :func:`provenance_tags`), stored by GDAL in the standard ``gpkg_metadata`` table
         (metadata extension) and shown by ``ogrinfo`` / QGIS layer properties.
@@ -535,6 +538,8 @@ def write_gpkg_layers(path: str | Path, layers: dict[str, gpd.GeoDataFrame], *,
                 if col != out.geometry.name and out[col].dtype == object:
                     out[col] = out[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
             kw: dict[str, Any] = {"layer": name, "driver": "GPKG"}
+            if not spatial_index:
+                kw["layer_options"] = {"SPATIAL_INDEX": "NO"}
             if i == 0:
                 kw["dataset_options"] = {"VERSION": GPKG_VERSION}
                 if metadata:

@@ -49,8 +49,11 @@ def write_geojson(path: Path, gdf: gpd.GeoDataFrame, *, name: str, description: 
 
 
 def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Layers into one GeoPackage with pinned timestamps (identical layers -> identical bytes), replacing the file."""
-    write_gpkg_layers(path, layers)
+    """Layers into one GeoPackage with pinned timestamps (identical layers -> identical bytes), replacing the file.
+
+    No R-tree: sample layers are read whole, and the index would double the committed buildings file.
+    """
+    write_gpkg_layers(path, layers, spatial_index=False)
 
 
 def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame], *, title: str) -> None:
