@@ -11,8 +11,8 @@ target), in three steps:
    the lowest cost for that coverage — the work plan counts base stations, so a phase builds its full count.
 
 A phase whose network has no service by its due date (e.g. 700 MHz before mid-2022) gets no site. Each step is a
-:func:`~siteplan.optimize.rollout.plan_rollout` solve (exact MILP on HiGHS with a time limit, warm-started
-greedily; its status and gap are kept).
+:func:`~siteplan.optimize.rollout.plan_rollout` solve (local search and a MILP on HiGHS, ended by proof, by a
+deterministic work limit or, as a safety net, by a time limit; its status and gap are kept).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ answer of a solve that ends by proof is the same on one core or two. Once the st
 spare core keeps searching ("bonus" rounds, no checkpoints): only a result cut by the time limit
 uses them. Only the wall-clock time limit can cut a stream or a MILP at a point that depends on the
 machine; such a result says ``status="time_limit"`` (even if its gap happens to be 0) and may
-differ from run to run.
+differ from run to run. A work-limited stream (``max_rounds``) runs ahead freely and ends once its
+rounds are asked for: its checkpoints and its final state are the same on every run.
 """
 
 from __future__ import annotations

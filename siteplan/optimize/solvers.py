@@ -19,7 +19,12 @@ Both solvers share one pipeline:
 
 Every solve has a time limit (default `DEFAULT_TIME_LIMIT_S`) and returns the best selection found,
 a proven bound and its status: ``"optimal"`` when the gap is within ``mip_rel_gap`` (or closed by
-integrality), ``"time_limit"`` with the gap proven so far otherwise. A progress line (incumbent, bound,
+integrality), ``"time_limit"`` with the gap proven so far otherwise. A solve may also get a
+deterministic work limit (``work_limit``, in local-search rounds): then the search's rounds are
+counted (the stream's budget), HiGHS gets a node limit and is interrupted at a fixed one of its limit
+checks, the LP ends by convergence, and whether the MILP starts is decided on the model's size and
+gap; nothing is decided on elapsed time, the time limit is only a safety net, and an unproven result
+says ``"work_limit"``. A progress line (incumbent, bound,
 gap) is drawn on stderr on an interactive terminal only (`siteplan.progress.interactive`).
 
 Determinism: the search is seeded (``seed``) and counted in rounds, not seconds; HiGHS runs
@@ -27,7 +32,9 @@ single-threaded with ``random_seed=seed`` and sees the search only at its own fi
 solve that ends by proof returns the same selection every time, with ``threads=1`` or ``2``. A solve
 stopped by ``time_limit_s`` depends on machine speed and load (its selection may include what the
 search found after its last checkpoint); its ``status`` is then ``"time_limit"``, even in the rare
-case that its gap happens to be 0.
+case that its gap happens to be 0. A solve ended by ``work_limit`` (status ``"work_limit"``) is
+reproducible bit for bit like a proven one: its selection is the best of HiGHS's answer, the
+checkpoints and the search's state once its whole round budget is spent.
 """
 
 from __future__ import annotations
@@ -975,9 +982,10 @@ def maximize_coverage(
         proof or ``time_limit_s``). With it, the solve ends by proof or once its counted work is
         spent, never by the clock: the local search asks for at most ``work_limit`` rounds in all
         (checkpoints and later rounds); HiGHS explores at most ``work_limit // 4`` nodes and passes
-        at most ``max(8, work_limit // 20)`` of its limit checks (set-up, root LP, each round of root
-        cuts, each node); on models above 100,000 nonzeros the MILP starts only when the gap left
-        after the local search and the LP bound is within 2 %, else the rounds go to the search. The
+        at most ``max(8, work_limit // 100)`` of its limit checks (set-up, root LP, each round of root
+        cuts, each node); on models large enough for the bound LP (above 40,000 nonzeros after
+        reduction) the MILP starts only when the gap left after the local search's checkpoint 0 and
+        the LP bound is within 2 %, else the rounds go to the search. The
         result is then the same on every run, on ``threads=1`` or ``2``, however loaded the machine,
         and its ``status`` is ``"optimal"`` or ``"work_limit"``; ``time_limit_s`` stays as a safety
         net, and a solve it cuts says ``"time_limit"``. A round costs about the same as the
