@@ -515,8 +515,15 @@ class OptimizeConfig:
     hotspot_radius_m: float = 150.0
     #: Conditional candidates may be selected (at ``costs.conditional_penalty``).
     include_conditional: bool = True
-    #: Time limit of each MILP solve [s]; past it the best solution and its proven gap are reported.
-    time_limit_s: float = 8.0
+    #: Wall-time limit of each solve [s]: a safety net behind ``work_limit`` (a solve it cuts reports
+    #: status "time_limit", and its answer depends on the machine and its load); with ``work_limit = 0`` it is
+    #: what ends an unproven solve.
+    time_limit_s: float = 30.0
+    #: Deterministic work limit of each solve [local-search rounds]: an unproven solve ends once this work is
+    #: spent (status "work_limit"), with the same answer on every machine and load; 0 = none (anytime, ended
+    #: by proof or ``time_limit_s``). HiGHS gets node and limit-check budgets derived from it
+    #: (`siteplan.optimize.maximize_coverage`). 2,000 rounds take 1-10 s per solve on Hedong's models.
+    work_limit: int = 2000
     #: Relative MIP gap at which a solve stops as proven good enough.
     mip_rel_gap: float = 0.005
     #: Coverage shares for "the fewest sites for X% coverage".
@@ -751,6 +758,11 @@ def _check(cfg: DistrictConfig, source: str) -> None:
     o = cfg.optimize
     if o.time_limit_s <= 0 or not 0 <= o.mip_rel_gap < 1:
         raise ConfigError(f"{source}: optimize.time_limit_s must be > 0 and optimize.mip_rel_gap in [0, 1)")
+    if o.work_limit < 0:
+        raise ConfigError(
+            f"{source}: optimize.work_limit = {o.work_limit}: expected a whole number of local-search rounds >= 0 "
+            "(0 = no work limit: solves end by proof or time_limit_s)"
+        )
     for f in o.fewest_sites_fractions:
         if not 0 < f <= 1:
             raise ConfigError(f"{source}: optimize.fewest_sites_fractions: {f} is not a share in (0, 1]")

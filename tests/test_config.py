@@ -153,3 +153,19 @@ def test_header_row_and_data_dirs_are_read(tiny_district):
     (tiny_district / "district.toml").write_text(text.replace("header_row = 3", "header_row = 0"), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"layers\.poles\.header_row = 0: expected a row number"):
         load_config(tiny_district)
+
+
+def test_optimize_work_limit_is_read_and_validated(tiny_district):
+    """The deterministic work limit of each solve: a whole number >= 0 (0 = none), default 2000."""
+    assert load_config(tiny_district).optimize.work_limit == 2000
+    _append(tiny_district, "[optimize]\nwork_limit = 0")
+    assert load_config(tiny_district).optimize.work_limit == 0
+
+
+@pytest.mark.parametrize("value, message", [("-1", r"optimize\.work_limit = -1"),
+                                            ("2.5", r"optimize\.work_limit must be a whole number"),
+                                            ("true", r"optimize\.work_limit must be a whole number")])
+def test_bad_optimize_work_limit_is_refused(tiny_district, value, message):
+    _append(tiny_district, f"[optimize]\nwork_limit = {value}")
+    with pytest.raises(ConfigError, match=message):
+        load_config(tiny_district)

@@ -109,3 +109,93 @@ def test_bad_threads_raise():
     A, w = _lattice(10, 10, 2.0)
     with pytest.raises(ValueError, match="threads"):
         maximize_coverage(A, w, 2, threads=0)
+
+
+# --- a deterministic work limit: the same answer on any load (the main job's reproducibility) ---------
+
+
+def _busy(stop):
+    """A CPU hog in another process (the GIL would not let a thread compete with HiGHS)."""
+    import multiprocessing as mp
+
+    procs = [mp.get_context("spawn").Process(target=_spin, args=(stop,), daemon=True) for _ in range(2)]
+    for p in procs:
+        p.start()
+    return procs
+
+
+def _spin(stop):  # pragma: no cover - runs in a child process
+    x = 0
+    while not stop.is_set():
+        x += 1
+
+
+def _key(r):
+    return (r.selected.tolist(), r.objective, r.bound, r.status)
+
+
+@pytest.mark.parametrize("sense", ["max", "min"])
+def test_work_limited_solve_is_the_same_on_any_load_and_core_count(sense):
+    import multiprocessing as mp
+
+    # the hard 1,600 x 200 lattice: not proven within the work limit, so the limit ends it
+    A, w = _lattice(40, 200, 5.0)
+
+    def solve(threads):
+        if sense == "max":
+            return maximize_coverage(A, w, 22, work_limit=300, threads=threads, mip_rel_gap=0.0)
+        return minimize_sites(A, w, 0.97, work_limit=300, threads=threads, mip_rel_gap=0.0)
+
+    quiet = [solve(t) for t in (1, 2, 2)]
+    stop = mp.get_context("spawn").Event()
+    procs = _busy(stop)
+    try:
+        loaded = [solve(t) for t in (2, 1)]
+    finally:
+        stop.set()
+        for p in procs:
+            p.join(5)
+    runs = quiet + loaded
+    assert all(_key(r) == _key(runs[0]) for r in runs), [_key(r)[1:] for r in runs]
+    r = runs[0]
+    assert r.status == "work_limit" and r.gap > 0  # unproven: the work limit ended it
+    assert r.info["work_limit"] == 300 and r.info["search_rounds_asked"] <= 300
+
+
+def test_work_limited_solve_ends_by_work_not_time():
+    A, w = _lattice(40, 200, 5.0)
+    r = maximize_coverage(A, w, 22, work_limit=200, time_limit_s=60.0, mip_rel_gap=0.0)
+    assert r.status == "work_limit" and r.time_s < 30.0
+    assert r.bound >= 1448 >= r.objective > 0.95 * 1448  # the proven optimum of this model
+    # the safety net still cuts a solve it reaches first, and says so
+    r = maximize_coverage(A, w, 22, work_limit=10**9, time_limit_s=0.5, mip_rel_gap=0.0)
+    assert r.status == "time_limit"
+
+
+def test_work_limited_proof_is_optimal_and_bad_work_limits_raise():
+    A, w = _lattice(24, 70, 3.5, seed=1)
+    r = maximize_coverage(A, w, 9, work_limit=2000, mip_rel_gap=0.0)
+    assert r.status == "optimal"
+    assert r.selected.tolist() == maximize_coverage(A, w, 9, mip_rel_gap=0.0).selected.tolist()
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="work_limit"):
+            maximize_coverage(A, w, 9, work_limit=bad)
+        with pytest.raises(ValueError, match="work_limit"):
+            minimize_sites(A, w, 0.9, work_limit=bad)
+
+
+@pytest.mark.parametrize("fn", [maximize_coverage, minimize_sites, fewest_sites_for, plan_rollout])
+def test_every_public_solve_takes_a_work_limit_off_by_default(fn):
+    assert inspect.signature(fn).parameters["work_limit"].default is None
+
+
+def test_work_limited_rollout_is_reproducible():
+    A, w = _lattice(30, 120, 4.0, seed=3)
+    cost = np.random.default_rng(3).integers(1, 4, A.shape[1]).astype(float)
+    plans = [
+        plan_rollout(A, w, cost, phases=[("a", 8, 0.6), ("b", 16)], work_limit=150, threads=t)
+        for t in (1, 2)
+    ]
+    for a, b in zip(plans[0].phases, plans[1].phases):
+        assert a.new_sites.tolist() == b.new_sites.tolist()
+        assert a.result.status == b.result.status and a.result.status in ("optimal", "work_limit")

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siteplan.errors import InfeasibleError
@@ -143,3 +143,33 @@ def test_searches_are_deterministic_and_never_worse_than_their_start():
     c.run(60)
     assert _recount(A.toarray(), w, c.best) >= 0.8 * w.sum() - 1e-9
     assert c.best_cost <= len(full)
+
+
+@given(
+    seed=st.integers(0, 100_000),
+    size=st.sampled_from([(60, 25), (120, 40)]),
+    work=st.integers(1, 120),
+    sense=st.sampled_from(["max", "min"]),
+)
+@settings(max_examples=15, deadline=None)
+def test_work_limited_answers_are_reproducible_on_one_core_or_two(seed, size, work, sense):
+    """A work-limited solve gives the same selection, bound and status with threads=1 and 2; an unproven one
+    says "work_limit", and a proven one is what exhaustive search would call optimal (here: within the gap)."""
+    rng = np.random.default_rng(seed)
+    m, n = size
+    A = sp.csr_array(rng.random((m, n)) < 0.08)
+    w = rng.integers(1, 6, m).astype(float)
+    cost = rng.integers(1, 4, n).astype(float)
+    runs = []
+    for t in (1, 2):
+        if sense == "max":
+            r = maximize_coverage(A, w, 6, cost=cost, work_limit=work, threads=t, mip_rel_gap=0.0)
+        else:
+            reach = float(w[np.asarray(A.sum(axis=1)).ravel() > 0].sum()) / w.sum()
+            r = minimize_sites(A, w, 0.9 * reach, cost=cost, work_limit=work, threads=t, mip_rel_gap=0.0)
+        runs.append(r)
+    a, b = runs
+    assert a.selected.tolist() == b.selected.tolist()
+    assert (a.objective, a.bound, a.status) == (b.objective, b.bound, b.status)
+    assert a.status in ("optimal", "work_limit")
+    assert (a.status == "optimal") == (a.gap <= 1e-9)

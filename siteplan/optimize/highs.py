@@ -193,6 +193,8 @@ def run_milp(
     options: dict | None = None,
     on_query: Callable[[float], np.ndarray | None] | None = None,
     on_bounds: Callable[[float, float], None] | None = None,
+    max_nodes: int | None = None,
+    max_checks: int | None = None,
 ) -> dict:
     """Run HiGHS on ``model`` and report what it proved.
 
@@ -212,12 +214,20 @@ def run_milp(
         feasible solution (full column vector) for HiGHS to take as its incumbent when better.
     on_bounds : callable, optional
         ``on_bounds(primal_bound, dual_bound)`` at the same points, e.g. for a progress line.
+    max_nodes : int, optional
+        Deterministic work limit: HiGHS's ``mip_max_nodes`` (branch-and-bound nodes).
+    max_checks : int, optional
+        Deterministic work limit: HiGHS is interrupted at its limit check number ``max_checks + 1``
+        (HiGHS checks its limits at fixed points of its search: after set-up, after each round of
+        root cut separation, at each node), so a root that does not finish its cut loop is cut at
+        the same point on every run.
 
     Returns
     -------
     dict
-        ``status`` (snake case), ``highs_status``, ``x`` (a solution or None), ``objective``,
-        ``dual_bound``, ``mip_gap``, ``nodes``, ``version``, ``queries``.
+        ``status`` (snake case; ``"work_limit"`` when ``max_nodes`` or ``max_checks`` ended the run),
+        ``highs_status``, ``x`` (a solution or None), ``objective``, ``dual_bound``, ``mip_gap``,
+        ``nodes``, ``version``, ``queries``, ``checks``.
     """
     h = _new_highs(seed, time_limit_s, options)
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
@@ -240,6 +250,17 @@ def run_milp(
                     e.data_in.setSolution(np.ascontiguousarray(x, dtype=np.float64))
 
         h.cbMipUserSolution.subscribe(_query)
+    if max_nodes is not None:
+        h.setOptionValue("mip_max_nodes", int(max(max_nodes, 1)))
+    checks = [0]
+    if max_checks is not None:
+
+        def _check(e):
+            checks[0] += 1
+            if checks[0] > max_checks:
+                e.data_in.user_interrupt = True
+
+        h.cbMipInterrupt.subscribe(_check)
     t_start = time.perf_counter()
     if warm is not None:
         sol = _highspy().HighsSolution()
@@ -271,12 +292,20 @@ def run_milp(
                 options=options,
                 on_query=on_query,
                 on_bounds=on_bounds,
+                max_nodes=max_nodes,
+                max_checks=max_checks,
             )
             out["warm_start_mismatch"] = True
             return out
         x = warm
+    status = _STATUS.get(name, name.lstrip("k").lower())
+    if (max_nodes is not None or max_checks is not None) and status in (
+        "interrupt",
+        "solution_limit",  # HiGHS's status at mip_max_nodes / mip_max_leaves
+    ):
+        status = "work_limit"
     return {
-        "status": _STATUS.get(name, name.lstrip("k").lower()),
+        "status": status,
         "highs_status": h.modelStatusToString(ms),
         "x": x,
         "objective": model.objective(x) if x is not None else np.nan,
@@ -285,4 +314,5 @@ def run_milp(
         "nodes": int(info.mip_node_count),
         "version": highs_version(),
         "queries": queries[0],
+        "checks": checks[0],
     }

@@ -200,6 +200,7 @@ class _Search:
         self.moves = 0
         self.improvements = 0
         self.time_s = 0.0  # wall time spent in run() [s]
+        self.cut = False  # a deadline cut a local search or a run short (the result depends on timing)
 
     def _pick(self, score: np.ndarray) -> int:
         """Index of the best score, or, half of the time, one of the three best (diversification)."""
@@ -224,7 +225,10 @@ class _Search:
         return near
 
     def _late(self) -> bool:
-        return self.deadline is not None and time.perf_counter() > self.deadline
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            self.cut = True
+            return True
+        return False
 
     def _merge(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         mark = np.zeros(self.cov.n, dtype=bool)
@@ -271,6 +275,7 @@ class _Search:
         stop = None if stop_at is None else self._sign * stop_at
         for _ in range(rounds):
             if deadline is not None and time.perf_counter() > deadline:
+                self.cut = True
                 break
             if stop is not None and self._best_score >= stop - self._tol:
                 break

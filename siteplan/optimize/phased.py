@@ -11,8 +11,8 @@ target), in three steps:
    the lowest cost for that coverage — the work plan counts base stations, so a phase builds its full count.
 
 A phase whose network has no service by its due date (e.g. 700 MHz before mid-2022) gets no site. Each step is a
-:func:`~siteplan.optimize.rollout.plan_rollout` solve (exact MILP on HiGHS with a time limit, warm-started
-greedily; its status and gap are kept).
+:func:`~siteplan.optimize.rollout.plan_rollout` solve (local search and a MILP on HiGHS, ended by proof, by a
+deterministic work limit or, as a safety net, by a time limit; its status and gap are kept).
 """
 
 from __future__ import annotations
@@ -82,13 +82,17 @@ def _share(A: sparse.csr_matrix, w: np.ndarray, chosen: np.ndarray) -> float:
 
 
 def _solve_record(step: str, plan) -> dict:
+    """What summary.json keeps of a solve. ``status`` tells how it ended: ``"optimal"`` (proven within the gap),
+    ``"work_limit"`` (its deterministic work limit was spent: the same answer on every run) or ``"time_limit"``
+    (cut by the clock: the answer depends on the machine and its load); ``work_limit`` is the limit it had."""
     r = plan.phases[0].result
     return {"step": step, "status": r.status, "method": r.method, "objective": r.objective, "bound": r.bound,
-            "gap": r.gap, "time_s": round(r.time_s, 3)}
+            "gap": r.gap, "work_limit": r.info.get("work_limit"), "time_s": round(r.time_s, 3)}
 
 
 def plan_network_phases(phases: list[PhaseSpec], cost: np.ndarray, *, fixed=None, conflicts=None,
-                        time_limit_s: float | None = 10.0, mip_rel_gap: float = 1e-4) -> list[NetworkPhase]:
+                        time_limit_s: float | None = 10.0, mip_rel_gap: float = 1e-4,
+                        work_limit: int | None = None) -> list[NetworkPhase]:
     """Plan one network's phases in order; see the module docstring.
 
     Parameters
@@ -101,10 +105,19 @@ def plan_network_phases(phases: list[PhaseSpec], cost: np.ndarray, *, fixed=None
         Sites present before the first phase (approved or in service in the registry).
     conflicts : (k, 2) int, optional
         Candidate pairs that may not both be chosen.
+    time_limit_s : float or None
+        Wall-time limit of each solve [s]; with ``work_limit``, only a safety net. None lifts it.
+    mip_rel_gap : float
+        Relative gap at which a solve stops as proven good enough [-].
+    work_limit : int or None
+        Deterministic work limit of each solve [local-search rounds] (see
+        :func:`~siteplan.optimize.solvers.maximize_coverage`): with it the phases are the same on every run,
+        whatever the machine's load. None = none (anytime, ended by proof or ``time_limit_s``).
     """
     n = cost.size
     current = np.asarray([] if fixed is None else fixed, dtype=np.int64)
-    kw = {"conflicts": conflicts, "time_limit_s": time_limit_s, "mip_rel_gap": mip_rel_gap}
+    kw = {"conflicts": conflicts, "time_limit_s": time_limit_s, "mip_rel_gap": mip_rel_gap,
+          "work_limit": work_limit}
     out: list[NetworkPhase] = []
     for ph in phases:
         start = current.copy()

@@ -17,7 +17,8 @@ answer of a solve that ends by proof is the same on one core or two. Once the st
 spare core keeps searching ("bonus" rounds, no checkpoints): only a result cut by the time limit
 uses them. Only the wall-clock time limit can cut a stream or a MILP at a point that depends on the
 machine; such a result says ``status="time_limit"`` (even if its gap happens to be 0) and may
-differ from run to run.
+differ from run to run. A work-limited stream (``max_rounds``) runs ahead freely and ends once its
+rounds are asked for: its checkpoints and its final state are the same on every run.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ class Stream:
     free_after : float, optional
         ... until this ``time.perf_counter()`` value: from then on it runs ahead freely, and once the
         stream has ended keeps searching ("bonus" rounds) for a result cut by the time limit.
+        ``-inf``: free from the start (a work-limited stream: its rounds are counted, not timed).
+    max_rounds : int, optional
+        Work limit: the stream (checkpoints and bonus rounds together) asks the search for at most
+        this many rounds; a checkpoint that would pass it gets only the rounds left, and the stream
+        ends there. The search's state after the budget is spent is the same on every run.
     """
 
     def __init__(
@@ -71,6 +77,7 @@ class Stream:
         deadline=None,
         lookahead: int = 3,
         free_after=None,
+        max_rounds: int | None = None,
     ):
         self.search = search
         self.sense = sense
@@ -79,6 +86,8 @@ class Stream:
         self.deadline = deadline
         self.lookahead = int(lookahead)
         self.free_after = free_after
+        self.max_rounds = None if max_rounds is None else int(max_rounds)
+        self.used = 0  # rounds asked of the search so far (checkpoints and bonus)
         self.snaps: list[tuple[np.ndarray, float]] = []
         self.finished = False  # deterministically: patience or stop_at
         self.cut = False  # by the deadline
@@ -88,6 +97,15 @@ class Stream:
 
     def _free(self) -> bool:
         return self.free_after is not None and time.perf_counter() >= self.free_after
+
+    def _left(self, rounds: int) -> int:
+        """``rounds``, or fewer: what the work limit leaves."""
+        return rounds if self.max_rounds is None else max(min(rounds, self.max_rounds - self.used), 0)
+
+    @property
+    def spent(self) -> bool:
+        """The work limit is used up (no more rounds will run)."""
+        return self.max_rounds is not None and self.used >= self.max_rounds
 
     def produce(self) -> bool:
         """One step of a producing thread: the next checkpoint if it is wanted soon, else bonus
@@ -127,9 +145,15 @@ class Stream:
         if self.done:
             return False
         k = len(self.snaps)
-        rounds = self.first if k == 0 else self.every
+        if k and self.spent:
+            with self._cv:
+                self.finished = True
+                self._cv.notify_all()
+            return False
+        rounds = self._left(self.first if k == 0 else self.every)
         before = self.score() if k else None
         if not self._reached():
+            self.used += rounds
             self.search.run(rounds, deadline=self.deadline, stop_at=self.stop_at)
         if (
             self.deadline is not None
@@ -144,7 +168,7 @@ class Stream:
         self._stale = 0 if (before is None or self._better(score, before)) else self._stale + 1
         with self._cv:
             self.snaps.append((self.search.best, score))
-            if self._reached() or (k > 0 and self._stale >= self.patience):
+            if self._reached() or (k > 0 and self._stale >= self.patience) or self.spent:
                 self.finished = True
             self._cv.notify_all()
         return True
@@ -152,11 +176,13 @@ class Stream:
     def bonus(self) -> bool:
         """More rounds after the stream ended by patience (threads to spare): they never make a
         checkpoint, so only a time-limited result can use them. False when there is nothing to do."""
-        if not self.finished or self.cut or self._reached():
+        if not self.finished or self.cut or self._reached() or self.spent:
             return False
         if self.deadline is not None and time.perf_counter() > self.deadline:
             return False
-        self.search.run(self.every, deadline=self.deadline, stop_at=self.stop_at)
+        rounds = self._left(self.every)
+        self.used += rounds
+        self.search.run(rounds, deadline=self.deadline, stop_at=self.stop_at)
         return True
 
     def at(self, k: int, *, wait: bool) -> tuple[np.ndarray, float] | None:
@@ -200,8 +226,8 @@ def run_beside(fn: Callable[[], object], stream: Stream | None, *, threaded: boo
     while th.is_alive():
         if stream.done and not stream._free():
             th.join(0.2)
-        else:
-            stream.produce()
+        elif not stream.produce() and stream.done:
+            th.join(0.2)  # nothing left to search (e.g. the work limit is spent): just wait
         if tick is not None:
             tick()
     th.join()

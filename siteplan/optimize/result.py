@@ -50,8 +50,9 @@ class OptimizeResult:
         ``relative_gap(objective, bound, sense)`` [-]; 0 means proven optimal.
     status : str
         ``"optimal"`` (proven within ``mip_rel_gap``, or closed by integrality; the same selection on
-        every run), ``"time_limit"`` (stopped at ``time_limit_s``: the gap is what was proven, the
-        selection may differ from run to run), ``"greedy_only"`` (``method="greedy"``: no search, no
+        every run), ``"work_limit"`` (stopped once its deterministic ``work_limit`` was spent: the gap is
+        what was proven; the same selection on every run), ``"time_limit"`` (stopped at
+        ``time_limit_s``: the gap is what was proven, the selection may differ from run to run), ``"greedy_only"`` (``method="greedy"``: no search, no
         MILP), ``"feasible"`` (a solver claimed optimality for a solution it did not hand back; the
         gap says what is proven), or another HiGHS model status in snake case
         (``"iteration_limit"``, ``"interrupt"``, ...).

@@ -143,6 +143,7 @@ def plan_rollout(
     seed: int = 0,
     threads: int | None = None,
     progress=None,
+    work_limit: int | None = None,
 ) -> RolloutPlan:
     """Plan a nested, phased build order against cumulative site targets.
 
@@ -181,6 +182,9 @@ def plan_rollout(
     mip_rel_gap, seed, threads, progress
         Passed to the solvers (``threads=None``: up to two cores; the answer of a solve that ends by
         proof does not depend on it).
+    work_limit : int or None
+        Deterministic work limit of each solve [local-search rounds] (see `maximize_coverage`); with
+        it the plan is the same on every run and ``time_limit_s`` is only a safety net. None = none.
 
     Returns
     -------
@@ -206,6 +210,7 @@ def plan_rollout(
         "seed": seed,
         "threads": threads,
         "progress": progress,
+        "work_limit": work_limit,
     }
     current = fixed_i.copy()
     n_fixed = len(fixed_i)
@@ -297,14 +302,24 @@ def fewest_sites_for(
     fixed=None,
     conflicts=None,
     time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
+    work_limit: int | None = None,
     **kw,
 ) -> OptimizeResult:
     """The planner's question: the fewest new sites reaching ``fraction`` of the weight.
 
     `minimize_sites` with unit cost (default time limit `DEFAULT_TIME_LIMIT_S`, 60 s);
     ``result.objective`` is the number of new sites and ``len(result.selected)`` the total
-    including ``fixed``.
+    including ``fixed``. ``work_limit`` (deterministic, in local-search rounds; None = none) and the
+    other keywords are passed to `minimize_sites`.
     """
     return minimize_sites(
-        A, w, fraction, cost=None, fixed=fixed, conflicts=conflicts, time_limit_s=time_limit_s, **kw
+        A,
+        w,
+        fraction,
+        cost=None,
+        fixed=fixed,
+        conflicts=conflicts,
+        time_limit_s=time_limit_s,
+        work_limit=work_limit,
+        **kw,
     )

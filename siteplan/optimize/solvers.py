@@ -19,7 +19,12 @@ Both solvers share one pipeline:
 
 Every solve has a time limit (default `DEFAULT_TIME_LIMIT_S`) and returns the best selection found,
 a proven bound and its status: ``"optimal"`` when the gap is within ``mip_rel_gap`` (or closed by
-integrality), ``"time_limit"`` with the gap proven so far otherwise. A progress line (incumbent, bound,
+integrality), ``"time_limit"`` with the gap proven so far otherwise. A solve may also get a
+deterministic work limit (``work_limit``, in local-search rounds): then the search's rounds are
+counted (the stream's budget), HiGHS gets a node limit and is interrupted at a fixed one of its limit
+checks, the LP ends by convergence, and whether the MILP starts is decided on the model's size and
+gap; nothing is decided on elapsed time, the time limit is only a safety net, and an unproven result
+says ``"work_limit"``. A progress line (incumbent, bound,
 gap) is drawn on stderr on an interactive terminal only (`siteplan.progress.interactive`).
 
 Determinism: the search is seeded (``seed``) and counted in rounds, not seconds; HiGHS runs
@@ -27,7 +32,9 @@ single-threaded with ``random_seed=seed`` and sees the search only at its own fi
 solve that ends by proof returns the same selection every time, with ``threads=1`` or ``2``. A solve
 stopped by ``time_limit_s`` depends on machine speed and load (its selection may include what the
 search found after its last checkpoint); its ``status`` is then ``"time_limit"``, even in the rare
-case that its gap happens to be 0.
+case that its gap happens to be 0. A solve ended by ``work_limit`` (status ``"work_limit"``) is
+reproducible bit for bit like a proven one: its selection is the best of HiGHS's answer, the
+checkpoints and the search's state once its whole round budget is spent.
 """
 
 from __future__ import annotations
@@ -112,6 +119,17 @@ _LP_SHARE = 0.7
 # left for it; else the local search keeps the time.
 _OVERRUN_LP = 1.5
 _ROOT_LP = 3.0
+# Work-limited solves (``work_limit`` = W local-search rounds): HiGHS may explore W // _ROUNDS_PER_NODE
+# nodes and pass W // _ROUNDS_PER_CHECK of its limit checks (at least _MIN_CHECKS: set-up, root LP and a
+# few cut rounds; only _MIN_CHECKS on models above _LP_NNZ, where Hedong's MCLP took 1-2 s a round,
+# more under load, for a 0.1 % tighter bound and the same selection); on models that get the bound LP (above _LP_NNZ) it starts only when the gap left
+# after the search's checkpoint 0 and the LP bound is within _MILP_START_GAP: on Hedong's area covers
+# (5-6 % gaps) a round of root cut separation takes 2.5-5.5 s and moves the bound by 0.05 %, while
+# the search's rounds lower the cost by 1-2 %.
+_ROUNDS_PER_NODE = 4
+_ROUNDS_PER_CHECK = 100
+_MIN_CHECKS = 8
+_MILP_START_GAP = 0.02
 
 
 def _threads(threads: int | None) -> int:
@@ -122,7 +140,9 @@ def _threads(threads: int | None) -> int:
     return int(threads)
 
 
-def _free_after(deadline: float | None) -> float | None:
+def _free_after(deadline: float | None, work_limit: int | None = None) -> float | None:
+    if work_limit is not None:
+        return -np.inf  # counted rounds: the search may run ahead at once (its budget bounds it)
     if deadline is None:
         return None  # no limit: the solve ends by proof, time-limited searching has no use
     now = time.perf_counter()
@@ -339,11 +359,15 @@ def _conflict_free(red, cols) -> bool:
     return not (s[red.conflicts[:, 0]] & s[red.conflicts[:, 1]]).any()
 
 
-def _check_common(method, time_limit_s, mip_rel_gap):
+def _check_common(method, time_limit_s, mip_rel_gap, work_limit=None):
     if method not in METHODS:
         raise ValueError(f"invalid method {method!r}: expected one of {METHODS}")
     if time_limit_s is not None and not (time_limit_s > 0):
         raise ValueError(f"time_limit_s = {time_limit_s}: expected > 0 seconds or None")
+    if work_limit is not None and (
+        isinstance(work_limit, bool) or int(work_limit) != work_limit or work_limit < 1
+    ):
+        raise ValueError(f"work_limit = {work_limit!r}: expected a positive integer (rounds) or None")
     if not (0 <= mip_rel_gap < 1):
         raise ValueError(f"mip_rel_gap = {mip_rel_gap}: expected 0 <= gap < 1")
 
@@ -392,9 +416,14 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.perf_counter()
 
 
-def _milp_limit(extra: dict, deadline, nnz: int) -> tuple[float | None, bool]:
-    """HiGHS's time limit for the final MILP, and whether to start it at all (see _OVERRUN_LP)."""
+def _milp_limit(
+    extra: dict, deadline, nnz: int, work_limit=None, gap: float = 0.0
+) -> tuple[float | None, bool]:
+    """HiGHS's time limit for the final MILP, and whether to start it at all (see _OVERRUN_LP; with a
+    work limit, _MILP_START_GAP: a decision on the model and the gap, never on the clock)."""
     rem = _remaining(deadline)
+    if work_limit is not None:
+        return rem, (rem is None or rem > 0.05) and (nnz <= _LP_NNZ or gap <= _MILP_START_GAP)
     lp_s = extra.get("phase_s", {}).get("lp")
     if rem is None or lp_s is None or nnz <= _IPM_ROOT_NNZ:
         return rem, rem is None or rem > 0.05
@@ -403,7 +432,7 @@ def _milp_limit(extra: dict, deadline, nnz: int) -> tuple[float | None, bool]:
 
 
 def _spend(stream: Stream, deadline, tick) -> None:
-    """The rest of the time to the local search (the MILP would not fit in it)."""
+    """The rest of the time (or of the work limit) to the local search (the MILP would not fit)."""
     while deadline is None or time.perf_counter() < deadline:
         if not stream.advance() and not stream.bonus():
             return
@@ -420,6 +449,39 @@ class _Run:
     threaded: bool
     progress: Progress
     extra: dict = field(default_factory=dict)
+    work_limit: int | None = None
+    cut: bool = False  # the (safety) time limit cut something short: the result depends on timing
+
+    def milp_limits(self, nnz: int) -> dict:
+        """HiGHS's deterministic limits under the work limit (none without one); on models that get
+        the bound LP (``nnz`` above _LP_NNZ) only _MIN_CHECKS: a cut round there takes seconds."""
+        if self.work_limit is None:
+            return {}
+        w = self.work_limit
+        checks = _MIN_CHECKS if nnz > _LP_NNZ else max(_MIN_CHECKS, w // _ROUNDS_PER_CHECK)
+        return {"max_nodes": max(1, w // _ROUNDS_PER_NODE), "max_checks": checks}
+
+    def status(self, status: str, stream: Stream | None, search=None) -> str:
+        """The status of a result stopped by a limit (``status="time_limit"`` from the pipeline's own
+        stops): ``"time_limit"`` when the clock cut anything short, else ``"work_limit"`` under a
+        work limit. Other statuses pass unchanged."""
+        if stream is not None:
+            self.extra["search_rounds_asked"] = stream.used
+        if status not in ("time_limit", "work_limit"):
+            return status
+        cut = self.cut or (stream is not None and stream.cut)
+        cut = cut or (search is not None and search.cut)
+        if cut or self.work_limit is None:
+            return "time_limit"
+        return "work_limit"
+
+    def lp_time(self, deadline) -> float | None:
+        """The bound LP's time limit: a share of the time left, or (work limit) all of it, as a
+        safety net only: the LP then ends by convergence, the same on every run."""
+        rem = _remaining(deadline)
+        if rem is None or self.work_limit is not None:
+            return rem
+        return _LP_SHARE * rem
 
 
 def _fed_milp(run: _Run, model, warm, gran, back, *, stream, feed, tick, time_limit_s, options):
@@ -443,12 +505,13 @@ def _fed_milp(run: _Run, model, warm, gran, back, *, stream, feed, tick, time_li
             options=options,
             on_query=feed,
             on_bounds=None if feed is None else feed.bounds,
+            **run.milp_limits(model.M.nnz),
         ),
         stream,
         threaded=run.threaded,
         tick=tick,
     )
-    keys = ("highs_status", "dual_bound", "mip_gap", "nodes", "queries")
+    keys = ("highs_status", "dual_bound", "mip_gap", "nodes", "queries", "checks")
     run.extra.update({k: out[k] for k in keys if k in out})
     if feed is not None:
         s = stream.search
@@ -548,7 +611,8 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
         patience=_PATIENCE,
         stop_at=bound - fw,
         deadline=deadline,
-        free_after=_free_after(deadline),
+        free_after=_free_after(deadline, run.work_limit),
+        max_rounds=run.work_limit,
     )
 
     def tick():
@@ -557,19 +621,18 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
     lam = None
     extra["bound_source"] = "lagrangian"
     if A.nnz > _LP_NNZ:
-        rem = _remaining(deadline)
+        lp_s = run.lp_time(deadline)
         ub, lam, lp_info = _timed(
             extra,
             "lp",
             run_beside,
-            lambda: _lp_bound_max(
-                red, p, budget, None if rem is None else _LP_SHARE * rem, seed, search.best_value
-            ),
+            lambda: _lp_bound_max(red, p, budget, lp_s, seed, search.best_value),
             stream,
             threaded=threaded,
             tick=tick,
         )
         extra.update(lp_info)
+        run.cut |= lp_info.get("lp_status") == "Time limit reached"
         if fw + ub < bound:
             bound = _floor_to(fw + ub, fw, gran)
             extra["bound_source"] = "lp-lagrangian"
@@ -586,6 +649,7 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
         return sel, obj, bound, "optimal", method
     rem = _remaining(deadline)
     if rem is not None and rem <= 0.05:
+        run.cut = True
         return sel, obj, bound, "time_limit", method
 
     # Lagrangian reduced-cost fixing (cardinality only): candidates that cannot be in a better solution
@@ -612,12 +676,18 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
 
     feed = _Feed(stream, threaded, to_x, lambda s: _covered(red, s), "max", progress)
     options = _root_options(dict(PROOF_OPTIONS), extra, mred.A.nnz)
-    rem, start = _milp_limit(extra, deadline, mred.A.nnz)
+    gap0 = relative_gap(obj, bound, "max")
+    rem, start = _milp_limit(extra, deadline, mred.A.nnz, run.work_limit, gap0)
     if not start:
         _timed(extra, "search_only", _spend, stream, deadline, tick)
         best = search.best if _covered(red, search.best) > obj else sel
-        extra["milp"] = "skipped: no time for its root LP"
-        return best, max(obj, _covered(red, best)), bound, "time_limit", method
+        extra["milp"] = (
+            "skipped: no time for its root LP"
+            if run.work_limit is None
+            else f"skipped: gap {gap0:.3g} too wide for its root on this size"
+        )
+        status = run.status("time_limit", stream, search)
+        return best, max(obj, _covered(red, best)), bound, status, method
     model = _max_model(mred, p, budget)
     out, method, cands = _fed_milp(
         run,
@@ -632,7 +702,10 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
         options=options,
     )
     cands.append(sel)
-    if out["status"] != "optimal":  # a time-limited result may take the search's latest
+    run.cut |= out["status"] == "time_limit"
+    if out["status"] != "optimal":  # a time- or work-limited result may take the search's latest
+        if run.work_limit is not None:  # its whole budget: the same state on every run
+            _timed(extra, "search_rest", _spend, stream, deadline, tick)
         cands.append(search.best)
     best, best_v = sel, obj
     for c in cands:
@@ -652,7 +725,7 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
             1.0, bound
         )
         status = "optimal" if proven else ("feasible" if status == "optimal" else status)
-    return best, best_v, bound, status, method
+    return best, best_v, bound, run.status(status, stream, search), method
 
 
 # ----------------------------------------------------------------------------- cover pipeline
@@ -690,7 +763,8 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
             patience=_PATIENCE,
             stop_at=lb,
             deadline=deadline,
-            free_after=_free_after(deadline),
+            free_after=_free_after(deadline, run.work_limit),
+            max_rounds=run.work_limit,
         )
 
     def tick():
@@ -701,19 +775,18 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
     nd = need if full_cover else need - tol
     extra["bound_source"] = "knapsack"
     if A.nnz > _LP_NNZ and sel is not None:
-        rem = _remaining(deadline)
+        lp_s = run.lp_time(deadline)
         u, lp_status, extra["lp_fractional"] = _timed(
             extra,
             "lp",
             run_beside,
-            lambda: _lp_duals_min(
-                red, nd, full_cover, None if rem is None else _LP_SHARE * rem, seed
-            ),
+            lambda: _lp_duals_min(red, nd, full_cover, lp_s, seed),
             stream,
             threaded=threaded,
             tick=tick,
         )
         extra["lp_status"] = lp_status
+        run.cut |= lp_status == "Time limit reached"
     L = rc = None
     if u is not None:
         L, rc, _ = cover_lagrangian(A, w, nd, red.cost, u, full=full_cover)
@@ -744,6 +817,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
         return sel, obj, lb, "optimal", method, None
     rem = _remaining(deadline)
     if sel is not None and rem is not None and rem <= 0.05:
+        run.cut = True
         return sel, obj, lb, "time_limit", method, None
 
     mred, upper_fix = red, np.inf
@@ -775,13 +849,22 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
         return keep[np.flatnonzero(x[: len(keep)] > 0.5)]
 
     options = _root_options({}, extra, mred.A.nnz)
-    rem, start = _milp_limit(extra, deadline, mred.A.nnz)
+    gap0 = relative_gap(obj, lb, "min") if sel is not None else np.inf
+    rem, start = _milp_limit(extra, deadline, mred.A.nnz, run.work_limit, gap0)
+    if not start and search is None and run.work_limit is not None and not run.cut:
+        # no selection to start from and a MILP too large for the work limit: none is found
+        extra["milp"] = "skipped: no start and too large for the work limit"
+        return None, np.inf, lb, "work_limit", method, None
     if not start and search is not None:
         _timed(extra, "search_only", _spend, stream, deadline, tick)
-        extra["milp"] = "skipped: no time for its root LP"
+        extra["milp"] = (
+            "skipped: no time for its root LP"
+            if run.work_limit is None
+            else f"skipped: gap {gap0:.3g} too wide for its root on this size"
+        )
         if search.best_cost < obj:
             sel, obj = search.best, search.best_cost
-        return sel, obj, lb, "time_limit", method, None
+        return sel, obj, lb, run.status("time_limit", stream, search), method, None
     feed = None
     if stream is not None:
         feed = _Feed(stream, threaded, to_x, lambda s: float(red.cost[s].sum()), "min", progress)
@@ -803,7 +886,10 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
     )
     if sel is not None:
         cands.append(sel)
+    run.cut |= out["status"] == "time_limit"
     if out["status"] != "optimal" and search is not None:
+        if run.work_limit is not None:  # its whole budget: the same state on every run
+            _timed(extra, "search_rest", _spend, stream, deadline, tick)
         cands.append(search.best)
     best, best_c = None, np.inf
     for c in cands:
@@ -824,7 +910,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
     if status != "time_limit" and best is not None:
         proven = _proven(best_c, lb, "min", mip_rel_gap) or best_c <= lb + 1e-9 * max(1.0, lb)
         status = "optimal" if proven else ("feasible" if status == "optimal" else status)
-    return best, best_c, lb, status, method, out
+    return best, best_c, lb, run.status(status, stream, search), method, out
 
 
 # ----------------------------------------------------------------------------- public
@@ -846,6 +932,7 @@ def maximize_coverage(
     seed: int = 0,
     threads: int | None = None,
     progress=None,
+    work_limit: int | None = None,
 ) -> OptimizeResult:
     """Maximal covering location (MCLP): at most ``p`` new sites (and/or a budget) covering most weight.
 
@@ -873,6 +960,7 @@ def maximize_coverage(
     time_limit_s : float or None
         Wall-time limit for the whole call [s], default `DEFAULT_TIME_LIMIT_S` (60 s). None lifts it:
         the call then runs until it proves ``mip_rel_gap`` (possibly for hours on a hard model).
+        With ``work_limit`` it is only a safety net.
     count_fixed : bool
         Whether ``p`` includes the fixed sites (see ``p``).
     method : {"auto", "milp", "greedy"}
@@ -889,12 +977,25 @@ def maximize_coverage(
         Draw the progress line (incumbent, bound, gap) on stderr; None = only on an interactive
         terminal (not piped, ``CI`` unset, ``SITEPLAN_PROGRESS`` not 0). A callable draws nothing
         and is called as ``progress(elapsed_s, incumbent, bound)`` whenever either improves.
+    work_limit : int or None
+        Deterministic work limit [local-search rounds], None = none (the solve is anytime, ended by
+        proof or ``time_limit_s``). With it, the solve ends by proof or once its counted work is
+        spent, never by the clock: the local search asks for at most ``work_limit`` rounds in all
+        (checkpoints and later rounds); HiGHS explores at most ``work_limit // 4`` nodes and passes
+        at most ``max(8, work_limit // 100)`` of its limit checks (set-up, root LP, each round of root
+        cuts, each node); on models large enough for the bound LP (above 40,000 nonzeros after
+        reduction) 8 checks, and the MILP starts only when the gap left after the local search's checkpoint 0 and
+        the LP bound is within 2 %, else the rounds go to the search. The
+        result is then the same on every run, on ``threads=1`` or ``2``, however loaded the machine,
+        and its ``status`` is ``"optimal"`` or ``"work_limit"``; ``time_limit_s`` stays as a safety
+        net, and a solve it cuts says ``"time_limit"``. A round costs about the same as the
+        candidates' coverage overlaps (1-7 ms on Hedong's 100,000-cell models).
 
     Returns
     -------
     OptimizeResult
         ``objective = covered_weight`` (fixed sites' coverage included); ``bound`` is an upper bound;
-        ``status`` is ``"optimal"`` or ``"time_limit"`` (or another HiGHS status).
+        ``status`` is ``"optimal"``, ``"time_limit"``, ``"work_limit"`` (or another HiGHS status).
 
     Raises
     ------
@@ -912,7 +1013,7 @@ def maximize_coverage(
     ([1, 2], 8.0, 'optimal')
     """
     t0 = time.perf_counter()
-    _check_common(method, time_limit_s, mip_rel_gap)
+    _check_common(method, time_limit_s, mip_rel_gap, work_limit)
     nthreads = _threads(threads)
     csr, w, cost_a, fixed_i, pairs = validate(A, w, cost, fixed, conflicts)
     if p is None and budget is None:
@@ -933,7 +1034,13 @@ def maximize_coverage(
         raise ValueError(f"budget = {budget!r}: expected a finite cost >= 0")
     deadline = None if time_limit_s is None else t0 + time_limit_s
     red = reduce_model(csr, w, cost_a, fixed_i, pairs)
-    extra: dict = {"p_new": p, "budget": budget, "time_limit_s": time_limit_s, "threads": nthreads}
+    extra: dict = {
+        "p_new": p,
+        "budget": budget,
+        "time_limit_s": time_limit_s,
+        "work_limit": work_limit,
+        "threads": nthreads,
+    }
     forced = np.empty(0, np.int64)
     if method != "greedy" and budget is None and p:
         fr = forced_max(red, p)
@@ -993,7 +1100,7 @@ def maximize_coverage(
 
     prog = Progress("maximize_coverage", "max", enabled=progress)
     try:
-        run = _Run(deadline, mip_rel_gap, seed, nthreads > 1, prog, extra)
+        run = _Run(deadline, mip_rel_gap, seed, nthreads > 1, prog, extra, work_limit)
         sel, obj, bound, status, meth = _solve_max(red, p, budget, run)
     finally:
         prog.close()
@@ -1016,6 +1123,7 @@ def minimize_sites(
     seed: int = 0,
     threads: int | None = None,
     progress=None,
+    work_limit: int | None = None,
 ) -> OptimizeResult:
     """Cheapest set of new sites covering at least ``target_fraction`` of the total weight.
 
@@ -1031,6 +1139,8 @@ def minimize_sites(
     A, w, cost, fixed, conflicts, time_limit_s, method, mip_rel_gap, seed, threads, progress
         As in `maximize_coverage`; ``cost`` defaults to 1 per site (= fewest sites);
         ``time_limit_s`` defaults to `DEFAULT_TIME_LIMIT_S`.
+    work_limit : int or None
+        Deterministic work limit [local-search rounds], as in `maximize_coverage`; None = none.
     target_fraction : float
         Share of the total weight to cover, 0..1 [-].
     max_sites : int, optional
@@ -1062,7 +1172,7 @@ def minimize_sites(
     ([0, 2], 2.0, 'optimal')
     """
     t0 = time.perf_counter()
-    _check_common(method, time_limit_s, mip_rel_gap)
+    _check_common(method, time_limit_s, mip_rel_gap, work_limit)
     nthreads = _threads(threads)
     if not (np.isfinite(target_fraction) and 0 <= target_fraction <= 1):
         raise ValueError(f"target_fraction = {target_fraction!r}: expected a share between 0 and 1")
@@ -1079,6 +1189,7 @@ def minimize_sites(
         "target_fraction": float(target_fraction),
         "target_weight": target,
         "time_limit_s": time_limit_s,
+        "work_limit": work_limit,
         "threads": nthreads,
     }
     if red.coverable_weight < target - tol:
@@ -1173,7 +1284,7 @@ def minimize_sites(
 
     prog = Progress("minimize_sites", "min", enabled=progress, offset=forced_cost)
     try:
-        run = _Run(deadline, mip_rel_gap, seed, nthreads > 1, prog, extra)
+        run = _Run(deadline, mip_rel_gap, seed, nthreads > 1, prog, extra, work_limit)
         best, obj, bound, status, meth, out = _solve_min(
             red, need, tol, full_cover, max_sites, sel, lb, run
         )
@@ -1186,7 +1297,8 @@ def minimize_sites(
                 f"or exceeding max_sites = {max_sites} (HiGHS proved the model infeasible)"
             )
         raise InfeasibleError(
-            f"no selection reaching {target_fraction:.6g} of the weight was found within the time limit "
+            f"no selection reaching {target_fraction:.6g} of the weight was found within the "
+            f"{'time' if run.cut or work_limit is None else 'work'} limit "
             f"(HiGHS status {out['highs_status'] if out else 'not run'!r}; not proven infeasible)"
         )
     return done(best, obj, bound, status, meth, gap_tol=max(mip_rel_gap, 1e-9))

@@ -222,7 +222,8 @@ def run(ctx) -> None:
         cost = cands["tco_cny"].to_numpy(dtype=float) if len(cands) else np.zeros(0)
         conflicts = spacing_conflicts(cands, cfg.rules.min_spacing_m)
         phases = plan_network_phases(specs, cost, fixed=fixed, conflicts=conflicts if len(conflicts) else None,
-                                     time_limit_s=o.time_limit_s, mip_rel_gap=o.mip_rel_gap)
+                                     time_limit_s=o.time_limit_s, mip_rel_gap=o.mip_rel_gap,
+                                     work_limit=o.work_limit or None)
         results[key] = {"candidates": cands, "mats": mats, "phases": phases, "fixed": fixed}
         rank = 0
         for j in fixed:
