@@ -401,6 +401,8 @@ def test_legend_shows_bands_and_threshold(rendered):
     assert 'data-threshold-dbm="-105"' in legend
     assert [float(x) for x in re.findall(r'data-band-min="([-\d.]+)"', legend)] == [-70, -80, -90, -100, -105]
     assert "未覆盖 not covered" in legend and "interference-limited" in legend
+    # the KPI line names all three conditions of the joint KPI, the uplink's edge rate included
+    assert "SINR ≥ -3 dB" in legend and "上行 ≥ 1 Mbit/s" in legend
 
 
 def test_every_overlay_has_its_legend_block(rendered):

@@ -425,7 +425,8 @@ def build_map(
                                network_labels=_network_labels(district, short=True))
     panel = panel[: -len("</details></div>")] + _about_html(district) + "</details></div>"
     root.html.add_child(RawHtml(panel), name="sp_summary")
-    root.html.add_child(RawHtml(legend_html(threshold, sinr_thr, _legend_entries(phase_styles))), name="sp_legend")
+    root.html.add_child(RawHtml(legend_html(threshold, sinr_thr, _legend_entries(phase_styles),
+                                                 uplink_mbps=cfg.radio.uplink.edge_rate_mbps)), name="sp_legend")
     # Provenance: <meta> elements for tools; for people an About section inside the summary panel.
     root.header.add_child(RawHtml(provenance_html_meta(district)), name="sp_provenance")
     _script_element("L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});").add_to(m)

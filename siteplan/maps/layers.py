@@ -482,11 +482,12 @@ def _swatch(kind: str, colour: str, *, border: str | None = None, dashed: bool =
 
 
 def legend_html(threshold_dbm: float, sinr_threshold_db: float | None = None,
-                entries: Sequence[tuple[str, str]] = ()) -> str:
+                entries: Sequence[tuple[str, str]] = (), uplink_mbps: float | None = None) -> str:
     """The legend: the coverage colours (joint KPI) and one block per overlay.
 
     ``entries`` are ``(layer label, rows html)``; each block carries ``data-layer`` with the overlay's name so the
-    map script shows only the blocks of the overlays on the map.
+    map script shows only the blocks of the overlays on the map. ``uplink_mbps``: the uplink edge rate the joint
+    KPI also requires (``radio.uplink.edge_rate_mbps``), stated in the KPI line.
     """
     edges = rsrp_bands(threshold_dbm)
     rows = []
@@ -503,7 +504,8 @@ def legend_html(threshold_dbm: float, sinr_threshold_db: float | None = None,
         f"&lt; {html_text(_fmt_dbm(edges[-1]))} dBm 未覆盖 not covered</td></tr>"
     )
     kpi = (f"覆盖 = RSRP ≥ {_fmt_dbm(threshold_dbm)} dBm"
-           + (f" 且 SINR ≥ {_fmt_dbm(sinr_threshold_db)} dB" if sinr_threshold_db is not None else ""))
+           + (f" 且 SINR ≥ {_fmt_dbm(sinr_threshold_db)} dB" if sinr_threshold_db is not None else "")
+           + (f" 且上行 ≥ {uplink_mbps:g} Mbit/s (uplink)" if uplink_mbps is not None else ""))
     blocks = [
         '<div class="sp-legend-block" data-layer="coverage"><h5>SS-RSRP 覆盖 Coverage</h5>'
         f'<div class="sp-legend-threshold" data-threshold-dbm="{_fmt_dbm(threshold_dbm)}">{html_text(kpi)}</div>'
