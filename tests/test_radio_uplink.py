@@ -212,3 +212,17 @@ def test_sanity_uplink_limited_indoor_range_of_a_dense_urban_macro(freq_ghz, ul_
     assert 240.0 <= r_pc3 < r_pc2 <= 310.0
     sites = [int(dim.sites_for_area(42.0, dim.inter_site_distance_m(r, sectors=3))) for r in (r_pc2, r_pc3)]
     assert 230 <= sites[0] < sites[1] <= 350
+
+
+def test_dimensioning_of_an_indoor_system_has_only_its_own_building():
+    """An indoor system serves its own building without O2I loss (coverage.engine): its budget shows that one
+    case, per antenna head, with no sites for the area; an outdoor-type site keeps outdoor plus the O2I cases."""
+    radio = RadioConfig()
+    losses = {"indoor_low_loss": 20.0, "indoor_high_loss": 35.0}
+    indoor = budgets.dimensioning(radio, "indoor", "n78", area_km2=42.0, indoor_losses=losses)
+    assert list(indoor["cases"]) == ["own_building"] and indoor["cases"]["own_building"]["loss_db"] == 0.0
+    assert indoor["cases"]["own_building"]["sites_for_area"] is None and "antenna head" in indoor["range_model"]
+    # An InH head at -11 dBm per RE reaches tens of metres in its building, not the 2-8 m an O2I case implied.
+    assert 15.0 <= indoor["cases"]["own_building"]["range_m"] <= 200.0
+    macro = budgets.dimensioning(radio, "macro", "n78", area_km2=42.0, indoor_losses=losses)
+    assert list(macro["cases"]) == ["outdoor", *losses] and macro["cases"]["outdoor"]["sites_for_area"] > 0

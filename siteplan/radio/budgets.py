@@ -221,7 +221,8 @@ def dimensioning(radio: RadioConfig, site_type: str, band: str, *, area_km2: flo
     """A planner's sanity check of one (band, site type): the downlink (SS-RSRP) and uplink (PUSCH) budgets, the
     cell range and inter-site distance each implies in the model's NLOS median, the limiting link and the sites
     that tile ``area_km2``; outdoors and for each indoor loss of ``indoor_losses`` (name -> loss [dB] including
-    the extra indoor margin).
+    the extra indoor margin). An indoor system (site type ``"indoor"``) serves only its own building, without
+    O2I loss, so it has one case, ``"own_building"``: the range of one antenna head, and no sites for the area.
     """
     p = radio.preset(site_type, band)
     b = get_band(band)
@@ -229,10 +230,14 @@ def dimensioning(radio: RadioConfig, site_type: str, band: str, *, area_km2: flo
     dl0 = _dl_mapl_db(radio, p)
     ul0, n_prb = ul_mapl_db(radio, p, band)
     sectors = 3 if len(p.azimuths_deg) >= 3 else 1
-    cases = {"outdoor": 0.0, **(indoor_losses or {})}
+    own_building = site_type == "indoor"
+    # The engine evaluates an indoor system in its own building without O2I loss (coverage.engine), so the
+    # outdoor and O2I cases would describe ranges it never uses.
+    cases = {"own_building": 0.0} if own_building else {"outdoor": 0.0, **(indoor_losses or {})}
+    layout = "per antenna head, in its own building" if own_building else f"sectors {sectors}, hexagonal layout"
     out = {
         "band": b.name, "site_type": site_type, "model": p.model, "height_m": p.height_m,
-        "range_model": f"{p.model} NLOS median (TR 38.901), sectors {sectors}, hexagonal layout",
+        "range_model": f"{p.model} NLOS median (TR 38.901), {layout}",
         "shadow_margin_db": round(m_out, 2),
         "downlink": {"tx_power_per_re_dbm": p.tx_power_per_re_dbm, "ssb_gain_dbi": p.antenna_gain_dbi,
                      "cable_loss_db": p.cable_loss_db, "body_loss_db": radio.body_loss_db,
@@ -247,7 +252,7 @@ def dimensioning(radio: RadioConfig, site_type: str, band: str, *, area_km2: flo
     for name, loss in cases.items():
         dim = dimension_cell(dl0 - m_out - loss, ul0 - m_out - loss, model=p.model, freq_ghz=b.freq_ghz,
                              h_bs_m=p.height_m, h_ut_m=radio.ue_height_m, los=False, sectors=sectors,
-                             area_km2=area_km2)
+                             area_km2=None if own_building else area_km2)
         out["cases"][name] = {
             "loss_db": round(float(loss), 2),
             "dl_mapl_db": round(dim.dl_mapl_db, 2), "ul_mapl_db": round(dim.ul_mapl_db, 2),
