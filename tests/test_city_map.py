@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 from test_map import XSS_NAME
-from test_map_browser import ARTIFACTS, Browser, check_page, require_chromium
+from test_map_browser import ARTIFACTS, TAG_JS, Browser, check_page, require_chromium
 
 from siteplan.city.overview_map import build_city_map, write_city_map
 from siteplan.city.raster import CoarseShare
@@ -65,6 +65,7 @@ def test_city_map_in_headless_chromium(tmp_path):
     with Browser(chromium) as b:
         fig = check_page(b, path, ["区县 Districts"], "city_map_synthetic.png")
         assert any(XSS_NAME in t for t in fig["popup_texts"])  # shown, as text
+        assert b.evaluate(TAG_JS)["visible"] == [True] * 3  # the title's sample tag, uncovered
         links = b.evaluate("Array.from(document.querySelectorAll('#sp-city-districts a'))"
                            ".map(function (a) { return a.getAttribute('href'); })")
         assert links == ["districts/120101/coverage_map.html", "districts/120102/coverage_map.html"]

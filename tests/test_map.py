@@ -460,8 +460,11 @@ def test_summary_panel_figures_equal_summary_json(rendered):
 def test_sample_notice_only_for_sample_data():
     html = render_map(full_map(n_poles=3, sample=True)[0])
     assert SAMPLE_NOTICE in html
+    # The title never folds away: it carries the sample tag too.
+    assert re.search(r'<div class="sp-title" id="sp-title">[^<]*<span class="sp-sample" id="sp-title-sample">'
+                     r"样例数据 SAMPLE</span></div>", html)
     html = render_map(full_map(n_poles=3, sample=False)[0])
-    assert SAMPLE_NOTICE not in html
+    assert SAMPLE_NOTICE not in html and "sp-title-sample" not in html
 
 
 def test_map_without_results_draws_raw_candidates_unchecked():

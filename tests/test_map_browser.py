@@ -334,6 +334,17 @@ VIEW_JS = """
 """
 
 
+# The title's sample tag: its box, and whether it is the topmost element at its left end, middle and right end.
+TAG_JS = """
+(function () {
+  var el = document.getElementById('sp-title-sample'), r = el.getBoundingClientRect(), y = (r.top + r.bottom) / 2;
+  var visible = [r.left + 2, (r.left + r.right) / 2, r.right - 2].map(function (x) {
+    var hit = document.elementFromPoint(x, y); return hit === el || el.contains(hit); });
+  return {box: [r.left, r.top, r.right, r.bottom], visible: visible};
+})()
+"""
+
+
 def test_network_switch_and_legend_follow_the_view(chromium, tmp_path):
     """One network at a time: its raster and its sites/gaps/search requests; the legend shows the blocks of the
     overlays on the map only, and follows an overlay turned on in the layer control."""
@@ -399,6 +410,10 @@ def test_hedong_map_in_headless_chromium(chromium, tmp_path):
             png = b.screenshot(ARTIFACTS / f"coverage_map_hedong_{w}x{h}.png")
             assert image_is_not_blank(png) > 8.0
             folded[(w, h)] = b.evaluate(VIEW_JS)["open"]
+            # Sample data stays labelled at every size: the title's tag is on screen and nothing covers it.
+            tag = b.evaluate(TAG_JS)
+            assert tag["box"][0] >= 0 and tag["box"][1] >= 0 and tag["box"][2] <= w and tag["box"][3] <= h, (w, h, tag)
+            assert tag["visible"] == [True] * 3, (w, h, tag)
         assert all(folded[(1400, 900)]) and not any(folded[(390, 844)])
         assert folded[(1024, 768)][0] is False  # the summary folds on a small laptop; the legend stays open
         assert b.console_errors() == []

@@ -86,7 +86,7 @@ _JS = r"""
     });
     group.addTo(map);
     (w.siteplanLayers = w.siteplanLayers || []).push({ name: data.districtLayer, layer: group, count: data.districts.length });
-    var images = {}, control = L.control.layers(null, null, { collapsed: false, position: "topright" });
+    var images = {}, control = L.control.layers(null, null, { collapsed: true, position: "topright" });
     control.addOverlay(group, data.districtLayer);
     data.networks.forEach(function (n) {
       if (!n.image) { return; }
@@ -227,7 +227,9 @@ def build_city_map(summary: dict, outlines: gpd.GeoDataFrame, *, aggregates: dic
                       for n in net_rows] + [{"key": "progress", "label": "目标进度 progress against targets"}],
             "progressLabels": {k: v[1] for k, v in PROGRESS_CLASSES.items()}}
     root.header.add_child(RawHtml(f"<script>{_JS}</script>"), name="sp_city_js")
-    root.html.add_child(RawHtml(title_html(city.get("name_zh", ""), city.get("name", ""))), name="sp_title")
+    title = title_html(city.get("name_zh", ""), city.get("name", ""), sample=bool(city.get("sample_data")),
+                       what="city overview")
+    root.html.add_child(RawHtml(title), name="sp_title")
     root.html.add_child(RawHtml(_panel_html(summary)), name="sp_summary")
     root.html.add_child(RawHtml(_legend_html()), name="sp_legend")
     _script_element("siteplanCityMap({{ this._parent.get_name() }}, " + js_json(data) + ");").add_to(m)

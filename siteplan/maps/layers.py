@@ -645,6 +645,9 @@ def summary_panel_html(summary: Mapping | None, *, targets: Sequence = (), sampl
     return "".join(parts)
 
 
-def title_html(name_zh: str, name: str) -> str:
-    """The map title (fixed, top left)."""
-    return f'<div class="sp-title" id="sp-title">{html_text(name_zh)} {html_text(name)} 5G 站址规划 site plan</div>'
+def title_html(name_zh: str, name: str, *, sample: bool = False, what: str = "site plan") -> str:
+    """The map title (fixed, top centre). With ``sample``, a sample tag in it: the title is the one panel that
+    never folds away, so sample data stays labelled on a phone too."""
+    tag = ' <span class="sp-sample" id="sp-title-sample">样例数据 SAMPLE</span>' if sample else ""
+    label = {"site plan": "5G 站址规划 site plan", "city overview": "5G 站址规划 city overview"}[what]
+    return f'<div class="sp-title" id="sp-title">{html_text(name_zh)} {html_text(name)} {label}{tag}</div>'
