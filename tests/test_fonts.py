@@ -22,7 +22,8 @@ ROWS = pd.DataFrame({
     "network": ["ctcu", "ctcu", "cm", "cm"], "network_label": ["电信联通 ctcu", "电信联通 ctcu", "移动 cm", "移动 cm"],
     "phase": ["2020", "2022", "2020", "2022"], "sites": [69, 340, 81, 271],
     "coverage_outdoor": [0.6, 0.9, 0.65, 0.92], "coverage_indoor": [0.2, 0.5, 0.25, 0.55],
-    "goal_layer": ["outdoor"] * 4, "goal_share": [0.9, 0.95, 0.9, 0.95]})
+    "goal_layer": ["outdoor"] * 4, "goal_share": [0.9, 0.95, 0.9, 0.95],
+    "goal_area": ["core", "district", "core", "district"], "goal_reached": [0.88, 0.9, 0.92, 0.92]})
 
 
 def _reset_caches() -> None:
@@ -51,7 +52,7 @@ def stale_font_cache(monkeypatch):
 def _render_rollout(path) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _plot_rollout(path, ROWS, True, -105.0, -3.0)
+        _plot_rollout(path, ROWS, True, -105.0, -3.0, 1.0)
     return [f"{w.category.__name__}: {w.message}" for w in caught]
 
 
