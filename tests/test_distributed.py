@@ -1,5 +1,6 @@
 """Coverage on Dask: identical to the in-process engine with 1 and 2 workers; tasks carry only their sites."""
 
+import dataclasses
 import sys
 
 import geopandas as gpd
@@ -131,3 +132,23 @@ def test_tiles_stream_from_the_cluster_into_a_cog_equal_to_the_network_raster(sc
     assert counts["inside_cells"] == grid.n_inside and counts["n_pairs"] == ref.n_pairs
     assert counts["covered_cells"] == int(ref.covered.sum())
     assert counts["indoor_covered_cells"] == int(ref.indoor_covered.sum())
+
+
+def test_city_raster_aggregate_counts_the_joint_kpi_of_a_district(scene, clusters, tmp_path):
+    """The city overview's covered cells are the district's on the same KPI: RSRP, SINR and the uplink, each
+    layer with its own server and SINR (coverage.networks.apply_kpi), not RSRP and the outdoor SINR only."""
+    from siteplan.city.raster import city_coverage_cog
+    from siteplan.coverage.networks import apply_kpi
+
+    grid, sites, radio = scene
+    # A 10 Mbit/s uplink edge: the uplink gives out before the downlink on part of the district.
+    radio = dataclasses.replace(radio, uplink=dataclasses.replace(radio.uplink, edge_rate_mbps=10.0))
+    ref = apply_kpi(compute_coverage(grid, sites, radio), radio.sinr_threshold_db)
+    got = city_coverage_cog(tmp_path / "c.tif", grid, sites, radio, clusters[2], band_prefix="x", factor=5)
+    fig, inside = got["figures"], grid.inside
+    assert fig["inside_cells"] == grid.n_inside
+    assert fig["outdoor_covered_cells"] == int(ref.covered[inside].sum())
+    assert fig["indoor_covered_cells"] == int(ref.indoor_covered[inside].sum())
+    # the uplink check bites on both layers (the RSRP and SINR test alone would count these cells)
+    assert int((ref.dl_covered & ~ref.ul_ok)[inside].sum()) > 0
+    assert int((ref.indoor_dl_covered & ~ref.indoor_ul_ok)[inside].sum()) > 0

@@ -280,7 +280,7 @@ def _legend_html() -> str:
                    f"{html_text(lab)}</div>" for c, lab in PROGRESS_CLASSES.values())
     return ('<div class="sp-panel sp-legend" id="sp-legend"><details open><summary>图例 Legend</summary>'
             f'<div class="sp-city-legend" data-kind="coverage"><h5>室外覆盖 Outdoor covered share '
-            f"(RSRP+SINR)</h5>{cov}</div>"
+            f"(RSRP+SINR+上行 uplink)</h5>{cov}</div>"
             f'<div class="sp-city-legend" data-kind="progress"><h5>目标进度 Progress</h5>{prog}</div>'
             "</details></div>")
 

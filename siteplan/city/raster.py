@@ -8,8 +8,9 @@ neighbour district's sites. Tiles are written as they arrive into a tiled, compr
 (:func:`siteplan.distributed.write_coverage_cog`): the city's raster is never held in memory.
 
 On the way, every tile is folded into a coarse aggregate at ``[city] overview_resolution_m``: per coarse cell, the
-share of its inside cells covered on the joint KPI (RSRP and SINR), outdoors and indoors — what the city overview
-map draws, and ``coverage_overview.tif``.
+share of its inside cells covered on the joint KPI (RSRP, SINR and the uplink, each layer with its own server and
+SINR, as :func:`siteplan.coverage.networks.apply_kpi` judges a district), outdoors and indoors — what the city
+overview map draws, and ``coverage_overview.tif``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from affine import Affine
 
 from ..config import RadioConfig
 from ..coverage.grid import Grid
-from ..coverage.networks import NO_SIGNAL_DBM
+from ..coverage.networks import NO_SIGNAL_DBM, uplink_ok
 
 __all__ = ["CoarseShare", "city_coverage_cog", "write_overview"]
 
@@ -67,14 +68,21 @@ class CoarseShare:
         return out.reshape(self.shape).astype(np.float32)
 
 
-def _folded(pairs, agg: CoarseShare, rsrp_dbm: float, sinr_db: float) -> Iterator:
-    """Pass ``(tile, TileResult)`` pairs through, folding each into ``agg`` on the joint KPI (values as float32,
-    as a district's raster holds them)."""
+def _folded(pairs, agg: CoarseShare, rsrp_dbm: float, sinr_db: float, ul_floor_dbm: np.ndarray) -> Iterator:
+    """Pass ``(tile, TileResult)`` pairs through, folding each into ``agg`` on the joint KPI: RSRP, SINR and the
+    serving sector's uplink (``ul_floor_dbm`` per global sector), each layer with its own server and SINR (values
+    as float32, as a district's raster holds them)."""
     thr, sthr = np.float32(rsrp_dbm), np.float32(sinr_db)
     for tile, res in pairs:
-        sinr_ok = np.nan_to_num(res.sinr_db.astype(np.float32), nan=-np.inf) >= sthr
-        agg.add(tile, (res.rsrp_dbm.astype(np.float32) >= thr) & sinr_ok,
-                (res.indoor_rsrp_dbm.astype(np.float32) >= thr) & sinr_ok)
+        masks = []
+        indoor_sinr = res.sinr_db if res.indoor_sinr_db is None else res.indoor_sinr_db
+        indoor_server = res.server_sector if res.indoor_server_sector is None else res.indoor_server_sector
+        for rsrp, sinr, server in ((res.rsrp_dbm, res.sinr_db, res.server_sector),
+                                   (res.indoor_rsrp_dbm, indoor_sinr, indoor_server)):
+            r32 = rsrp.astype(np.float32)
+            masks.append((r32 >= thr) & (np.nan_to_num(sinr.astype(np.float32), nan=-np.inf) >= sthr)
+                         & uplink_ok(r32, server, ul_floor_dbm))
+        agg.add(tile, *masks)
         yield tile, res
 
 
@@ -95,8 +103,10 @@ def city_coverage_cog(path, grid: Grid, sites, radio: RadioConfig, client, *, ba
     agg = CoarseShare(grid, factor)
     pairs = coverage_tiles_on_dask(grid, s, p, client, tile_size=ts, progress=progress, desc=desc)
     meta = {"rsrp_threshold_dbm": radio.rsrp_threshold_dbm, "sinr_threshold_db": radio.sinr_threshold_db,
+            "uplink_edge_rate_mbps": radio.uplink.edge_rate_mbps,
             "sites": s.n_sites, **(tags or {})}
-    counts = write_coverage_cog(path, grid, _folded(pairs, agg, radio.rsrp_threshold_dbm, radio.sinr_threshold_db),
+    counts = write_coverage_cog(path, grid, _folded(pairs, agg, radio.rsrp_threshold_dbm, radio.sinr_threshold_db,
+                                                 s.ul_floor_dbm),
                                 threshold_dbm=radio.rsrp_threshold_dbm, no_signal_dbm=NO_SIGNAL_DBM, tags=meta,
                                 band_prefix=band_prefix)
     figures = {"inside_cells": int(agg.inside.sum()), "outdoor_covered_cells": int(agg.outdoor.sum()),

@@ -321,7 +321,7 @@ def _city_outputs(cfg: CityConfig, runs, out: Path, client, timings: dict, progr
     if aggregates:
         written.append(write_overview(out / "coverage_overview.tif", aggregates, crs=cfg.working_crs,
                                       tags={"city": cfg.name_zh, "kpi": "share of the coarse cell's inside cells "
-                                            "covered on RSRP and SINR"}))
+                                            "covered on the joint KPI (RSRP, SINR and the uplink)"}))
     ph["city_raster"] = round(time.perf_counter() - t0, 2)
 
     # City-wide lists, district by district.

@@ -130,8 +130,9 @@ def city_summary(city, districts: list[dict], borders: Mapping[str, Mapping], re
         "networks": networks,
         "districts": rows,
         "definitions": {
-            "outdoor_share_alone": "covered share (RSRP and SINR, outdoors) of the district's cells by its own plan, "
-                                   "last phase: the district run's figure (area-weighted over the city)",
+            "outdoor_share_alone": "covered share (joint KPI: RSRP, SINR and the uplink; outdoors) of the "
+                                   "district's cells by its own plan, last phase: the district run's figure "
+                                   "(area-weighted over the city)",
             "outdoor_share_city": "the same with the other districts' selected sites counted: cells within "
                                   "radio.max_reach_m of a neighbour's site are recomputed on the district's grid "
                                   "(cells gained where a neighbour's cell serves, lost where it only interferes); "

@@ -53,7 +53,7 @@ def share(mask: np.ndarray, weight: np.ndarray | None = None) -> float | None:
     return round(float(weight[mask].sum()) / total, 6) if total > 0 else None
 
 
-def _ul_ok(rsrp: np.ndarray, server_sector: np.ndarray, ul_floor_dbm: np.ndarray) -> np.ndarray:
+def uplink_ok(rsrp: np.ndarray, server_sector: np.ndarray, ul_floor_dbm: np.ndarray) -> np.ndarray:
     """Cells whose serving sector's uplink carries the edge rate: RSRP >= that sector's uplink floor."""
     has = server_sector >= 0
     floor = np.where(has, ul_floor_dbm[np.maximum(server_sector, 0)] if ul_floor_dbm.size else -np.inf, np.inf)
@@ -81,7 +81,7 @@ def apply_kpi(result: CoverageResult, sinr_threshold_db: float) -> CoverageResul
             sinr_ok = np.nan_to_num(sinr, nan=-np.inf) >= sinr_threshold_db
         setattr(result, f"{prefix}rsrp_covered", covered)
         setattr(result, f"{prefix}dl_covered", covered & sinr_ok)
-        setattr(result, f"{prefix}ul_ok", layer & _ul_ok(rsrp, srv, floors))
+        setattr(result, f"{prefix}ul_ok", layer & uplink_ok(rsrp, srv, floors))
         setattr(result, f"{prefix}covered", covered & sinr_ok & getattr(result, f"{prefix}ul_ok"))
     result.sinr_threshold_db = float(sinr_threshold_db)
     result.kpi_applied = True
