@@ -82,7 +82,8 @@ def test_report_shows_progress_and_award(district, tmp_path):
     savings = {"free_public_property_sites": 1, "free_public_property_cny_per_year": 30000.0,
                "direct_supply_sites": 2, "direct_supply_cny_per_year": 25000.0, "retrofit_potential_cny_per_year": 0.0,
                "total_cny_horizon": 550000.0}
-    summary = {"coverage": {"radio": {"rsrp_threshold_dbm": -105.0, "sinr_threshold_db": -3.0}},
+    summary = {"coverage": {"radio": {"rsrp_threshold_dbm": -105.0, "sinr_threshold_db": -3.0,
+                                      "uplink": {"edge_rate_mbps": 1.0}}},
                "networks": [{"key": "ctcu", "short_zh": "电信联通"}],
                "plan": {"networks": {"ctcu": {"name_zh": "电信联通网络", "phases": [phase]}},
                         "phases": [{"id": "2020", "sites": 3, "target_sites": 3,
@@ -93,6 +94,9 @@ def test_report_shows_progress_and_award(district, tmp_path):
                         "sharing": {"share_ratio": 0.25}, "search_requests": {"count": 2}}}
     html = render_report(district, check=check, selected=sel, summary=summary)
     assert "95.1%" in html and "2020-09-30" in html
+    # the covered test as the tool applies it: RSRP, SINR and the uplink
+    flat = " ".join(html.split())
+    assert "，且上行边缘速率可达 1.0 Mbit/s，为覆盖" in flat and "carries 1.0 Mbit/s at the cell edge" in flat
     assert "测试街道" in html and "90.0% / 50.0%" in html and "2/3" in html
     assert "20,000" in html  # award per site from the district config
     # Per network, with the goal's verdict and why; the savings of the work plan's two cost measures.

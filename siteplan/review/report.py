@@ -248,7 +248,9 @@ def _coverage_tables(summary: dict | None) -> dict:
             "money": money, "sharing": plan.get("sharing") or {}, "kpi": plan.get("kpi", ""),
             "search_requests": (plan.get("search_requests") or {}).get("count", 0),
             "threshold_dbm": ((summary or {}).get("coverage") or {}).get("radio", {}).get("rsrp_threshold_dbm"),
-            "sinr_threshold_db": ((summary or {}).get("coverage") or {}).get("radio", {}).get("sinr_threshold_db")}
+            "sinr_threshold_db": ((summary or {}).get("coverage") or {}).get("radio", {}).get("sinr_threshold_db"),
+            "uplink_mbps": (((summary or {}).get("coverage") or {}).get("radio", {}).get("uplink") or {})
+            .get("edge_rate_mbps")}
 
 
 def _flat_config(cfg) -> list[tuple[str, str]]:
