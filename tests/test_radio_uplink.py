@@ -221,7 +221,8 @@ def test_dimensioning_of_an_indoor_system_has_only_its_own_building():
     losses = {"indoor_low_loss": 20.0, "indoor_high_loss": 35.0}
     indoor = budgets.dimensioning(radio, "indoor", "n78", area_km2=42.0, indoor_losses=losses)
     assert list(indoor["cases"]) == ["own_building"] and indoor["cases"]["own_building"]["loss_db"] == 0.0
-    assert indoor["cases"]["own_building"]["sites_for_area"] is None and "antenna head" in indoor["range_model"]
+    own = indoor["cases"]["own_building"]
+    assert own["sites_for_area"] is None and own["sites_per_km2"] is None and "antenna head" in indoor["range_model"]
     # An InH head at -11 dBm per RE reaches tens of metres in its building, not the 2-8 m an O2I case implied.
     assert 15.0 <= indoor["cases"]["own_building"]["range_m"] <= 200.0
     macro = budgets.dimensioning(radio, "macro", "n78", area_km2=42.0, indoor_losses=losses)

@@ -222,7 +222,8 @@ def dimensioning(radio: RadioConfig, site_type: str, band: str, *, area_km2: flo
     cell range and inter-site distance each implies in the model's NLOS median, the limiting link and the sites
     that tile ``area_km2``; outdoors and for each indoor loss of ``indoor_losses`` (name -> loss [dB] including
     the extra indoor margin). An indoor system (site type ``"indoor"``) serves only its own building, without
-    O2I loss, so it has one case, ``"own_building"``: the range of one antenna head, and no sites for the area.
+    O2I loss, so it has one case, ``"own_building"``: the range of one antenna head, and no site density or sites
+    for the area.
     """
     p = radio.preset(site_type, band)
     b = get_band(band)
@@ -259,7 +260,9 @@ def dimensioning(radio: RadioConfig, site_type: str, band: str, *, area_km2: flo
             "ul_headroom_db": round(dim.ul_headroom_db, 2), "limiting_link": dim.limiting,
             "dl_range_m": round(dim.dl_range_m, 1), "ul_range_m": round(dim.ul_range_m, 1),
             "range_m": round(dim.range_m, 1), "isd_m": round(dim.isd_m, 1),
-            "sites_per_km2": round(1.0 / (math.sqrt(3.0) / 2.0 * dim.isd_m**2 / 1e6), 2) if dim.isd_m > 0 else None,
+            # An indoor system's heads are spaced per building, not tiled over the district: no site density.
+            "sites_per_km2": (round(1.0 / (math.sqrt(3.0) / 2.0 * dim.isd_m**2 / 1e6), 2)
+                              if dim.isd_m > 0 and not own_building else None),
             "sites_for_area": dim.sites,
         }
     return out
