@@ -7,8 +7,8 @@ district's ``radio.max_reach_m`` (a cell's result depends only on the sites with
 * **Border band**: the district's cells within ``R`` of a neighbour's selected site. Everywhere else the
   district's results are exactly those of its own run. On the band, coverage of the district's own plan (its
   last phase, every site it selected) is computed alone and together with the neighbours' sites, on the
-  district's own grid and the operators' joint KPI (RSRP, SINR and the uplink): neighbours' cells add coverage where they
-  serve, and can take some away where they only interfere. Both are counted (``gained`` / ``lost``).
+  district's own grid and the operators' joint KPI (RSRP, SINR and the uplink): neighbours' cells add coverage
+  where they serve, and can take some away where they only interfere. Both are counted (``gained`` / ``lost``).
 * **Border sites**: the district's sites within ``2 R`` of a neighbour's site (only those can share a cell with
   one). For them and the cells they reach, :func:`reconcile_district` returns which site covers which cell on
   its own (RSRP >= threshold, outdoor and indoor: the optimizer's coverage model), so that

@@ -420,7 +420,8 @@ def build_map(
 
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    root.html.add_child(RawHtml(title_html(cfg.district.name_zh, cfg.district.name, sample=bool(district.sample))), name="sp_title")
+    title = title_html(cfg.district.name_zh, cfg.district.name, sample=bool(district.sample))
+    root.html.add_child(RawHtml(title), name="sp_title")
     panel = summary_panel_html(summary, targets=cfg.targets, sample=district.sample,
                                network_labels=_network_labels(district, short=True))
     panel = panel[: -len("</details></div>")] + _about_html(district) + "</details></div>"
