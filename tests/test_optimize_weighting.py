@@ -110,7 +110,7 @@ def test_weighting_beats_greedy_and_is_reproducible_on_a_lattice_cover():
 def test_minimize_sites_set_cover_uses_the_weighting_search():
     A, w = _lattice_cover()
     r = minimize_sites(A, w, 1.0, time_limit_s=60)
-    assert r.info["weighting_moves"] >= 200_000
+    assert r.info["weighting_moves"] >= 80 * r.info["cols_model"]  # its minimum per candidate
     assert np.isfinite(r.info["weighting_cost"])
     # on the model left after the forced sites: greedy 25, the weighting search 23, proven optimal
     assert r.info["weighting_cost"] < r.info["greedy_cost"]

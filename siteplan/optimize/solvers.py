@@ -136,13 +136,14 @@ _MILP_START_GAP = 0.02
 # Only on full covers: on partial ones (95 % of the benchmark's 40,000 x 2,500) it gained 0-3 %,
 # and on Hedong's work-limited area covers it moved the local search's path, -3 % to +1.8 % per
 # solve, for +10 s. It runs in slices of _WS_SLICE moves until it has gone _WS_PATIENCE times as
-# many moves as its last improvement took (at least _WS_MIN_MOVES), at most _WS_MAX_MOVES (or
+# many moves as its last improvement took (at least _WS_MIN_PER_COL per candidate), or until it
+# meets the lower bound, at most _WS_MAX_MOVES (or
 # _WS_MOVES_PER_ROUND per round of a work limit), and on the clock at most _WS_SHARE of the time
 # left (on the 40,000 x 2,500 uniform set cover of the benchmark it improves until that share ends
 # it, 2.5 M moves in 18 s: 327 sites, where greedy, swap and the MILP ended at 347 in 60 s and
 # plain HiGHS at 344).
 _WS_SLICE = 20_000
-_WS_MIN_MOVES = 200_000
+_WS_MIN_PER_COL = 80
 _WS_PATIENCE = 4.0
 _WS_MAX_MOVES = 4_000_000
 _WS_MOVES_PER_ROUND = 500
@@ -748,7 +749,7 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
 # ----------------------------------------------------------------------------- cover pipeline
 
 
-def _weighting(red: Reduced, max_sites, sel, run: _Run):
+def _weighting(red: Reduced, max_sites, sel, lb: float, run: _Run):
     """The row-weighting search's best set cover from ``sel``, if cheaper (else ``sel``)."""
     ws = WeightingSearch(
         red.A,
@@ -764,7 +765,9 @@ def _weighting(red: Reduced, max_sites, sel, run: _Run):
     stop = None if rem is None else time.perf_counter() + _WS_SHARE * rem
     t = time.perf_counter()
     while ws.moves < cap:
-        if ws.moves >= max(_WS_MIN_MOVES, _WS_PATIENCE * ws.best_at):
+        if ws.moves >= max(_WS_MIN_PER_COL * red.A.shape[1], _WS_PATIENCE * ws.best_at):
+            break
+        if ws.best_cost <= lb + 1e-9 * max(1.0, lb):  # optimal: nothing left to find
             break
         if stop is not None and time.perf_counter() > stop:
             run.cut = True
@@ -796,7 +799,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
     search = None
     stream = None
     if sel is not None and full_cover:
-        sel = _weighting(red, max_sites, sel, run)
+        sel = _weighting(red, max_sites, sel, lb, run)
     if sel is not None:
         search = CoverSearch(
             A,
