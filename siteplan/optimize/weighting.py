@@ -37,15 +37,32 @@ _TOL = 1e-9
 
 
 @nb.njit(cache=True, nogil=True)
+def _push(items, pos, ints, k, item):
+    """Append ``item`` to the list ``items[:ints[k]]`` (``pos``: each item's place in it)."""
+    pos[item] = ints[k]
+    items[ints[k]] = item
+    ints[k] += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _pop(items, pos, ints, k, item):
+    """Remove ``item`` from the list ``items[:ints[k]]`` in O(1) (the last item takes its place)."""
+    p = pos[item]
+    last = items[ints[k] - 1]
+    items[p] = last
+    pos[last] = p
+    pos[item] = -1
+    ints[k] -= 1
+
+
+@nb.njit(cache=True, nogil=True)
 def _add(j, rp, ri, cp, ci, qp, qi, w, st):
     (in_sel, cnt, pen, score, can, unc, upos, sel, spos, ints, flts, ccnt) = st
     in_sel[j] = True
     for t in range(qp[j], qp[j + 1]):
         ccnt[qi[t]] += 1
     score[j] = -score[j]
-    spos[j] = ints[1]
-    sel[ints[1]] = j
-    ints[1] += 1
+    _push(sel, spos, ints, 1, j)
     for t in range(cp[j], cp[j + 1]):
         r = ci[t]
         cnt[r] += 1
@@ -56,12 +73,7 @@ def _add(j, rp, ri, cp, ci, qp, qi, w, st):
                 if k != j:
                     score[k] -= pen[r]
                 can[k] = True
-            p = upos[r]
-            last = unc[ints[0] - 1]
-            unc[p] = last
-            upos[last] = p
-            upos[r] = -1
-            ints[0] -= 1
+            _pop(unc, upos, ints, 0, r)
         elif cnt[r] == 2:  # its only coverer so far no longer loses it when dropped
             for u in range(rp[r], rp[r + 1]):
                 k = ri[u]
@@ -78,12 +90,7 @@ def _drop(j, rp, ri, cp, ci, qp, qi, w, st):
         ccnt[qi[t]] -= 1
     score[j] = -score[j]
     can[j] = False
-    p = spos[j]
-    last = sel[ints[1] - 1]
-    sel[p] = last
-    spos[last] = p
-    spos[j] = -1
-    ints[1] -= 1
+    _pop(sel, spos, ints, 1, j)
     for t in range(cp[j], cp[j + 1]):
         r = ci[t]
         cnt[r] -= 1
@@ -94,9 +101,7 @@ def _drop(j, rp, ri, cp, ci, qp, qi, w, st):
                 if k != j:
                     score[k] += pen[r]
                     can[k] = True
-            unc[ints[0]] = r
-            upos[r] = ints[0]
-            ints[0] += 1
+            _push(unc, upos, ints, 0, r)
         elif cnt[r] == 1:  # its last coverer now loses it when dropped
             for u in range(rp[r], rp[r + 1]):
                 k = ri[u]
