@@ -136,10 +136,9 @@ _MILP_START_GAP = 0.02
 # Only on full covers: on partial ones (95 % of the benchmark's 40,000 x 2,500) it gained 0-3 %,
 # and on Hedong's work-limited area covers it moved the local search's path, -3 % to +1.8 % per
 # solve, for +10 s. It runs in slices of _WS_SLICE moves until it has gone _WS_PATIENCE times as
-# many moves as its last improvement took (at least _WS_MIN_PER_COL per candidate), or until it
-# meets the lower bound, at most _WS_MAX_MOVES (or
-# _WS_MOVES_PER_ROUND per round of a work limit), and on the clock at most _WS_SHARE of the time
-# left (on the 40,000 x 2,500 uniform set cover of the benchmark it improves until that share ends
+# many moves as its last improvement took (at least _WS_MIN_PER_COL per candidate) or meets the
+# lower bound, at most _WS_MAX_MOVES (or _WS_MOVES_PER_ROUND per round of a work limit), and on the
+# clock at most _WS_SHARE of the time left (on the 40,000 x 2,500 uniform set cover of the benchmark it improves until that share ends
 # it, 2.5 M moves in 18 s: 327 sites, where greedy, swap and the MILP ended at 347 in 60 s and
 # plain HiGHS at 344).
 _WS_SLICE = 20_000
