@@ -99,6 +99,9 @@ def test_weighting_beats_greedy_and_is_reproducible_on_a_lattice_cover():
             ws.run(4_000)
         runs.append((ws.best.tolist(), ws.best_cost, ws.best_at))
     assert runs[0] == runs[1]
+    whole = WeightingSearch(A, w, w.sum(), start=greedy, seed=7)
+    whole.run(20_000)  # one call, same moves as the five slices
+    assert (whole.best.tolist(), whole.best_cost, whole.best_at) == runs[0]
     best, cost, _ = runs[0]
     assert (A[:, best].sum(axis=1) > 0).all()
     assert cost < len(greedy)  # the greedy cover is not a local optimum of the weighting search

@@ -111,6 +111,30 @@ def _drop(j, rp, ri, cp, ci, qp, qi, w, st):
 
 
 @nb.njit(cache=True, nogil=True)
+def _draw(rng, k):
+    """Uniform integer in [0, k) from the search's own xorshift64* state ``rng[0]`` (no global
+    random state: the same draws whichever thread or process runs it, in whatever slices)."""
+    x = rng[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    rng[0] = x
+    return int((x * np.uint64(0x2545F4914F6CDD1D)) >> np.uint64(33)) % k
+
+
+@nb.njit(cache=True, nogil=True)
+def _record(st, best, it):
+    """Keep the selection as the best if it covers ``need`` more cheaply (``flts[2]``)."""
+    in_sel, ints, flts = st[0], st[9], st[10]
+    if flts[0] < flts[2] - 1e-9 * max(1.0, flts[0]):
+        flts[2] = flts[0]
+        best[:] = in_sel
+        ints[4] = it
+        return 1
+    return 0
+
+
+@nb.njit(cache=True, nogil=True)
 def _worst(cost, stamp, st, skip):
     """The selected site (not ``skip``) whose removal loses least per unit cost; ties: oldest."""
     in_sel, score, sel, ints = st[0], st[3], st[7], st[9]
@@ -126,7 +150,7 @@ def _worst(cost, stamp, st, skip):
 
 
 @nb.njit(cache=True, nogil=True)
-def _moves(rp, ri, cp, ci, qp, qi, w, cost, need, st, stamp, best, n_moves, every_row):
+def _moves(rp, ri, cp, ci, qp, qi, w, cost, need, st, stamp, best, rng, n_moves, every_row):
     """``n_moves`` RWLS moves on the state ``st``; ``best`` (bool) and ``flts[2]`` hold the best
     selection covering ``need`` and its cost. Returns the number of improvements."""
     (in_sel, cnt, pen, score, can, unc, upos, sel, spos, ints, flts, ccnt) = st
@@ -136,11 +160,7 @@ def _moves(rp, ri, cp, ci, qp, qi, w, cost, need, st, stamp, best, n_moves, ever
         it = ints[2]
         ints[2] += 1
         while flts[1] >= need - tol and ints[1] > 0:
-            if flts[0] < flts[2] - 1e-9 * max(1.0, flts[0]):
-                flts[2] = flts[0]
-                best[:] = in_sel
-                ints[4] = it
-                found += 1
+            found += _record(st, best, it)
             j = _worst(cost, stamp, st, -1)
             _drop(j, rp, ri, cp, ci, qp, qi, w, st)
             flts[0] -= cost[j]
@@ -152,7 +172,7 @@ def _moves(rp, ri, cp, ci, qp, qi, w, cost, need, st, stamp, best, n_moves, ever
             _drop(j, rp, ri, cp, ci, qp, qi, w, st)
             flts[0] -= cost[j]
             stamp[j] = it
-        r = unc[np.random.randint(ints[0])]
+        r = unc[_draw(rng, ints[0])]
         aj, av = -1, -np.inf
         for t in range(rp[r], rp[r + 1]):
             k = ri[t]
@@ -186,11 +206,8 @@ def _moves(rp, ri, cp, ci, qp, qi, w, cost, need, st, stamp, best, n_moves, ever
             pen[r] += 1.0
             for t in range(rp[r], rp[r + 1]):
                 score[ri[t]] += 1.0
-    if flts[1] >= need - tol and flts[0] < flts[2] - 1e-9 * max(1.0, flts[0]):
-        flts[2] = flts[0]
-        best[:] = in_sel
-        ints[4] = ints[2]
-        found += 1
+    if flts[1] >= need - tol:
+        found += _record(st, best, ints[2])
     return found
 
 
@@ -214,9 +231,6 @@ def _complete(rp, ri, cp, ci, qp, qi, w, cost, need, st):
     return added
 
 
-@nb.njit(cache=True, nogil=True)
-def _seed(s):
-    np.random.seed(s)
 
 
 class WeightingSearch:
@@ -243,8 +257,8 @@ class WeightingSearch:
 
     Notes
     -----
-    A limit on the number of sites is not modelled: callers check the result. The numba
-    random state is process-wide, so two searches must not run interleaved in threads.
+    A limit on the number of sites is not modelled: callers check the result. The row draws
+    come from the search's own generator, so searches in other threads do not disturb them.
     """
 
     def __init__(
@@ -266,6 +280,11 @@ class WeightingSearch:
         Q = sp.csr_array(Q + Q.T)
         self._qp, self._qi = Q.indptr.astype(np.int64), Q.indices.astype(np.int64)
         self.seed = int(seed)
+        # xorshift state from the seed by splitmix64's mixer (never 0)
+        z = (int(seed) + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        self._rng = np.array([(z ^ (z >> 31)) or 1], dtype=np.uint64)
         self.moves = 0
         in_sel = np.zeros(n, dtype=np.bool_)
         st = (
@@ -321,8 +340,7 @@ class WeightingSearch:
 
     def run(self, n_moves: int) -> int:
         """``n_moves`` more moves; returns how many improved the best. Each call reseeds the row
-        draws from ``seed`` and the moves made so far: the same calls give the same result."""
-        _seed(self.seed + self.moves)  # slices stay reproducible whatever ran in between
+        draws continue one seeded stream: ``run(a); run(b)`` equals ``run(a + b)``."""
         found = _moves(
             self._rp,
             self._ri,
@@ -336,6 +354,7 @@ class WeightingSearch:
             self._st,
             self._stamp,
             self._best,
+            self._rng,
             int(n_moves),
             self._every_row,
         )
