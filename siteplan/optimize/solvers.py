@@ -139,7 +139,7 @@ _MILP_START_GAP = 0.02
 # many moves as its last improvement took (at least _WS_MIN_PER_COL per candidate) or meets the
 # lower bound, at most _WS_MAX_MOVES (or _WS_MOVES_PER_ROUND per round of a work limit), and on the
 # clock at most _WS_SHARE of the time left (on the 40,000 x 2,500 uniform set cover of the
-# benchmark it improves until that share ends it, 2.5 M moves in 18 s: 327 sites, where greedy,
+# benchmark it improves until that share ends it, 2.5 M moves in 18 s: 327-329 sites, where greedy,
 # swap and the MILP ended at 347 in 60 s and plain HiGHS at 344).
 _WS_SLICE = 20_000
 _WS_MIN_PER_COL = 80
