@@ -16,7 +16,7 @@ Scores are updated incrementally from the rows a move touches (a few hundred row
 candidates per move), so the kernel runs some 10^5 moves a second on Hedong-sized models, where
 the greedy-and-swap search of `siteplan.optimize.local_search` cannot move at all with unit costs
 (a swap there must be strictly cheaper). On the 40,000 x 2,500 uniform set cover of
-``benchmarks/bench_optimize.py`` it reaches 331 sites in 10^5 moves (0.7 s) and 328 in 5 x 10^5,
+``benchmarks/bench_optimize.py`` it reaches 334 sites in 10^5 moves (0.7 s) and 329 in 5 x 10^5,
 where greedy, swap and a 60 s MILP ended at 347.
 
 The search is seeded and counted in moves, never in seconds: the same arguments give the same
