@@ -199,3 +199,63 @@ def test_work_limited_rollout_is_reproducible():
     for a, b in zip(plans[0].phases, plans[1].phases):
         assert a.new_sites.tolist() == b.new_sites.tolist()
         assert a.result.status == b.result.status and a.result.status in ("optimal", "work_limit")
+
+
+# --------------------------------------------------------------- HiGHS stopped before a long stretch
+
+
+def test_limit_clock_stops_before_a_stretch_that_would_overrun():
+    from siteplan.optimize.highs import LimitClock
+
+    c = LimitClock(deadline=100.0)
+    assert not c.check(0.0)  # nothing measured yet
+    assert not c.check(10.0)  # longest 10 s: 10 + 10 <= 100
+    assert not c.check(30.0)  # longest 20 s: 30 + 20 <= 100
+    assert c.check(85.0)  # longest 55 s: another would end at 140, past 100
+    assert c.stopped and c.check(86.0)  # once stopped, it stays stopped
+
+
+def test_limit_clock_docstring_example():
+    import doctest
+
+    import siteplan.optimize.highs as highs
+
+    assert doctest.testmod(highs).failed == 0
+
+
+def test_limit_clock_ignores_our_own_callbacks_and_short_stretches():
+    from siteplan.optimize.highs import LimitClock
+
+    c = LimitClock(deadline=10.0)
+    c.check(0.0)
+    c.pause(8.0)  # e.g. waiting for the local search's checkpoint: not HiGHS's work
+    assert not c.check(9.0)  # HiGHS's own stretch was 1 s: 9 + 1 is not past 10
+    c = LimitClock(deadline=1.0)
+    for t in np.arange(0.0, 0.99, 0.1):  # node-sized stretches never stop it early
+        assert not c.check(float(t))
+
+
+def test_milp_stopped_by_the_limit_clock_reports_time_limit_with_its_bound(monkeypatch):
+    # The real HiGHS interrupt path: the clock says "stop" at HiGHS's second limit check
+    import siteplan.optimize.highs as highs
+    from siteplan.optimize.reduction import reduce_model, validate
+    from siteplan.optimize.solvers import _max_model
+
+    class StopSecond(highs.LimitClock):
+        def check(self, now):
+            self.calls = getattr(self, "calls", 0) + 1
+            self.stopped = self.stopped or self.calls >= 2
+            return self.stopped
+
+    monkeypatch.setattr(highs, "LimitClock", StopSecond)
+    A, w = _lattice(40, 200, 5.0)
+    csr, w, cost, fixed, pairs = validate(A, w, None, None, None)
+    red = reduce_model(csr, w, cost, fixed, pairs)
+    out = highs.run_milp(
+        _max_model(red, 22, None), warm=None, time_limit_s=60.0, mip_rel_gap=0.0, seed=0
+    )
+    assert out["status"] == "time_limit"
+    assert out["highs_status"] == "Interrupted by user"
+    assert out["dual_bound"] >= 1448  # the proven optimum of this model: the bound stays valid
+    if out["x"] is not None:
+        assert out["objective"] <= 1448

@@ -721,7 +721,9 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
     cands.append(sel)
     run.cut |= out["status"] == "time_limit"
     if out["status"] != "optimal":  # a time- or work-limited result may take the search's latest
-        if run.work_limit is not None:  # its whole budget: the same state on every run
+        # work limit: its whole budget (the same state on every run); time limit: what HiGHS left
+        # (it stops early rather than start a cut round it cannot finish, see highs.LimitClock)
+        if run.work_limit is not None or out["status"] == "time_limit":
             _timed(extra, "search_rest", _spend, stream, deadline, tick)
         cands.append(search.best)
     best, best_v = sel, obj
@@ -944,7 +946,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
         cands.append(sel)
     run.cut |= out["status"] == "time_limit"
     if out["status"] != "optimal" and search is not None:
-        if run.work_limit is not None:  # its whole budget: the same state on every run
+        if run.work_limit is not None or out["status"] == "time_limit":  # as in _solve_max
             _timed(extra, "search_rest", _spend, stream, deadline, tick)
         cands.append(search.best)
     best, best_c = None, np.inf
