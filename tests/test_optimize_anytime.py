@@ -259,3 +259,22 @@ def test_milp_stopped_by_the_limit_clock_reports_time_limit_with_its_bound(monke
     assert out["dual_bound"] >= 1448  # the proven optimum of this model: the bound stays valid
     if out["x"] is not None:
         assert out["objective"] <= 1448
+
+
+def test_large_milp_starts_only_with_time_for_its_root_and_one_cut_round():
+    import time as _time
+
+    from siteplan.optimize import solvers
+
+    extra = {"phase_s": {"lp": 10.0}}  # the bound LP took 10 s: a large model
+    big = solvers._IPM_ROOT_NNZ + 1
+    k = solvers._ROUND_LP
+    lim, start, stretch = solvers._milp_limit(extra, _time.perf_counter() + 60.0, big)
+    assert not start  # 60 s < its own root LP (10 s) + one round (k x 10 s)
+    lim, start, stretch = solvers._milp_limit(
+        extra, _time.perf_counter() + (1 + k) * 10.0 + 5.0, big
+    )
+    assert start and stretch == k * 10.0 and lim > (1 + k) * 10.0
+    # under a work limit the decision never looks at the clock; small models start right away
+    assert solvers._milp_limit(extra, _time.perf_counter() + 1.0, big, work_limit=100)[1]
+    assert solvers._milp_limit(extra, _time.perf_counter() + 1.0, 1_000)[1:] == (True, 0.0)

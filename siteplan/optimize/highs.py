@@ -119,8 +119,8 @@ class LimitClock:
     HiGHS checks its time limit only at fixed points (after set-up, after the root LP, after each
     round of root cut separation, at each node). On 40,000 x 2,500 models a cut round took 3-75 s
     (2026-12-01, clustered 90 % MCLP), so a 300 s solve whose limit fell inside one ran 331 s. At
-    each check this predicts the next stretch by the longest so far (time spent in our own callbacks
-    excluded) and stops when it would end after ``deadline``. That is cautious (a shorter round might
+    each check this predicts the next stretch by the longest so far, or ``expected_s`` if longer (time
+    spent in our own callbacks excluded), and stops when it would end after ``deadline``. That is cautious (a shorter round might
     have fitted); the solvers give the time left to the local search.
 
     Examples
@@ -130,10 +130,10 @@ class LimitClock:
     (False, False, False, True)
     """
 
-    def __init__(self, deadline: float):
+    def __init__(self, deadline: float, expected_s: float = 0.0):
         self.deadline = float(deadline)
         self.last: float | None = None
-        self.longest = 0.0  # longest stretch between two checks so far [s]
+        self.longest = float(expected_s)  # longest stretch between two checks so far [s]
         self.paused = 0.0  # time spent in our callbacks since the last check [s]
         self.stopped = False
 
@@ -237,6 +237,7 @@ def run_milp(
     on_bounds: Callable[[float, float], None] | None = None,
     max_nodes: int | None = None,
     max_checks: int | None = None,
+    stretch_s: float = 0.0,
 ) -> dict:
     """Run HiGHS on ``model`` and report what it proved.
 
@@ -264,8 +265,10 @@ def run_milp(
         root cut separation, at each node), so a root that does not finish its cut loop is cut at
         the same point on every run.
 
-    With a time limit, HiGHS is also stopped at a check when its next stretch would not end in time
-    (`LimitClock`); the status is then ``"time_limit"``.
+    stretch_s : float
+        The longest stretch between HiGHS's limit checks to expect [s] (e.g. a root cut round on a
+        large model). With a time limit, HiGHS is stopped at a check when a stretch that long, or
+        the longest seen, would not end in time (`LimitClock`); the status is then ``"time_limit"``.
 
     Returns
     -------
@@ -281,7 +284,7 @@ def run_milp(
     model.pass_to(h)
     queries = [0]
     t_start = time.perf_counter()
-    clock = None if time_limit_s is None else LimitClock(t_start + time_limit_s)
+    clock = None if time_limit_s is None else LimitClock(t_start + time_limit_s, stretch_s)
     if on_query is not None or on_bounds is not None:
 
         def _query(e):
@@ -345,6 +348,7 @@ def run_milp(
                 on_bounds=on_bounds,
                 max_nodes=max_nodes,
                 max_checks=max_checks,
+                stretch_s=stretch_s,
             )
             out["warm_start_mismatch"] = True
             return out

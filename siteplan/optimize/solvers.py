@@ -115,12 +115,12 @@ _FRACTIONAL = 0.5
 _FREE_SHARE, _FREE_MIN_S = 0.25, 5.0
 # Share of the remaining time the bound LP may use.
 _LP_SHARE = 0.7
-# On large models HiGHS's MIP does not stop inside its root processing (its internal LP re-solves
-# ignore the limit; measured overruns of about one interior-point LP time, 18 s on the 40,000 x 2,500
-# 95 % cover): its limit is cut by _OVERRUN_LP LP times, and it starts only with _ROOT_LP LP times
-# left for it; else the local search keeps the time.
-_OVERRUN_LP = 1.5
-_ROOT_LP = 3.0
+# On large models HiGHS checks its time limit only between root cut rounds, and a round took up to
+# _ROUND_LP bound-LP times (clustered 90 % MCLP 40,000 x 2,500: rounds of 3-75 s, the LP 11.3 s; a
+# 60 s solve whose MILP started with 37 s left ran 104 s). Without a work limit the MILP there starts
+# only with its own root LP and one such round left, and is stopped at a check when a round that
+# long would not fit (highs.LimitClock); else the local search keeps the time.
+_ROUND_LP = 7.0
 # Work-limited solves (``work_limit`` = W local-search rounds): HiGHS may explore W // _ROUNDS_PER_NODE
 # nodes and pass W // _ROUNDS_PER_CHECK of its limit checks (at least _MIN_CHECKS: set-up, root LP and a
 # few cut rounds; only _MIN_CHECKS on models above _LP_NNZ, where Hedong's MCLP took 1-2 s a round,
@@ -435,17 +435,17 @@ def _remaining(deadline: float | None) -> float | None:
 
 def _milp_limit(
     extra: dict, deadline, nnz: int, work_limit=None, gap: float = 0.0
-) -> tuple[float | None, bool]:
-    """HiGHS's time limit for the final MILP, and whether to start it at all (see _OVERRUN_LP; with a
-    work limit, _MILP_START_GAP: a decision on the model and the gap, never on the clock)."""
+) -> tuple[float | None, bool, float]:
+    """HiGHS's time limit for the final MILP, whether to start it at all, and the stretch between
+    its limit checks to expect [s] (see _ROUND_LP; with a work limit, _MILP_START_GAP: a decision
+    on the model and the gap, never on the clock)."""
     rem = _remaining(deadline)
     if work_limit is not None:
-        return rem, (rem is None or rem > 0.05) and (nnz <= _LP_NNZ or gap <= _MILP_START_GAP)
+        return rem, (rem is None or rem > 0.05) and (nnz <= _LP_NNZ or gap <= _MILP_START_GAP), 0.0
     lp_s = extra.get("phase_s", {}).get("lp")
     if rem is None or lp_s is None or nnz <= _IPM_ROOT_NNZ:
-        return rem, rem is None or rem > 0.05
-    lim = rem - _OVERRUN_LP * lp_s
-    return lim, lim >= _ROOT_LP * lp_s
+        return rem, rem is None or rem > 0.05, 0.0
+    return rem, rem >= (1.0 + _ROUND_LP) * lp_s, _ROUND_LP * lp_s
 
 
 def _spend(stream: Stream, deadline, tick) -> None:
@@ -501,9 +501,12 @@ class _Run:
         return _LP_SHARE * rem
 
 
-def _fed_milp(run: _Run, model, warm, gran, back, *, stream, feed, tick, time_limit_s, options):
+def _fed_milp(
+    run: _Run, model, warm, gran, back, *, stream, feed, tick, time_limit_s, options, stretch_s=0.0
+):
     """`run_milp` in a worker thread, fed by ``feed``, while this thread advances ``stream``; HiGHS's
-    figures go to ``run.extra``. ``gran``: the objective's step (0 = none), sets ``mip_abs_gap``.
+    figures go to ``run.extra``. ``gran``: the objective's step (0 = none), sets ``mip_abs_gap``;
+    ``stretch_s``: the longest stretch between HiGHS's limit checks to expect [s].
 
     Returns ``(out, method, candidates)``: HiGHS's answer, the method string, and the selections
     worth comparing (HiGHS's solution mapped by ``back``, then what was fed to it, latest first).
@@ -522,6 +525,7 @@ def _fed_milp(run: _Run, model, warm, gran, back, *, stream, feed, tick, time_li
             options=options,
             on_query=feed,
             on_bounds=None if feed is None else feed.bounds,
+            stretch_s=stretch_s,
             **run.milp_limits(model.M.nnz),
         ),
         stream,
@@ -694,7 +698,7 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
     feed = _Feed(stream, threaded, to_x, lambda s: _covered(red, s), "max", progress)
     options = _root_options(dict(PROOF_OPTIONS), extra, mred.A.nnz)
     gap0 = relative_gap(obj, bound, "max")
-    rem, start = _milp_limit(extra, deadline, mred.A.nnz, run.work_limit, gap0)
+    rem, start, stretch = _milp_limit(extra, deadline, mred.A.nnz, run.work_limit, gap0)
     if not start:
         _timed(extra, "search_only", _spend, stream, deadline, tick)
         best = search.best if _covered(red, search.best) > obj else sel
@@ -717,6 +721,7 @@ def _solve_max(red: Reduced, p, budget, run: _Run):
         tick=tick,
         time_limit_s=rem,
         options=options,
+        stretch_s=stretch,
     )
     cands.append(sel)
     run.cut |= out["status"] == "time_limit"
@@ -908,7 +913,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
 
     options = _root_options({}, extra, mred.A.nnz)
     gap0 = relative_gap(obj, lb, "min") if sel is not None else np.inf
-    rem, start = _milp_limit(extra, deadline, mred.A.nnz, run.work_limit, gap0)
+    rem, start, stretch = _milp_limit(extra, deadline, mred.A.nnz, run.work_limit, gap0)
     if not start and search is None and run.work_limit is not None and not run.cut:
         # no selection to start from and a MILP too large for the work limit: none is found
         extra["milp"] = "skipped: no start and too large for the work limit"
@@ -941,6 +946,7 @@ def _solve_min(red: Reduced, need, tol, full_cover, max_sites, sel, lb, run: _Ru
         tick=tick,
         time_limit_s=rem,
         options=options,
+        stretch_s=stretch,
     )
     if sel is not None:
         cands.append(sel)
