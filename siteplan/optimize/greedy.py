@@ -63,7 +63,8 @@ def _gather_nb(indptr, indices, which):
 def _gather(
     indptr: np.ndarray, indices: np.ndarray, which: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenate ``indices[indptr[k]:indptr[k+1]]`` for every k in ``which``; also return the lengths.
+    """Concatenate ``indices[indptr[k]:indptr[k+1]]`` for every k in ``which``; also return the
+    lengths.
 
     The local search calls this ~10^5 times per solve on short slices: compiled, it costs a few
     microseconds where the numpy version (repeat + arange) cost ~60.

@@ -118,10 +118,11 @@ class LimitClock:
 
     HiGHS checks its time limit only at fixed points (after set-up, after the root LP, after each
     round of root cut separation, at each node). On 40,000 x 2,500 models a cut round took 3-75 s
-    (2026-12-01, clustered 90 % MCLP), so a 300 s solve whose limit fell inside one ran 331 s. At
-    each check this predicts the next stretch by the longest so far, or ``expected_s`` if longer (time
-    spent in our own callbacks excluded), and stops when it would end after ``deadline``. That is cautious (a shorter round might
-    have fitted); the solvers give the time left to the local search.
+    (2026-12-01, clustered 90 % MCLP), so a 300 s solve whose limit fell inside one ran 331 s.
+    At each check this predicts the next stretch by the longest so far, or ``expected_s`` if
+    longer (time spent in our own callbacks excluded), and stops when it would end after
+    ``deadline``. That is cautious (a shorter round might have fitted); the solvers give the time
+    left to the local search.
 
     Examples
     --------

@@ -116,10 +116,10 @@ _FREE_SHARE, _FREE_MIN_S = 0.25, 5.0
 # Share of the remaining time the bound LP may use.
 _LP_SHARE = 0.7
 # On large models HiGHS checks its time limit only between root cut rounds, and a round took up to
-# _ROUND_LP bound-LP times (clustered 90 % MCLP 40,000 x 2,500: rounds of 3-75 s, the LP 11.3 s; a
-# 60 s solve whose MILP started with 37 s left ran 104 s). Without a work limit the MILP there starts
-# only with its own root LP and one such round left, and is stopped at a check when a round that
-# long would not fit (highs.LimitClock); else the local search keeps the time.
+# _ROUND_LP bound-LP times (clustered 90 % MCLP 40,000 x 2,500: rounds of 3-75 s, the LP 11.3 s;
+# a 60 s solve whose MILP started with 37 s left ran 104 s). Without a work limit the MILP there
+# starts only with its own root LP and one such round left, and is stopped at a check when a round
+# that long would not fit (highs.LimitClock); else the local search keeps the time.
 _ROUND_LP = 7.0
 # Work-limited solves (``work_limit`` = W local-search rounds): HiGHS may explore W // _ROUNDS_PER_NODE
 # nodes and pass W // _ROUNDS_PER_CHECK of its limit checks (at least _MIN_CHECKS: set-up, root LP and a
